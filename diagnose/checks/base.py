@@ -1,0 +1,169 @@
+"""The one small interface every check kind implements.
+
+A check kind is a module in ``diagnose.checks`` (``sql.py``, ``log.py``, ...) that exposes:
+
+``KIND``
+    the name used in YAML (``kind: sql``).
+``SOURCE``
+    the YAML field naming the data source it reads (``database``, ``log``, ``env``,
+    ``endpoint``), or ``None``.
+``SCHEMA``
+    a JSON-Schema fragment: the kind-specific properties of a check (merged into the
+    knowledge-base schema, so editors and ``diagnose lint`` validate them).
+``run(check, ctx) -> Outcome``
+    does the probe. It reads only through ``ctx`` (which resolves source names through
+    the target profile) and never writes to the system being diagnosed.
+``lint(check) -> list[tuple[str, str]]`` (optional)
+    static problems as ``(relative path, message)``, e.g. a regex that does not compile.
+``manual(check) -> str`` (optional)
+    the equivalent command a human would type (psql / grep / curl), used when the YAML
+    entry gives no ``manual`` of its own.
+
+Kinds signal the non-pass outcomes by raising: :class:`SkipCheck` (source not configured),
+:class:`CheckError` (the probe could not be done), :class:`CheckTimeout` (it ran out of
+time). Anything else that escapes is caught by the runner and reported as an error: one
+broken check never takes the report down.
+"""
+
+from __future__ import annotations
+
+import enum
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable
+
+
+class Status(str, enum.Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    SKIP = "skip"
+
+    def __str__(self) -> str:  # so templates print "fail", not "Status.FAIL"
+        return self.value
+
+
+class SkipCheck(Exception):
+    """The check cannot run here (its source is not configured): skipped, never failed."""
+
+
+class CheckError(Exception):
+    """The probe itself failed (connection refused, bad SQL, unreadable file...)."""
+
+
+class CheckTimeout(Exception):
+    """The probe ran out of its time budget."""
+
+
+@dataclass
+class Evidence:
+    """One piece of evidence, in a shape every report format can render.
+
+    ``kind`` is one of:
+
+    * ``rows``: ``columns`` and ``rows`` (lists of JSON-able scalars), e.g. SQL results;
+    * ``lines``: ``lines`` as dicts ``{"file", "line", "text"}``, e.g. matching log lines;
+    * ``values``: ``values`` as a dict of probed names to values, e.g. env keys, HTTP status;
+    * ``text``: free ``text``, e.g. a WebSocket reply.
+
+    ``total`` is the full count when the list was truncated to keep the report readable.
+    """
+
+    kind: str
+    title: str = ""
+    columns: list[str] | None = None
+    rows: list[list[Any]] | None = None
+    lines: list[dict[str, Any]] | None = None
+    values: dict[str, Any] | None = None
+    text: str | None = None
+    total: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+@dataclass
+class Outcome:
+    """What a kind's ``run`` returns: pass or fail, the template variables, the evidence."""
+
+    passed: bool
+    vars: dict[str, Any] = field(default_factory=dict)
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+@dataclass
+class CheckResult:
+    """A finished check, as the runner hands it to reports and the terminal."""
+
+    id: str
+    title: str
+    kind: str
+    status: Status
+    message: str
+    cause: list[str]
+    duration: float
+    source: str | None = None
+    manual: str | None = None
+    evidence: list[Evidence] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "kind": self.kind,
+            "source": self.source,
+            "status": self.status.value,
+            "message": self.message,
+            "cause": self.cause,
+            "duration_ms": round(self.duration * 1000, 1),
+            "manual": self.manual,
+            "evidence": [e.to_dict() for e in self.evidence],
+        }
+
+
+@dataclass
+class Context:
+    """What a check may read, and how long it may take.
+
+    Source lookups go through the resolver functions (filled in by the runner from the
+    target profile); an unconfigured name raises :class:`SkipCheck` with a reason the
+    user can act on.
+    """
+
+    timeout: float
+    now: datetime
+    resolve: Callable[[str, str], Any]
+    cancel: threading.Event = field(default_factory=threading.Event)
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def deadline(self) -> float:
+        return self.started + self.timeout
+
+    def remaining(self) -> float:
+        """Seconds left before this check's timeout (never below a small floor)."""
+        return max(0.05, self.deadline - time.monotonic())
+
+    def check_time(self) -> None:
+        """Raise :class:`CheckTimeout` once the budget is spent; long loops call this."""
+        if self.cancel.is_set() or time.monotonic() > self.deadline:
+            raise CheckTimeout(f"did not finish within {self.timeout:g}s")
+
+    def database(self, name: str) -> str:
+        """The DSN of the named database."""
+        return self.resolve("databases", name)
+
+    def log(self, name: str) -> Any:
+        """The named log source: a ``LogSpec`` (paths or a command)."""
+        return self.resolve("logs", name)
+
+    def env(self, name: str) -> dict[str, str]:
+        """The parsed key/value pairs of the named env file (or the process environment)."""
+        return self.resolve("env", name)
+
+    def endpoint(self, name: str) -> str:
+        """The base URL (or ``host:port``) of the named endpoint."""
+        return self.resolve("endpoints", name)

@@ -1,0 +1,87 @@
+"""``env`` checks: keys and values in ``.env`` files or the process environment.
+
+Typical questions: is ``EXECUTION_MODE`` LIVE? are the Bybit keys set at all? does the
+backend's ``API_JWT_SECRET`` equal the realtime container's? Values of secret-looking keys
+reach the report only masked (the report masks every secret the run has read).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from diagnose.checks import expect
+from diagnose.checks.base import Context, Evidence, Outcome
+
+KIND = "env"
+SOURCE = "env"
+
+SCHEMA: dict[str, Any] = {
+    "properties": {
+        "env": {"type": "string", "description": "name of the env source (profile: env.NAME = path of a .env file)"},
+        "key": {"type": "string", "description": "the key to read"},
+        "keys": {"type": "array", "items": {"type": "string"}, "minItems": 1,
+                 "description": "several keys, each of which must meet the expectation"},
+        "expect": {**expect.SCHEMA, "description": "expectation on each value (default: present: true)"},
+        "same_as": {"type": "object", "additionalProperties": False, "required": ["env", "key"],
+                    "description": "the value must equal this key of another env source",
+                    "properties": {"env": {"type": "string"}, "key": {"type": "string"}}},
+    },
+    "required": ["env"],
+}
+
+
+def keys_of(check: dict) -> list[str]:
+    return list(check.get("keys") or []) + ([check["key"]] if "key" in check else [])
+
+
+def run(check: dict, ctx: Context) -> Outcome:
+    values = ctx.env(check["env"])
+    spec = check.get("expect", {"present": True})
+    keys = keys_of(check)
+    other = None
+    if "same_as" in check:
+        other = ctx.env(check["same_as"]["env"]).get(check["same_as"]["key"])
+    shown: dict[str, Any] = {}
+    failing: list[str] = []
+    missing: list[str] = []
+    for key in keys:
+        value = values.get(key)
+        shown[f"{check['env']}:{key}"] = value if value is not None else "(not set)"
+        ok = expect.holds(value, spec) if value is not None or _accepts_missing(spec) else False
+        if "same_as" in check:
+            ok = ok and value is not None and value == other
+        if value in (None, ""):
+            missing.append(key)
+        if not ok:
+            failing.append(key)
+    if "same_as" in check:
+        ref = check["same_as"]
+        shown[f"{ref['env']}:{ref['key']}"] = other if other is not None else "(not set)"
+    first = keys[0] if keys else ""
+    variables = {
+        "key": first, "value": values.get(first, ""), "keys": ", ".join(keys),
+        "failing": ", ".join(failing), "missing": ", ".join(missing), "count": len(failing),
+        "env": check["env"], "expected": expect.describe(spec),
+    }
+    return Outcome(passed=not failing and bool(keys), vars=variables,
+                   evidence=[Evidence(kind="values", title=f"env '{check['env']}'", values=shown)])
+
+
+def _accepts_missing(spec: Any) -> bool:
+    return isinstance(spec, dict) and (spec.get("present") is False or "not_equals" in spec or "not_in" in spec)
+
+
+def lint(check: dict) -> list[tuple[str, str]]:
+    problems = expect.lint(check.get("expect"), "expect")
+    if not keys_of(check):
+        problems.append(("", "an env check needs 'key' or 'keys'"))
+    return problems
+
+
+def manual(check: dict) -> str:
+    keys = "|".join(keys_of(check))
+    cmd = f"grep -E '^({keys})=' <{check['env']} .env file>"
+    if "same_as" in check:
+        ref = check["same_as"]
+        cmd += f"\ngrep -E '^{ref['key']}=' <{ref['env']} .env file>"
+    return cmd

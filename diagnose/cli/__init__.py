@@ -1,0 +1,84 @@
+"""The ``diagnose`` command line.
+
+``diagnose SYMPTOM`` is the main use, so the group treats any word that is not a subcommand as
+a symptom to run. Subcommands live in small modules imported only when invoked, which keeps
+``diagnose --help`` and shell completion fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from diagnose import __version__
+
+#: subcommand -> (module, attribute, one-line help); help is here so --help imports nothing
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "run": ("diagnose.cli.run", "run", "Run the checks of SYMPTOM (same as `diagnose SYMPTOM`)."),
+    "list": ("diagnose.cli.browse", "list_cmd", "List the symptoms of the knowledge base by category."),
+    "show": ("diagnose.cli.browse", "show", "Show a symptom's FAQ entry in the terminal."),
+    "explain": ("diagnose.cli.browse", "explain", "Find the symptoms that explain an error message."),
+    "lint": ("diagnose.cli.lint", "lint", "Validate a knowledge base; list every problem with file:line."),
+    "schema": ("diagnose.cli.lint", "schema", "Print the JSON Schema of knowledge-base entries."),
+    "demo": ("diagnose.cli.demo", "demo", "Plant a fault in a throwaway reference stack and diagnose it."),
+}
+
+EPILOG = """\b
+Examples:
+  diagnose stale-positions --profile diagnose.yaml
+  diagnose stale-positions --dsn trading=postgresql://app@db/trading --format html
+  diagnose explain "order rejected: position_mutex_blocked (BTCUSDT 1h)"
+  diagnose list
+  diagnose demo
+
+\b
+Exit codes: 0 no problem found, 1 a problem found, 2 usage or knowledge-base
+error, 3 inconclusive (nothing failed, but a check errored, timed out or was skipped).
+"""
+
+
+class SymptomGroup(click.Group):
+    """A group whose unknown first word is a symptom: ``diagnose X`` means ``diagnose run X``."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attr, _ = COMMANDS[name]
+        return getattr(importlib.import_module(module), attr)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):  # type: ignore[override]
+        name = args[0] if args else ""
+        if name in COMMANDS or name.startswith("-"):
+            return super().resolve_command(ctx, args)
+        return "run", self.get_command(ctx, "run"), args
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, help_) for name, (_, _, help_) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=SymptomGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"],
+                                                                  "max_content_width": 100})
+@click.version_option(__version__, "-V", "--version", prog_name="diagnose")
+def cli() -> None:
+    """Diagnose a symptom: run the knowledge base's checks against your environment.
+
+    Type the symptom you see (`diagnose stale-positions`); the checks attached to it run
+    concurrently against the databases, logs, env files and endpoints of your profile; the
+    summary names the cause found, with evidence and the fix, and a report is written for
+    the ticket. Run `diagnose list` to see the symptoms.
+    """
+
+
+def main() -> None:
+    try:
+        cli.main(prog_name="diagnose")
+    except KeyboardInterrupt:  # pragma: no cover - interactive
+        click.echo("interrupted", err=True)
+        sys.exit(130)

@@ -1,0 +1,114 @@
+"""Reading the knowledge base from the terminal: ``list``, ``show``, ``explain``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from diagnose.cli.options import checks_option, find_entry_or_exit, load_pack_or_exit
+
+
+@click.command("list")
+@checks_option
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def list_cmd(checks_path: Path | None, as_json: bool) -> None:
+    """List the symptoms of the knowledge base by category, with ids and titles."""
+    pack = load_pack_or_exit(checks_path)
+    groups = pack.by_category()
+    if as_json:
+        click.echo(json.dumps({cat: [{"id": e.id, "title": e.title, "severity": e.severity} for e in entries]
+                               for cat, entries in groups.items()}, indent=2, ensure_ascii=False))
+        return
+    width = max((len(e.id) for e in pack.entries), default=10)
+    for category, entries in groups.items():
+        click.echo(f"{category}:")
+        for entry in entries:
+            click.echo(f"  {entry.id:<{width}}  {entry.title}")
+    click.echo(f"\n{len(pack.entries)} symptom(s) in {pack.name} {pack.version}. "
+               f"Run one with `diagnose SYMPTOM`, read one with `diagnose show SYMPTOM`.")
+
+
+def entry_markdown(entry: Any, pack: Any) -> str:
+    """The FAQ entry as Markdown: what you see, the command, the checks, causes, solutions."""
+    from diagnose.runner import default_manual
+
+    out = [f"# {entry.title}", "", f"`{entry.id}` · {entry.category} · severity {entry.severity}"]
+    if entry.aliases:
+        out.append(f"aliases: {', '.join(entry.aliases)}")
+    out += ["", "## What you see", "", entry.summary.strip()]
+    out += [f"> {s}" for s in entry.seen]
+    out += ["", "## Diagnose it", "", "```", f"diagnose {entry.id}", "```", "", "## Checks", ""]
+    for i, check in enumerate(entry.checks, 1):
+        source = check.source
+        where = f" ({source[0]} `{source[1]}`)" if source else ""
+        out.append(f"{i}. **{check.title}** [{check.kind}]{where}")
+        out.append(f"   expects: {check.expects}")
+        if "expect" in check.raw:
+            out.append(f"   rule: {json.dumps(check.raw['expect'], ensure_ascii=False)}")
+        if check.causes:
+            out.append(f"   failure points to: {', '.join(check.causes)}")
+        manual = check.manual or default_manual(check)
+        if manual:
+            out += ["   by hand:", "   ```", *("   " + line for line in manual.strip().splitlines()), "   ```"]
+    out += ["", "## Causes", ""]
+    for cause in entry.causes:
+        out += [f"- **{cause.title}** (`{cause.id}`): {cause.text.strip()}"]
+    out += ["", "## Solutions", ""]
+    for solution in entry.solutions:
+        fixes = f" (fixes: {', '.join(solution.causes)})" if solution.causes else ""
+        out += [f"### {solution.title}{fixes}", "", solution.steps.strip(), ""]
+        for variant in solution.variants:
+            out += [f"**{variant['label']}**", "", variant["steps"].strip(), ""]
+    if entry.prevention:
+        out += ["## Prevention", "", entry.prevention.strip(), ""]
+    if entry.related:
+        out += ["## Related", "", ", ".join(entry.related), ""]
+    if pack.site_url:
+        out += [f"FAQ page: {pack.page_url(entry.id)}"]
+    return "\n".join(out).rstrip() + "\n"
+
+
+@click.command()
+@click.argument("symptom")
+@checks_option
+def show(symptom: str, checks_path: Path | None) -> None:
+    """Show the FAQ entry of SYMPTOM: what you see, checks, causes, solutions."""
+    pack = load_pack_or_exit(checks_path)
+    entry = find_entry_or_exit(pack, symptom)
+    text = entry_markdown(entry, pack)
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.markdown import Markdown
+
+        Console().print(Markdown(text))
+    else:
+        click.echo(text, nl=False)
+
+
+@click.command()
+@click.argument("message")
+@checks_option
+@click.option("--limit", default=5, show_default=True, help="How many symptoms to show at most.")
+def explain(message: str, checks_path: Path | None, limit: int) -> None:
+    """Find which symptoms explain an error MESSAGE, best first.
+
+    Paste the message as you saw it, e.g.
+    diagnose explain "order rejected: position_mutex_blocked (BTCUSDT 1h)"
+    """
+    from diagnose.kb.search import explain as find_explanations
+
+    pack = load_pack_or_exit(checks_path)
+    found = find_explanations(pack, message, limit=limit)
+    if not found:
+        click.echo("No symptom in the knowledge base explains this message. "
+                   "`diagnose list` shows them all; `diagnose triage` checks everything.")
+        sys.exit(1)
+    for rank, hit in enumerate(found, 1):
+        how = f"matches /{hit.pattern}/ on '{hit.matched}'" if hit.pattern else f"shares words: {hit.matched}"
+        click.echo(f"{rank}. {hit.entry.id}  {hit.entry.title}")
+        click.echo(f"   {how}")
+        click.echo(f"   next: diagnose {hit.entry.id}")

@@ -1,0 +1,66 @@
+"""``diagnose SYMPTOM``: run a symptom's checks, print the summary, write the report."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import click
+
+from diagnose.cli.options import (
+    checks_option,
+    fail,
+    find_entry_or_exit,
+    load_pack_or_exit,
+    profile_from,
+    profile_options,
+    report_options,
+)
+
+
+@click.command(epilog="Exit codes: 0 healthy, 1 problem found, 2 usage or knowledge-base error, 3 inconclusive.")
+@click.argument("symptom")
+@checks_option
+@profile_options
+@report_options
+def run(symptom: str, checks_path: Path | None, profile_path: Path | None, dsn: tuple, logs: tuple,
+        env_file: tuple, endpoint: tuple, fmt: str, output: Path | None, timeout: float, quiet: bool) -> None:
+    """Run the checks of SYMPTOM (an id, alias or close title) and write a report.
+
+    The checks run concurrently, each under its own timeout, against the sources of the
+    target profile; sources that are not configured are skipped, never failed.
+    """
+    pack = load_pack_or_exit(checks_path)
+    entry = find_entry_or_exit(pack, symptom)
+    profile = profile_from(profile_path, dsn, logs, env_file, endpoint)
+    code = diagnose_entry(pack, entry, profile, fmt=fmt, output=output, timeout=timeout, quiet=quiet)
+    sys.exit(code)
+
+
+def diagnose_entry(pack: Any, entry: Any, profile: Any, *, fmt: str = "md", output: Path | None = None,
+                   timeout: float = 10.0, quiet: bool = False, stream: Any = None) -> int:
+    """Run, report, summarise; returns the exit code (shared by ``run`` and ``demo``)."""
+    from diagnose.masking import Masker
+    from diagnose.profile import Resolver
+    from diagnose.reports import render
+    from diagnose.reports.document import build_document
+    from diagnose.reports.terminal import print_summary, progress
+    from diagnose.reports.writer import ReportWriteError, default_path, write_report
+    from diagnose.runner import run_entry
+
+    stream = stream or sys.stdout
+    interactive = stream.isatty() and not quiet
+    resolver = Resolver(profile)
+    with progress(len(entry.checks), enabled=interactive and sys.stderr.isatty()) as tick:
+        run_result = run_entry(entry, pack, resolver, profile.view(), default_timeout=timeout, on_done=tick)
+    masker = Masker(secrets=resolver.collect_secrets(), patterns=profile.mask)
+    document = build_document(run_result, masker)
+    path = output or default_path(entry.id, fmt, datetime.now(timezone.utc))
+    try:
+        write_report(render(document, fmt), path)
+    except ReportWriteError as exc:
+        fail(str(exc))
+    print_summary(document, path, stream=stream, rich=interactive, quiet=quiet)
+    return run_result.exit_code

@@ -1,0 +1,203 @@
+"""Every way a knowledge base can be wrong, each reported with file, line and what to change.
+
+Three layers: the YAML itself (:mod:`diagnose.kb.yamlsrc`), the schema (field names, types,
+the check kind and its own fields), and the pack as a whole (duplicate ids, ids that shadow a
+subcommand, causes and related entries that do not exist, undeclared source names, regexes
+that do not compile, SQL that is not a query).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+from typing import Any
+
+from diagnose.checks import KINDS, load_kind
+from diagnose.kb.loader import Problem
+from diagnose.kb.yamlsrc import Located, YamlError, format_path, load
+
+#: subcommand names; a symptom id or alias equal to one of these could never be run
+RESERVED = frozenset({"list", "show", "explain", "triage", "lint", "selftest", "docs", "demo", "schema",
+                      "report", "run", "help", "version"})
+SOURCE_FIELDS = {"database": "databases", "log": "logs", "env": "env", "endpoint": "endpoints"}
+_TYPE_NAMES = {"string": "text", "integer": "a whole number", "number": "a number", "object": "a mapping",
+               "array": "a list", "boolean": "true or false", "null": "null"}
+
+
+def _rel(root: Path, path: Path) -> str:
+    try:
+        return str(path.relative_to(root.parent))
+    except ValueError:
+        return str(path)
+
+
+def check_manifest(root: Path) -> tuple[dict, list[Problem]]:
+    path = root / "pack.yaml"
+    if not path.is_file():
+        return {}, []
+    try:
+        loc = load(path)
+    except YamlError as exc:
+        return {}, [Problem(_rel(root, path), exc.line, "", exc.message)]
+    from diagnose.kb.schema import PACK_SCHEMA
+
+    problems = _schema_problems(loc, PACK_SCHEMA, (), _rel(root, path))
+    return (loc.data if isinstance(loc.data, dict) and not problems else {}), problems
+
+
+def check_file(root: Path, path: Path) -> tuple[Located | None, list[Problem]]:
+    """Parse and validate one entry file against the schema."""
+    from diagnose.kb.schema import check_schema, entry_schema
+
+    name = _rel(root, path)
+    try:
+        loc = load(path)
+    except YamlError as exc:
+        return None, [Problem(name, exc.line, "", exc.message)]
+    problems = [Problem(name, loc.line_of(p), format_path(p), msg) for p, msg in loc.problems]
+    if not isinstance(loc.data, dict):
+        return None, problems + [Problem(name, 1, "", "an entry must be a YAML mapping (id: ..., title: ...)")]
+    problems += _schema_problems(loc, entry_schema(), (), name)
+    for i, check in enumerate(loc.data.get("checks") or []):
+        if isinstance(check, dict) and check.get("kind") in KINDS:
+            problems += _schema_problems(loc, check_schema(check["kind"]), ("checks", i), name, check)
+            problems += _kind_lint(loc, check, ("checks", i), name)
+    if problems:
+        return None, problems
+    return loc, []
+
+
+def _schema_problems(loc: Located, schema: dict, base: tuple, name: str, instance: Any = None) -> list[Problem]:
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    data = loc.data if instance is None else instance
+    problems = []
+    seen = set()
+    for error in validator.iter_errors(data):
+        for leaf in _leaves(error):
+            path = base + tuple(leaf.absolute_path)
+            message = _friendly(leaf)
+            if (path, message) in seen:
+                continue
+            seen.add((path, message))
+            if leaf.validator == "additionalProperties" and isinstance(leaf.instance, dict):
+                extra = [k for k in leaf.instance if k not in leaf.schema.get("properties", {})]
+                if extra:
+                    path = path + (extra[0],)
+            problems.append(Problem(name, loc.line_of(path), format_path(path), message))
+    return problems
+
+
+def _leaves(error: Any) -> list[Any]:
+    """For anyOf/oneOf, report the most specific sub-error, not 'is not valid under any'."""
+    if error.validator in ("anyOf", "oneOf") and error.context:
+        best = max(error.context, key=lambda e: len(e.absolute_path))
+        if len(best.absolute_path) > len(error.absolute_path):
+            return _leaves(best)
+    return [error]
+
+
+def _friendly(error: Any) -> str:
+    v, inst = error.validator, error.instance
+    if v == "enum":
+        what = "kind" if error.absolute_path and error.absolute_path[-1] == "kind" else "value"
+        return f"unknown {what} {inst!r} (expected one of: {', '.join(map(str, error.validator_value))})"
+    if v == "required":
+        missing = [r for r in error.validator_value if isinstance(inst, dict) and r not in inst]
+        return f"missing required field '{missing[0] if missing else error.validator_value}'"
+    if v == "additionalProperties" and isinstance(inst, dict):
+        allowed = list(error.schema.get("properties", {}))
+        extra = [k for k in inst if k not in allowed]
+        hint = difflib.get_close_matches(str(extra[0]), allowed, n=1) if extra else []
+        tip = f" (did you mean '{hint[0]}'?)" if hint else f" (allowed: {', '.join(allowed)})"
+        return f"unknown field '{extra[0] if extra else '?'}'{tip}"
+    if v == "type":
+        want = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        return f"expected {' or '.join(_TYPE_NAMES.get(t, t) for t in want)}, got {type(inst).__name__} {inst!r:.60}"
+    if v == "pattern" and error.validator_value == "^[a-z0-9]+(-[a-z0-9]+)*$":
+        return f"{inst!r} is not a kebab-case id (lower-case words joined by '-')"
+    if v == "minItems":
+        return f"needs at least {error.validator_value} item(s)"
+    if v == "format" and error.validator_value == "regex":
+        return f"invalid regex {inst!r}"
+    return error.message
+
+
+def _kind_lint(loc: Located, check: dict, base: tuple, name: str) -> list[Problem]:
+    kind = load_kind(check["kind"])
+    out = []
+    for rel, message in getattr(kind, "lint", lambda c: [])(check):
+        parts = tuple(int(p) if p.isdigit() else p for p in re.split(r"[.\[\]]+", rel) if p)
+        out.append(Problem(name, loc.line_of(base + parts), format_path(base + parts), message))
+    return out
+
+
+def check_pack(root: Path, manifest: dict, located: list[tuple[Path, Located]]) -> list[Problem]:
+    """Cross-file rules: ids, references, sources, categories, examples."""
+    problems: list[Problem] = []
+    owners: dict[str, tuple[str, str]] = {}
+    ids = {loc.data.get("id") for _, loc in located}
+    declared = (manifest.get("sources") or {}) if manifest else None
+    for path, loc in located:
+        data, name = loc.data, _rel(root, path)
+
+        def problem(p: tuple, message: str) -> None:
+            problems.append(Problem(name, loc.line_of(p), format_path(p), message))
+
+        entry_id = data["id"]
+        if path.stem != entry_id:
+            problem(("id",), f"id '{entry_id}' must match the file name ({path.stem}.yaml)")
+        if path.parent.name != data["category"]:
+            problem(("category",), f"category '{data['category']}' but the file is in '{path.parent.name}/' "
+                                   f"(move it to {data['category']}/)")
+        for key, names in [(("id",), [entry_id])] + [(("aliases", i), [a]) for i, a in enumerate(data.get("aliases", []))]:
+            for n in names:
+                if n in RESERVED:
+                    problem(key, f"'{n}' is a subcommand name; `diagnose {n}` could never reach this entry")
+                if n in owners and owners[n][1] != name:
+                    problem(key, f"'{n}' is already used by entry '{owners[n][0]}' ({owners[n][1]})")
+                owners.setdefault(n, (entry_id, name))
+        for field in ("causes", "checks", "solutions", "examples"):
+            key = "name" if field == "examples" else "id"
+            seen: set = set()
+            for i, item in enumerate(data.get(field, [])):
+                if item[key] in seen:
+                    problem((field, i, key), f"duplicate {field[:-1]} {key} '{item[key]}'")
+                seen.add(item[key])
+        causes = {c["id"] for c in data["causes"]}
+        for i, pattern in enumerate(data.get("error_patterns", [])):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                problem(("error_patterns", i), f"invalid regex: {exc}")
+        for i, check in enumerate(data["checks"]):
+            cause = check.get("cause")
+            for c in [cause] if isinstance(cause, str) else cause or []:
+                if c not in causes:
+                    problem(("checks", i, "cause"), f"unknown cause '{c}' (causes of this entry: {', '.join(sorted(causes))})")
+            for field, kind in SOURCE_FIELDS.items():
+                if field in check and declared is not None and check[field] not in declared.get(kind, {}):
+                    known = ", ".join(sorted(declared.get(kind, {}))) or "none"
+                    problem(("checks", i, field), f"unknown {field} source '{check[field]}' "
+                                                  f"(pack.yaml declares: {known})")
+        for i, sol in enumerate(data["solutions"]):
+            for c in sol.get("causes", []):
+                if c not in causes:
+                    problem(("solutions", i, "causes"), f"unknown cause '{c}'")
+        for i, rel in enumerate(data.get("related", [])):
+            if rel not in ids:
+                problem(("related", i), f"related entry '{rel}' does not exist")
+        verdicts = {x["verdict"] for x in data["examples"]}
+        if "healthy" not in verdicts or "problem" not in verdicts:
+            problem(("examples",), "needs at least one broken (verdict: problem) and one healthy example")
+        for i, ex in enumerate(data["examples"]):
+            for c in ex.get("causes", []):
+                if c not in causes:
+                    problem(("examples", i, "causes"), f"unknown cause '{c}'")
+            for kind, worlds in (ex.get("world") or {}).items():
+                for src in worlds:
+                    if declared is not None and src not in declared.get(kind, {}):
+                        problem(("examples", i, "world", kind, src), f"unknown {kind} source '{src}'")
+    return problems

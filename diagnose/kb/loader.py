@@ -1,0 +1,177 @@
+"""Load a knowledge-base folder into a :class:`~diagnose.kb.model.Pack`, or list every problem.
+
+A knowledge base is ``pack.yaml`` (optional manifest: name, version, declared source names)
+plus one ``<category>/<id>.yaml`` per symptom. Loading never raises a traceback at the user:
+every problem of every file is collected into one :class:`KnowledgeBaseError`, each naming
+file, line and field.
+
+A successfully validated pack is cached as JSON keyed by the digest of its files, so the
+usual run skips YAML parsing and schema validation (jsonschema alone costs ~200 ms to import).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from diagnose.kb.model import Cause, Check, Entry, Example, Pack, Solution, Source
+
+CACHE_FORMAT = 1
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    file: str
+    line: int
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}: " if self.path else ""
+        return f"{self.file}:{self.line}: {where}{self.message}"
+
+
+class KnowledgeBaseError(Exception):
+    """The knowledge base has problems; ``problems`` lists all of them."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def builtin_root() -> Path:
+    """The built-in pack: inside the installed package, or ``checks/`` of a source checkout."""
+    here = Path(__file__).resolve().parent.parent
+    installed = here / "builtin_checks"
+    return installed if installed.is_dir() else here.parent / "checks"
+
+
+def entry_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.name != "pack.yaml"
+                  and p.is_file())
+
+
+def digest_of(root: Path, files: list[Path]) -> str:
+    h = hashlib.sha256()
+    for path in [root / "pack.yaml", *files]:
+        if path.is_file():
+            h.update(str(path.relative_to(root)).encode())
+            h.update(b"\0")
+            h.update(path.read_bytes())
+            h.update(b"\0")
+    return h.hexdigest()
+
+
+def cache_dir() -> Path:
+    if os.environ.get("DIAGNOSE_CACHE_DIR"):
+        return Path(os.environ["DIAGNOSE_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "diagnose"
+
+
+def load_pack(root: Path | str | None = None, *, use_cache: bool = True) -> Pack:
+    """Load and validate the pack at ``root`` (default: the built-in one)."""
+    root = Path(root) if root is not None else builtin_root()
+    if not root.is_dir():
+        raise KnowledgeBaseError([Problem(str(root), 1, "", "knowledge base folder does not exist "
+                                          "(give a folder with <category>/<id>.yaml files)")])
+    files = entry_files(root)
+    digest = digest_of(root, files)
+    cached = _read_cache(digest) if use_cache else None
+    if cached is not None:
+        manifest, entries = cached
+    else:
+        manifest, entries = _validate(root, files)
+        if use_cache:
+            _write_cache(digest, manifest, entries)
+    return build_pack(root, digest, manifest, entries)
+
+
+def _validate(root: Path, files: list[Path]) -> tuple[dict, list[tuple[str, dict]]]:
+    from diagnose.kb import lint
+
+    manifest, problems = lint.check_manifest(root)
+    located = []
+    for path in files:
+        loc, file_problems = lint.check_file(root, path)
+        problems += file_problems
+        if loc is not None:
+            located.append((path, loc))
+    problems += lint.check_pack(root, manifest, located)
+    if not files:
+        problems.append(Problem(str(root), 1, "", "no entries found (expected <category>/<id>.yaml files)"))
+    if problems:
+        raise KnowledgeBaseError(problems)
+    return manifest, [(str(path.relative_to(root)), loc.data) for path, loc in located]
+
+
+def _read_cache(digest: str) -> tuple[dict, list] | None:
+    try:
+        data = json.loads((cache_dir() / f"kb-{digest}.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if data.get("format") != CACHE_FORMAT:
+        return None
+    return data["manifest"], data["entries"]
+
+
+def _write_cache(digest: str, manifest: dict, entries: list) -> None:
+    """Best effort: a read-only home or a full disk only costs speed, never a failure."""
+    target = cache_dir() / f"kb-{digest}.json"
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"format": CACHE_FORMAT, "manifest": manifest, "entries": entries}))
+        os.replace(tmp, target)
+    except OSError:
+        pass
+
+
+def build_pack(root: Path, digest: str, manifest: dict, entries: list[tuple[str, dict]]) -> Pack:
+    sources = {
+        kind: {name: Source(kind, name, spec.get("description", ""), spec.get("example", ""))
+               for name, spec in (manifest.get("sources") or {}).get(kind, {}).items()}
+        for kind in ("databases", "logs", "env", "endpoints")
+    }
+    pack = Pack(root=root, name=manifest.get("name", root.name), version=str(manifest.get("version", "0")),
+                site_url=manifest.get("site_url", ""), digest=digest, sources=sources,
+                reference_schemas=manifest.get("reference_schemas") or {})
+    pack.entries = [build_entry(root / rel, data) for rel, data in entries]
+    return pack
+
+
+def _tuple(value: Any) -> tuple:
+    if value is None:
+        return ()
+    return tuple(value) if isinstance(value, list) else (value,)
+
+
+def build_entry(path: Path, data: dict[str, Any]) -> Entry:
+    """Model objects from one validated entry mapping."""
+    checks = []
+    for raw in data["checks"]:
+        message = raw.get("message") or {}
+        if isinstance(message, str):
+            message = {"fail": message}
+        checks.append(Check(
+            id=raw["id"], kind=raw["kind"], title=raw["title"], expects=raw["expects"],
+            causes=_tuple(raw.get("cause")), messages=message, manual=raw.get("manual"),
+            timeout=raw.get("timeout"), weight=float(raw.get("weight", 1.0)), raw=raw,
+        ))
+    return Entry(
+        id=data["id"], title=data["title"], category=data["category"], severity=data["severity"],
+        aliases=_tuple(data.get("aliases")), summary=data["summary"],
+        error_patterns=_tuple(data.get("error_patterns")),
+        causes=tuple(Cause(c["id"], c["title"], c["text"]) for c in data["causes"]),
+        checks=tuple(checks),
+        solutions=tuple(Solution(s["id"], s["title"], s["steps"], _tuple(s.get("causes")),
+                                 tuple(s.get("variants") or ())) for s in data["solutions"]),
+        prevention=data.get("prevention", ""), related=_tuple(data.get("related")),
+        examples=tuple(Example(x["name"], x["verdict"], _tuple(x.get("causes")), x.get("world") or {},
+                               x.get("description", "")) for x in data["examples"]),
+        path=path, seen=_tuple(data.get("seen")),
+    )

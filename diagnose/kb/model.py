@@ -1,0 +1,131 @@
+"""The knowledge base as Python objects: a pack of entries, each a symptom with its checks.
+
+These are plain read-only views over validated YAML (validation lives in
+:mod:`diagnose.kb.schema`); the raw dicts are kept because check kinds read their own
+fields from them, so a new kind needs no change here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+CATEGORIES = ("connection", "service", "data")
+SEVERITIES = ("low", "medium", "high", "critical")
+VERDICTS = ("problem", "healthy", "inconclusive")
+
+
+@dataclass(frozen=True)
+class Cause:
+    id: str
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Solution:
+    id: str
+    title: str
+    steps: str                      # markdown, commands in fenced blocks
+    causes: tuple[str, ...] = ()    # the causes this solution fixes (empty: all)
+    variants: tuple[dict, ...] = ()  # alternatives ({label, steps}), shown as tabs
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    kind: str
+    title: str
+    expects: str                    # human text of what a healthy system shows
+    causes: tuple[str, ...]         # what a failure points to (empty: confirms the symptom only)
+    messages: dict[str, str]        # status -> template ("pass", "fail")
+    manual: str | None
+    timeout: float | None
+    weight: float
+    raw: dict[str, Any]             # the YAML mapping, read by the kind module
+
+    @property
+    def source(self) -> tuple[str, str] | None:
+        """``(field, name)`` of the data source this check reads, e.g. ``("database", "trading")``."""
+        for key in ("database", "log", "env", "endpoint"):
+            if key in self.raw:
+                return key, self.raw[key]
+        return None
+
+    @property
+    def shared_key(self) -> str:
+        """Identity of what the check does, so triage can run a check shared by entries once."""
+        import json
+
+        body = {k: v for k, v in self.raw.items() if k not in ("id", "title", "cause", "message", "expects", "manual")}
+        return json.dumps(body, sort_keys=True, default=str)
+
+
+@dataclass(frozen=True)
+class Example:
+    """A world for the self-test: data to build, and the verdict the entry must reach in it."""
+
+    name: str
+    verdict: str
+    causes: tuple[str, ...]
+    world: dict[str, Any]
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    title: str
+    category: str
+    severity: str
+    aliases: tuple[str, ...]
+    summary: str
+    error_patterns: tuple[str, ...]
+    causes: tuple[Cause, ...]
+    checks: tuple[Check, ...]
+    solutions: tuple[Solution, ...]
+    prevention: str
+    related: tuple[str, ...]
+    examples: tuple[Example, ...]
+    path: Path
+    seen: tuple[str, ...] = ()      # what the user sees, in their words (messages, screens)
+
+    def cause(self, cause_id: str) -> Cause | None:
+        return next((c for c in self.causes if c.id == cause_id), None)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A data-source name the pack's checks may use, declared in ``pack.yaml``."""
+
+    kind: str          # databases | logs | env | endpoints
+    name: str
+    description: str
+    example: str = ""
+
+
+@dataclass
+class Pack:
+    """A loaded knowledge base: its entries plus the metadata reports cite."""
+
+    root: Path
+    name: str
+    version: str
+    site_url: str
+    digest: str
+    sources: dict[str, dict[str, Source]]
+    entries: list[Entry] = field(default_factory=list)
+    reference_schemas: dict[str, str] = field(default_factory=dict)  # database -> schema file
+
+    def get(self, entry_id: str) -> Entry | None:
+        return next((e for e in self.entries if e.id == entry_id), None)
+
+    def by_category(self) -> dict[str, list[Entry]]:
+        groups: dict[str, list[Entry]] = {}
+        for entry in sorted(self.entries, key=lambda e: (e.category, e.id)):
+            groups.setdefault(entry.category, []).append(entry)
+        return groups
+
+    def page_url(self, entry_id: str) -> str:
+        return f"{self.site_url.rstrip('/')}/faq/{entry_id}/"

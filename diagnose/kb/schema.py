@@ -1,0 +1,163 @@
+"""The knowledge-base schema: one definition for validation, editors and the docs.
+
+``entry_schema()`` is the JSON Schema of one ``checks/<category>/<id>.yaml`` file, with the
+kind-specific fields of every check kind merged in from the kinds' own ``SCHEMA``; ``diagnose
+schema`` exports it so editors validate entries as they are typed, and the docs site renders
+its field reference from it. Validation happens in two passes (entry, then each check against
+its kind) so an unknown kind yields one clear message instead of a cascade.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from diagnose.checks import KINDS, load_kind
+from diagnose.kb.model import CATEGORIES, SEVERITIES, VERDICTS
+
+ID = {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$", "maxLength": 64,
+      "description": "kebab-case, stable and unique"}
+TEXT = {"type": "string", "minLength": 1, "maxLength": 20000}
+DURATION = {"type": "number", "exclusiveMinimum": 0, "maximum": 3600}
+
+CAUSE = {
+    "type": "object", "additionalProperties": False, "required": ["id", "title", "text"],
+    "properties": {
+        "id": ID,
+        "title": {**TEXT, "description": "one line naming the cause"},
+        "text": {**TEXT, "description": "why this happens (markdown)"},
+    },
+}
+
+SOLUTION = {
+    "type": "object", "additionalProperties": False, "required": ["id", "title", "steps"],
+    "properties": {
+        "id": ID,
+        "title": {**TEXT, "description": "what this solution does, in one line"},
+        "causes": {"type": "array", "items": ID, "description": "causes it fixes (default: all)"},
+        "steps": {**TEXT, "description": "markdown steps with commands; remediation SQL is shown, never run"},
+        "variants": {
+            "type": "array", "description": "alternative ways to do the same (shown as tabs)",
+            "items": {"type": "object", "additionalProperties": False, "required": ["label", "steps"],
+                      "properties": {"label": TEXT, "steps": TEXT}},
+        },
+    },
+}
+
+#: fields every check has, whatever its kind
+CHECK_COMMON: dict[str, Any] = {
+    "id": ID,
+    "kind": {"type": "string", "enum": sorted(KINDS), "description": "the check kind"},
+    "title": {**TEXT, "description": "what the check looks at, in one line"},
+    "expects": {**TEXT, "description": "what a healthy system shows, in words"},
+    "cause": {"description": "the cause(s) a failure points to; omit for checks that confirm the symptom",
+              "anyOf": [ID, {"type": "array", "items": ID, "minItems": 1}]},
+    "message": {
+        "description": "templates for the result message; {name} fields come from the check's variables",
+        "anyOf": [TEXT, {"type": "object", "additionalProperties": False, "minProperties": 1,
+                         "properties": {"pass": TEXT, "fail": TEXT}}],
+    },
+    "manual": {**TEXT, "description": "the equivalent command a human would run (psql, grep, curl)"},
+    "timeout": {**DURATION, "description": "seconds this check may take (default: --timeout)"},
+    "weight": {"type": "number", "minimum": 0, "maximum": 100,
+               "description": "how strongly a failure implicates its cause (default 1)"},
+}
+
+EXAMPLE = {
+    "type": "object", "additionalProperties": False, "required": ["name", "verdict", "world"],
+    "properties": {
+        "name": ID,
+        "description": TEXT,
+        "verdict": {"enum": list(VERDICTS), "description": "the verdict the entry must reach in this world"},
+        "causes": {"type": "array", "items": ID, "description": "causes that must be implicated (first = top)"},
+        "world": {
+            "type": "object", "additionalProperties": False,
+            "description": "data the self-test builds for real",
+            "properties": {
+                "databases": {"type": "object", "description": "source name -> SQL run on top of the reference schema",
+                              "additionalProperties": {"type": "string"}},
+                "logs": {"type": "object", "description": "source name -> log text; {now-2h} is a timestamp two hours ago",
+                         "additionalProperties": {"type": "string"}},
+                "env": {"type": "object", "description": "source name -> env file keys and values",
+                        "additionalProperties": {"type": "object",
+                                                 "additionalProperties": {"type": ["string", "number", "boolean"]}}},
+                "endpoints": {"type": "object", "description": "source name -> behaviour of a small server on 127.0.0.1",
+                              "additionalProperties": {"type": "object"}},
+            },
+        },
+    },
+}
+
+
+def check_schema(kind: str | None = None) -> dict[str, Any]:
+    """Schema of one check; with ``kind``, including that kind's own fields."""
+    properties = dict(CHECK_COMMON)
+    required = ["id", "kind", "title", "expects"]
+    extra: dict[str, Any] = {"additionalProperties": True}
+    if kind is not None:
+        fragment = load_kind(kind).SCHEMA
+        properties.update(fragment.get("properties", {}))
+        required += [r for r in fragment.get("required", []) if r not in required]
+        extra = {"additionalProperties": False}
+    return {"type": "object", "required": required, "properties": properties, **extra}
+
+
+def entry_schema(with_kinds: bool = False) -> dict[str, Any]:
+    """Schema of one entry file; ``with_kinds`` merges every kind's fields (for export)."""
+    checks_items: dict[str, Any] = check_schema()
+    if with_kinds:
+        checks_items = {
+            "type": "object", "required": ["kind"], "properties": {"kind": CHECK_COMMON["kind"]},
+            "allOf": [{"if": {"properties": {"kind": {"const": k}}}, "then": check_schema(k)} for k in sorted(KINDS)],
+        }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://diagnose.invalid/schema/entry.json",
+        "title": "diagnose knowledge-base entry",
+        "description": "One symptom: what the user sees, its causes, the checks that tell them apart, the fixes.",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["id", "title", "category", "severity", "summary", "causes", "checks", "solutions", "examples"],
+        "properties": {
+            "id": {**ID, "description": "the CLI argument and the FAQ page URL"},
+            "title": {**TEXT, "description": "the symptom as a question or statement"},
+            "category": {"enum": list(CATEGORIES), "description": "the folder the entry lives in"},
+            "severity": {"enum": list(SEVERITIES), "description": "how bad the symptom is for operations"},
+            "aliases": {"type": "array", "items": {"type": "string", "minLength": 1},
+                        "description": "other names users type for this symptom"},
+            "summary": {**TEXT, "description": "what the user sees (markdown)"},
+            "seen": {"type": "array", "items": TEXT,
+                     "description": "messages and screens exactly as users report them"},
+            "error_patterns": {"type": "array", "items": {"type": "string", "minLength": 1},
+                               "description": "regexes of error messages this symptom explains (diagnose explain)"},
+            "causes": {"type": "array", "items": CAUSE, "minItems": 1},
+            "checks": {"type": "array", "items": checks_items, "minItems": 1},
+            "solutions": {"type": "array", "items": SOLUTION, "minItems": 1},
+            "prevention": {**TEXT, "description": "how to keep it from happening again (markdown)"},
+            "related": {"type": "array", "items": ID, "description": "ids of related entries"},
+            "examples": {"type": "array", "items": EXAMPLE, "minItems": 1,
+                         "description": "worlds for the self-test: broken ones and a healthy one"},
+        },
+    }
+
+
+PACK_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "diagnose knowledge pack manifest (pack.yaml)",
+    "type": "object", "additionalProperties": False, "required": ["name", "version", "sources"],
+    "properties": {
+        "name": TEXT,
+        "version": {"type": "string"},
+        "site_url": {"type": "string", "description": "where the FAQ site is published; reports link to it"},
+        "description": TEXT,
+        "reference_schemas": {"type": "object", "additionalProperties": {"type": "string"},
+                              "description": "database name -> schema SQL file the self-test loads"},
+        "sources": {
+            "type": "object", "additionalProperties": False,
+            "description": "the data-source names checks may use, per kind",
+            "properties": {k: {"type": "object", "additionalProperties": {
+                "type": "object", "additionalProperties": False, "required": ["description"],
+                "properties": {"description": TEXT, "example": {"type": "string"}}}}
+                for k in ("databases", "logs", "env", "endpoints")},
+        },
+    },
+}

@@ -1,0 +1,239 @@
+"""The target profile: where this deployment's databases, logs, env files and endpoints are.
+
+The knowledge base names sources (``database: trading``); the profile (``diagnose.yaml``,
+``--profile FILE`` or ``$DIAGNOSE_PROFILE``) maps those names to places, and single flags
+(``--dsn trading=...``) override entries. ``${VAR}`` / ``${VAR:-default}`` expand from the
+environment so secrets need not be written into the file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from diagnose.checks.base import CheckError, SkipCheck
+from diagnose.sources import LogSpec
+
+KINDS = ("databases", "logs", "env", "endpoints")
+SINGULAR = {"databases": "database", "logs": "log", "env": "env file", "endpoints": "endpoint"}
+FLAGS = {"databases": "--dsn", "logs": "--log", "env": "--env-file", "endpoints": "--endpoint"}
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+SECRET_KEY = re.compile(r"SECRET|PASSWORD|PASSWD|PWD|TOKEN|KEY|CREDENTIAL|PRIVATE|AUTH|DSN|DATABASE_URL",
+                        re.IGNORECASE)
+
+SCHEMA: dict[str, Any] = {
+    "type": "object", "additionalProperties": False,
+    "properties": {
+        "databases": {"type": "object", "additionalProperties": {"type": "string"},
+                      "description": "name -> PostgreSQL DSN (postgresql://user:pass@host:5432/db)"},
+        "logs": {"type": "object", "description": "name -> path, glob, list of them, or {command: ...}",
+                 "additionalProperties": {"anyOf": [
+                     {"type": "string"}, {"type": "array", "items": {"type": "string"}},
+                     {"type": "object", "additionalProperties": False, "properties": {
+                         "paths": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+                         "command": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+                         "timezone": {"type": "string"}, "rotated": {"type": "boolean"}}}]}},
+        "env": {"type": "object", "description": "name -> .env file path, or {process: true} for this process's environment",
+                "additionalProperties": {"anyOf": [{"type": "string"}, {
+                    "type": "object", "additionalProperties": False, "properties": {"process": {"const": True}}}]}},
+        "endpoints": {"type": "object", "additionalProperties": {"type": "string"},
+                      "description": "name -> base URL (http://127.0.0.1:8000) or host:port"},
+        "timezone": {"type": "string", "description": "zone of log timestamps that carry none (default: local)"},
+        "mask": {"type": "array", "items": {"type": "string", "format": "regex"},
+                 "description": "extra regexes whose matches are masked in reports"},
+    },
+}
+
+
+class ProfileError(Exception):
+    """A profile that cannot be used; the message names file, line and field."""
+
+
+@dataclass
+class Profile:
+    sources: dict[str, dict[str, Any]] = field(default_factory=lambda: {k: {} for k in KINDS})
+    path: Path | None = None
+    timezone: str | None = None
+    mask: list[str] = field(default_factory=list)
+
+    def view(self) -> dict[str, Any]:
+        """What the report shows of the profile (secrets are masked later, by the report)."""
+        out: dict[str, Any] = {"file": str(self.path) if self.path else None}
+        for kind in KINDS:
+            out[kind] = {name: (value if isinstance(value, (str, list)) else dict(value))
+                         for name, value in self.sources[kind].items()}
+        return out
+
+
+def load_profile(path: str | Path | None) -> Profile:
+    """Load ``path``; ``None`` means ``$DIAGNOSE_PROFILE`` or ``./diagnose.yaml`` if present."""
+    if path is None:
+        path = os.environ.get("DIAGNOSE_PROFILE") or ("diagnose.yaml" if Path("diagnose.yaml").is_file() else None)
+    if path is None:
+        return Profile()
+    path = Path(path)
+    from diagnose.kb.yamlsrc import YamlError, format_path, load
+
+    if not path.is_file():
+        raise ProfileError(f"{path}: profile file not found")
+    try:
+        loc = load(path)
+    except YamlError as exc:
+        raise ProfileError(str(exc)) from None
+    if loc.problems:
+        p, message = loc.problems[0]
+        raise ProfileError(f"{path}:{loc.line_of(p)}: {format_path(p)}: {message}")
+    data = loc.data or {}
+    from jsonschema import Draft202012Validator
+
+    errors = sorted(Draft202012Validator(SCHEMA).iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        e = errors[0]
+        where = tuple(e.absolute_path)
+        raise ProfileError(f"{path}:{loc.line_of(where)}: {format_path(where)}: {e.message}")
+    profile = Profile(path=path, timezone=data.get("timezone"), mask=list(data.get("mask") or []))
+    for kind in KINDS:
+        for name, value in (data.get(kind) or {}).items():
+            profile.sources[kind][name] = value
+    return profile
+
+
+def apply_overrides(profile: Profile, kind: str, pairs: tuple[str, ...], option: str) -> None:
+    """``--dsn trading=postgresql://...``: NAME=VALUE pairs replace single entries."""
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name or not value:
+            raise ProfileError(f"{option} {pair!r}: expected NAME=VALUE (e.g. {option} trading=...)")
+        profile.sources[kind][name.strip()] = value.strip()
+
+
+def expand(value: str, where: str) -> str:
+    """Expand ``${VAR}`` and ``${VAR:-default}``; an unset variable skips the check that needs it."""
+
+    def sub(match: re.Match) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in os.environ:
+            return os.environ[name]
+        if default is not None:
+            return default
+        raise SkipCheck(f"{where} uses ${{{name}}}, which is not set in the environment")
+
+    return _VAR.sub(sub, value)
+
+
+def parse_env_file(path: Path) -> dict[str, str]:
+    """A ``.env`` file as docker compose and python-dotenv read it; errors name file and line."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        raise CheckError(f"env file {path} does not exist") from None
+    except OSError as exc:
+        raise CheckError(f"env file {path}: cannot read ({exc.strerror})") from None
+    values: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if stripped.startswith("export "):
+            stripped = stripped[7:].lstrip()
+        key, sep, raw = stripped.partition("=")
+        key = key.strip()
+        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", key):
+            raise CheckError(f"{path}:{number}: not a KEY=value line: {stripped[:60]!r}")
+        raw = raw.strip()
+        if raw[:1] in ("'", '"'):
+            quote = raw[0]
+            end = raw.find(quote, 1)
+            if end < 0:
+                raise CheckError(f"{path}:{number}: unterminated {quote} quote in {key}")
+            value = raw[1:end]
+            if quote == '"':
+                value = value.replace("\\n", "\n").replace('\\"', '"')
+        else:
+            value = re.split(r"\s+#", raw, maxsplit=1)[0].strip()
+        values[key] = value
+    return values
+
+
+class Resolver:
+    """Turns ``(kind, name)`` into a usable source, remembering secrets it sees for masking."""
+
+    def __init__(self, profile: Profile):
+        self.profile = profile
+        self.secrets: set[str] = set()
+        self._env: dict[str, dict[str, str]] = {}
+        self._lock = threading.Lock()
+
+    def base_dir(self) -> Path:
+        return self.profile.path.parent if self.profile.path else Path.cwd()
+
+    def __call__(self, kind: str, name: str) -> Any:
+        value = self.profile.sources.get(kind, {}).get(name)
+        if value is None:
+            raise SkipCheck(f"{SINGULAR[kind]} '{name}' is not configured "
+                            f"(add it under '{kind}:' in the profile, or pass {FLAGS[kind]} {name}=...)")
+        where = f"{SINGULAR[kind]} '{name}'"
+        if kind == "databases":
+            dsn = expand(value, where)
+            self._remember_dsn(dsn)
+            return dsn
+        if kind == "endpoints":
+            return expand(value, where)
+        if kind == "env":
+            return self._env_values(name, value, where)
+        return self._log(name, value, where)
+
+    def _remember_dsn(self, dsn: str) -> None:
+        from urllib.parse import urlsplit
+
+        try:
+            password = urlsplit(dsn).password
+        except ValueError:
+            password = None
+        match = re.search(r"password=(\S+)", dsn)
+        for secret in (password, match.group(1) if match else None):
+            if secret:
+                self.secrets.add(secret)
+
+    def _env_values(self, name: str, value: Any, where: str) -> dict[str, str]:
+        with self._lock:
+            if name not in self._env:
+                if isinstance(value, dict) and value.get("process"):
+                    values = dict(os.environ)
+                else:
+                    values = parse_env_file(self._path(expand(value, where)))
+                for key, v in values.items():
+                    if SECRET_KEY.search(key) and len(v) >= 4:
+                        self.secrets.add(v)
+                self._env[name] = values
+            return self._env[name]
+
+    def _path(self, text: str) -> Path:
+        path = Path(os.path.expanduser(text))
+        return path if path.is_absolute() else self.base_dir() / path
+
+    def _log(self, name: str, value: Any, where: str) -> LogSpec:
+        spec = value if isinstance(value, dict) else {"paths": value}
+        paths = spec.get("paths") or []
+        paths = [paths] if isinstance(paths, str) else list(paths)
+        command = spec.get("command")
+        if isinstance(command, str):
+            command = shlex.split(expand(command, where))
+        return LogSpec(name=name, paths=tuple(str(self._path(expand(p, where))) for p in paths),
+                       command=tuple(command) if command else None,
+                       timezone=spec.get("timezone") or self.profile.timezone, rotated=spec.get("rotated", True))
+
+    def collect_secrets(self) -> set[str]:
+        """Secrets of every configured source, so a report masks them even where no check read them."""
+        for kind in ("databases", "env"):
+            for name in list(self.profile.sources[kind]):
+                try:
+                    self(kind, name)
+                except (SkipCheck, CheckError):
+                    pass
+        return self.secrets

@@ -1,0 +1,29 @@
+"""``{now-50m}`` placeholders in example logs: timestamps relative to the moment a world is built."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+PLACEHOLDER = re.compile(r"\{now(?:([+-])(\d+)([smhd]))?(?::(\w+))?\}")
+UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+FORMATS = {
+    "log": lambda t: t.strftime("%Y-%m-%d %H:%M:%S,") + f"{t.microsecond // 1000:03d}",   # Python logging
+    "iso": lambda t: t.astimezone().isoformat(timespec="microseconds"),                   # docker --timestamps
+    "pg": lambda t: t.strftime("%Y-%m-%d %H:%M:%S.") + f"{t.microsecond // 1000:03d} " + (t.strftime("%Z") or "UTC"),
+    "syslog": lambda t: t.strftime("%b %d %H:%M:%S"),
+}
+
+
+def fill(text: str, now: datetime) -> str:
+    """Replace each ``{now[-+]N[smhd][:format]}`` with a local-time timestamp (formats: log, iso, pg, syslog)."""
+
+    def sub(match: re.Match) -> str:
+        sign, amount, unit, fmt = match.groups()
+        moment = now
+        if amount:
+            delta = timedelta(**{UNITS[unit]: int(amount)})
+            moment = now - delta if sign == "-" else now + delta
+        return FORMATS.get(fmt or "log", FORMATS["log"])(moment.astimezone())
+
+    return PLACEHOLDER.sub(sub, text)

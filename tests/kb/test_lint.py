@@ -1,0 +1,76 @@
+import re
+
+import pytest
+
+from diagnose.kb.loader import KnowledgeBaseError, load_pack
+
+from .conftest import edit
+
+ENTRY = "data/stale-positions.yaml"
+
+
+def problems_after(pack_copy, *edits) -> list[str]:
+    for old, new in edits:
+        edit(pack_copy / ENTRY, old, new)
+    with pytest.raises(KnowledgeBaseError) as info:
+        load_pack(pack_copy)
+    return [str(p) for p in info.value.problems]
+
+
+def test_bad_regex_in_error_patterns(pack_copy):
+    out = problems_after(pack_copy, ("  - 'position_mutex_blocked'\n", "  - 'position_(mutex'\n"))
+    assert any("error_patterns[0]: invalid regex" in p for p in out), out
+
+
+def test_bad_regex_in_a_log_check(pack_copy):
+    out = problems_after(pack_copy, ("pattern: 'position_sync_failed'", "pattern: 'position_sync_failed('"))
+    assert any(re.search(r"checks\[\d\]\.pattern", p) for p in out), out
+
+
+def test_unknown_source_name(pack_copy):
+    out = problems_after(pack_copy, ("    log: execution\n    pattern: 'position_mutex_blocked'",
+                                     "    log: executoin\n    pattern: 'position_mutex_blocked'"))
+    assert any("unknown log source 'executoin' (pack.yaml declares:" in p for p in out), out
+
+
+def test_unknown_cause_reference(pack_copy):
+    out = problems_after(pack_copy, ("cause: sync-failing\n    log: execution", "cause: sync-broken\n    log: execution"))
+    assert any("unknown cause 'sync-broken'" in p for p in out), out
+
+
+def test_id_colliding_with_a_subcommand(pack_copy):
+    out = problems_after(pack_copy, ("aliases: [invalid-positions,", "aliases: [lint, invalid-positions,"))
+    assert any("aliases[0]: 'lint' is a subcommand name" in p for p in out), out
+
+
+def test_duplicate_ids_across_files(pack_copy):
+    text = (pack_copy / ENTRY).read_text()
+    (pack_copy / "data" / "stale-positions-copy.yaml").write_text(text)
+    with pytest.raises(KnowledgeBaseError) as info:
+        load_pack(pack_copy)
+    out = [str(p) for p in info.value.problems]
+    assert any("'stale-positions' is already used by entry 'stale-positions'" in p for p in out), out
+    assert any("must match the file name" in p for p in out), out
+
+
+def test_duplicate_check_ids(pack_copy):
+    out = problems_after(pack_copy, ("  - id: mutex-blocked-log", "  - id: blocked-orders"))
+    assert any("checks[1].id: duplicate check id 'blocked-orders'" in p for p in out), out
+
+
+def test_sql_that_writes_is_rejected(pack_copy):
+    out = problems_after(pack_copy, ("SELECT position_id, symbol, timeframe, side, qty_total, execution_mode, created_at,",
+                                     "DELETE FROM positions; SELECT position_id, symbol, timeframe, side, qty_total, execution_mode, created_at,"))
+    assert any("checks[2].query" in p and "DELETE" in p for p in out), out
+
+
+def test_category_must_match_folder(pack_copy):
+    (pack_copy / ENTRY).rename(pack_copy / "service" / "stale-positions.yaml") if (pack_copy / "service").exists() \
+        else ((pack_copy / "service").mkdir(), (pack_copy / ENTRY).rename(pack_copy / "service" / "stale-positions.yaml"))
+    with pytest.raises(KnowledgeBaseError, match="move it to data/"):
+        load_pack(pack_copy)
+
+
+def test_examples_need_a_broken_and_a_healthy_world(pack_copy):
+    out = problems_after(pack_copy, ("    verdict: healthy\n", "    verdict: problem\n"))
+    assert any("needs at least one broken (verdict: problem) and one healthy example" in p for p in out), out

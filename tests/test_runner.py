@@ -1,0 +1,124 @@
+"""The runner: concurrency, per-check timeouts, and isolation of failing checks.
+
+Kinds here are tiny real modules registered for the test (sleep, crash, hang), so the runner's
+own behaviour is tested without a database; the SQL and TCP timeouts against real servers are
+in tests/checks and tests/cli.
+"""
+
+import sys
+import threading
+import time
+import types
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from diagnose.checks import KINDS
+from diagnose.checks.base import CheckError, Outcome, SkipCheck, Status
+from diagnose.kb.model import Cause, Check, Entry
+from diagnose.runner import rank_causes, render_message, run_checks, verdict_of
+
+
+def _kind(name, fn):
+    module = types.ModuleType(f"diagnose_test_kind_{name}")
+    module.run = fn
+    sys.modules[module.__name__] = module
+    return module.__name__
+
+
+@pytest.fixture(autouse=True)
+def test_kinds(monkeypatch):
+    release = threading.Event()
+
+    def sleepy(check, ctx):
+        time.sleep(check["seconds"])
+        return Outcome(passed=check.get("pass", True), vars={"slept": check["seconds"]})
+
+    def crashy(check, ctx):
+        raise ZeroDivisionError("boom")
+
+    def hangs(check, ctx):  # ignores its budget entirely, like a stuck C call
+        release.wait(30)
+        return Outcome(passed=True)
+
+    def skippy(check, ctx):
+        raise SkipCheck("database 'desk' is not configured")
+
+    def broken(check, ctx):
+        raise CheckError("connection refused")
+
+    for name, fn in [("sleepy", sleepy), ("crashy", crashy), ("hangs", hangs), ("skippy", skippy),
+                     ("broken", broken)]:
+        monkeypatch.setitem(KINDS, name, _kind(name, fn))
+    yield
+    release.set()
+
+
+def check(id, kind, timeout=None, cause=(), **raw):
+    return Check(id=id, kind=kind, title=id, expects="", causes=tuple(cause),
+                 messages={"pass": "ok after {slept}s", "fail": "failed after {slept}s"},
+                 manual=None, timeout=timeout, weight=1.0, raw={"id": id, "kind": kind, **raw})
+
+
+def run(checks, **kw):
+    return run_checks(checks, lambda k, n: None, now=datetime.now(timezone.utc), **kw)
+
+
+def test_checks_run_concurrently_and_keep_their_order():
+    checks = [check(f"c{i}", "sleepy", seconds=0.4) for i in range(5)]
+    started = time.monotonic()
+    results = run(checks)
+    elapsed = time.monotonic() - started
+    assert [r.id for r in results] == [f"c{i}" for i in range(5)]
+    assert all(r.status is Status.PASS for r in results)
+    assert elapsed < 5 * 0.4  # serial would take 2 s; concurrent takes ~0.4 s
+    assert results[0].message == "ok after 0.4s"
+
+
+def test_a_crash_a_hang_and_an_error_do_not_stop_the_others():
+    checks = [check("crash", "crashy"), check("hang", "hangs", timeout=0.3), check("err", "broken"),
+              check("skip", "skippy"), check("fine", "sleepy", seconds=0.05, **{"pass": False})]
+    started = time.monotonic()
+    results = {r.id: r for r in run(checks)}
+    assert time.monotonic() - started < 5  # the hang is abandoned after timeout + grace
+    assert results["crash"].status is Status.ERROR
+    assert "internal error in the crashy check: ZeroDivisionError: boom" in results["crash"].message
+    assert results["hang"].status is Status.TIMEOUT and "0.3s" in results["hang"].message
+    assert results["err"].status is Status.ERROR and results["err"].message == "connection refused"
+    assert results["skip"].status is Status.SKIP
+    assert results["fine"].status is Status.FAIL and results["fine"].message == "failed after 0.05s"
+
+
+def test_default_timeout_applies_when_the_check_sets_none():
+    results = run([check("hang", "hangs")], default_timeout=0.2)
+    assert results[0].status is Status.TIMEOUT
+
+
+def test_verdicts():
+    def r(status):
+        return types.SimpleNamespace(status=status)
+
+    assert verdict_of([r(Status.PASS), r(Status.FAIL), r(Status.ERROR)]) == "problem"
+    assert verdict_of([r(Status.PASS), r(Status.SKIP)]) == "inconclusive"
+    assert verdict_of([r(Status.PASS), r(Status.TIMEOUT)]) == "inconclusive"
+    assert verdict_of([r(Status.PASS)]) == "healthy"
+
+
+def test_causes_ranked_by_weight_of_failed_checks():
+    entry = Entry(id="e", title="", category="data", severity="low", aliases=(), summary="", error_patterns=(),
+                  causes=(Cause("a", "A", ""), Cause("b", "B", "")),
+                  checks=(check("x", "sleepy", cause=["a"]), check("y", "sleepy", cause=["b"]),
+                          check("z", "sleepy", cause=["b"])),
+                  solutions=(), prevention="", related=(), examples=(), path=Path("e.yaml"))
+    results = run([check("x", "sleepy", cause=["a"], seconds=0, **{"pass": False}),
+                   check("y", "sleepy", cause=["b"], seconds=0, **{"pass": False}),
+                   check("z", "sleepy", cause=["b"], seconds=0, **{"pass": False})])
+    ranked = rank_causes(entry, results)
+    assert [c.id for c in ranked] == ["b", "a"]
+    assert ranked[0].checks == ["y", "z"] and ranked[0].score == 2
+
+
+def test_message_templates_cannot_reach_attributes():
+    assert render_message("{count} rows, first {symbol}", {"count": 2, "symbol": "BTCUSDT"}) == "2 rows, first BTCUSDT"
+    assert render_message("{count.__class__} {missing}", {"count": 1}) == "{count.__class__} {missing}"
