@@ -42,12 +42,12 @@ def run(symptom: str, checks_path: Path | None, profile_path: Path | None, dsn: 
 def diagnose_entry(pack: Any, entry: Any, profile: Any, *, fmt: str = "md", output: Path | None = None,
                    timeout: float = 10.0, quiet: bool = False, stream: Any = None) -> int:
     """Run, report, summarise; returns the exit code (shared by ``run`` and ``demo``)."""
-    from diagnose.masking import Masker
+    from diagnose.masking import Masker, MaskingError
     from diagnose.profile import Resolver
     from diagnose.reports import render
     from diagnose.reports.document import build_document
     from diagnose.reports.terminal import print_summary, progress
-    from diagnose.reports.writer import ReportWriteError, default_path, write_report
+    from diagnose.reports.writer import ReportWriteError, output_path, write_report
     from diagnose.runner import run_entry
 
     stream = stream or sys.stdout
@@ -55,11 +55,14 @@ def diagnose_entry(pack: Any, entry: Any, profile: Any, *, fmt: str = "md", outp
     resolver = Resolver(profile)
     with progress(len(entry.checks), enabled=interactive and sys.stderr.isatty()) as tick:
         run_result = run_entry(entry, pack, resolver, profile.view(), default_timeout=timeout, on_done=tick)
-    masker = Masker(secrets=resolver.collect_secrets(), patterns=profile.mask)
-    document = build_document(run_result, masker)
-    path = output or default_path(entry.id, fmt, datetime.now(timezone.utc))
     try:
-        write_report(render(document, fmt), path)
+        masker = Masker(secrets=resolver.collect_secrets(), patterns=profile.mask)
+    except MaskingError as exc:
+        fail(f"profile mask: {exc}")
+    document = build_document(run_result, masker)
+    target, overwrite = output_path(output, entry.id, fmt, datetime.now(timezone.utc))
+    try:
+        path = write_report(render(document, fmt), target, overwrite=overwrite)
     except ReportWriteError as exc:
         fail(str(exc))
     print_summary(document, path, stream=stream, rich=interactive, quiet=quiet)

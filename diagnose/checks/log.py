@@ -1,0 +1,183 @@
+"""``kind: log``: count the lines of a named log that a regex matches, optionally in a window.
+
+::
+
+    - id: sync-failed-log
+      kind: log
+      log: execution                    # source name -> files/globs or a command (target profile)
+      pattern: 'position_sync_failed'   # Python regex, searched in each line
+      ignore_case: false
+      since: 1h                         # only lines timed in the last hour (s/m/h/d); absent: all
+      expect: {max: 0}                  # on the number of matching lines (default {max: 0})
+      last: 5                           # matching lines kept as evidence
+
+``expect: {min: 1}`` turns it around: the fault is a line that is *missing* (no
+``position_sync: checking`` in the last 10 minutes means the sync loop is not running).
+
+Vars for messages: ``count``, ``last`` (text of the last matching line), ``first_time`` and
+``last_time`` (ISO, or ``""``), ``since``, ``files`` (files read), ``pattern``. The reading
+itself lives in :mod:`diagnose.logscan`; this module only wires the check to it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shlex
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from diagnose.logscan import files as logfiles
+from diagnose.logscan.scan import ScanResult, compile_pattern, scan
+from diagnose.logscan.timestamps import TimestampParser, UnknownTimezone, zone
+
+from . import expect as expectations
+from .base import CheckError, Context, Evidence, Outcome
+
+KIND = "log"
+SOURCE = "log"
+
+DEFAULT_EXPECT = {"max": 0}
+DEFAULT_LAST = 5
+LAST_VAR_CHARS = 300
+SINCE_PATTERN = r"^[0-9]+(s|m|h|d)$"
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+SCHEMA: dict[str, Any] = {
+    "properties": {
+        "log": {"type": "string", "description": "Name of the log in the target profile (files, globs, "
+                "rotated and .gz siblings, or a command such as `docker compose logs --timestamps x`)."},
+        "pattern": {"type": "string", "minLength": 1, "format": "regex", "description":
+                    "Python regular expression searched in each line (grep semantics: the count is "
+                    "of matching lines). Non-ASCII text such as `行情数据不足` works."},
+        "ignore_case": {"type": "boolean", "description": "Match regardless of case (default false)."},
+        "since": {"type": "string", "pattern": SINCE_PATTERN, "description": "Only lines timed within "
+                  "this window before now count: a number and s/m/h/d (`90s`, `15m`, `1h`, `2d`). "
+                  "Absent: the whole log."},
+        "expect": {**expectations.SCHEMA, "description": "Expectation on the number of matching lines "
+                   "(default `{max: 0}`; `{min: 1}` when the fault is a missing line)."},
+        "last": {"type": "integer", "minimum": 0, "maximum": 100,
+                 "description": "How many of the last matching lines to show as evidence (default 5)."},
+    },
+    "required": ["log", "pattern"],
+}
+
+
+def parse_since(text: Any) -> timedelta | None:
+    """``"15m"`` -> 15 minutes; ``None`` -> no window; ValueError for anything else."""
+    if text is None:
+        return None
+    m = re.match(SINCE_PATTERN, str(text))
+    if not m:
+        raise ValueError(f"since {text!r} is not a duration like 90s, 15m, 1h or 2d")
+    return timedelta(**{_UNITS[m.group(1)]: int(str(text)[:-1])})
+
+
+def lint(check: dict) -> list[tuple[str, str]]:
+    """The pattern compiles, ``since`` parses, expectation regexes compile."""
+    problems: list[tuple[str, str]] = []
+    pattern = check.get("pattern")
+    if isinstance(pattern, str):
+        try:
+            compile_pattern(pattern, bool(check.get("ignore_case")))
+        except re.error as exc:
+            problems.append(("pattern", f"invalid regex: {exc}"))
+    try:
+        parse_since(check.get("since"))
+    except ValueError as exc:
+        problems.append(("since", str(exc)))
+    problems += expectations.lint(check.get("expect"), "expect")
+    return problems
+
+
+def manual(check: dict) -> str:
+    """A grep a human could type (``-P`` when the regex uses Perl-only syntax such as ``\\d``)."""
+    pattern = str(check.get("pattern", ""))
+    perl = bool(re.search(r"\\[dDsSwWbB]|\(\?|[*+?}]\?", pattern))
+    flags = "-n" + ("i" if check.get("ignore_case") else "") + ("P" if perl else "E")
+    grep = f"grep {flags} {shlex.quote(pattern)}"
+    where = f"<{check.get('log', 'the')} log>"
+    lines = [f"{grep} {where}",
+             f"# rotated .gz files: z{grep} {where}.*.gz",
+             f"# a command source (docker): docker compose logs --timestamps <service> 2>&1 | {grep}"]
+    if check.get("since"):
+        lines.append(f"# only lines timed within the last {check['since']} count")
+    return "\n".join(lines)
+
+
+def _iso(stamp: datetime | None) -> str:
+    return stamp.isoformat(timespec="seconds") if stamp else ""
+
+
+def run(check: dict, ctx: Context) -> Outcome:
+    spec = ctx.log(check["log"])
+    name = check["log"]
+    try:
+        pattern = compile_pattern(str(check["pattern"]), bool(check.get("ignore_case")))
+    except re.error as exc:
+        raise CheckError(f"invalid pattern {check['pattern']!r}: {exc}") from exc
+    try:
+        window = parse_since(check.get("since"))
+        stamps = TimestampParser(zone(spec.timezone), ctx.now)
+    except (ValueError, UnknownTimezone) as exc:
+        raise CheckError(f"log '{name}': {exc}") from exc
+    since = ctx.now - window if window else None
+    try:
+        keep = max(0, int(check.get("last", DEFAULT_LAST)))
+    except (TypeError, ValueError) as exc:
+        raise CheckError(f"last must be a whole number, not {check.get('last')!r}") from exc
+
+    def read(label: str, chunks) -> tuple[str, ScanResult]:
+        with contextlib.closing(chunks):
+            return label, scan(chunks, pattern, stamps=stamps, since=since, keep_last=max(keep, 1),
+                               on_chunk=ctx.check_time)
+
+    results: list[tuple[str, ScanResult]] = []
+    if spec.command:
+        label = logfiles.command_label(spec.command)
+        results.append(read(label, logfiles.command_chunks(name, spec.command, ctx)))
+    elif spec.paths:
+        for log_file in logfiles.log_files(spec):
+            if since is not None and log_file.rotated and _modified(name, log_file.path) < since:
+                continue  # rotated before the window opened: nothing in it can count
+            results.append(read(log_file.path, logfiles.file_chunks(name, log_file.path)))
+    else:
+        raise CheckError(f"log '{name}': the profile gives neither paths nor a command")
+    return _outcome(check, results, keep)
+
+
+def _modified(name: str, path: str) -> datetime:
+    try:
+        return datetime.fromtimestamp(os.stat(path).st_mtime, tz=timezone.utc)
+    except OSError as exc:
+        raise CheckError(f"log '{name}': cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def _outcome(check: dict, results: list[tuple[str, ScanResult]], keep: int) -> Outcome:
+    count = sum(r.count for _, r in results)
+    everything = [(label, m) for label, r in results for m in r.last]
+    matches = everything[-keep:] if keep else []
+    times = [t for _, r in results for t in (r.first_time, r.last_time) if t is not None]
+    last_text = everything[-1][1].text if everything else ""
+    if len(last_text) > LAST_VAR_CHARS:
+        last_text = last_text[:LAST_VAR_CHARS] + "…"
+    since = str(check.get("since") or "")
+    variables = {
+        "count": count,
+        "last": last_text,
+        "first_time": _iso(min(times)) if times else "",
+        "last_time": _iso(max(times)) if times else "",
+        "since": since,
+        "files": len(results),
+        "pattern": str(check["pattern"]),
+    }
+    window = f" in the last {since}" if since else ""
+    title = f"{count} line(s) matching /{check['pattern']}/ in log '{check['log']}'{window}"
+    if count > len(matches):
+        title += f" (last {len(matches)} shown)"
+    evidence = Evidence(kind="lines", title=title, total=count,
+                        lines=[{"file": label, "line": m.line, "text": m.text} for label, m in matches])
+    spec = check.get("expect")
+    spec = DEFAULT_EXPECT if spec is None else spec
+    return Outcome(passed=expectations.holds(count, spec), vars=variables, evidence=[evidence])

@@ -1,0 +1,184 @@
+"""Which files (or which command) a :class:`~diagnose.sources.LogSpec` means, and their bytes.
+
+Paths are expanded (``~``, globs). With ``rotated`` a plain path ``X`` also brings in its
+rotated siblings in the usual logrotate / Python-logging styles - ``X.1``, ``X.2.gz``,
+``X-20261120``, ``X-20261120.gz``, ``X.2026-11-20`` - ordered oldest first (a higher number
+is older; dated ones by date) with ``X`` itself last, so line order follows time.
+
+Content is handed out as binary chunks: ``.gz`` files are decompressed as a stream, never
+whole in memory; a command's standard output is read as it comes, and the command is killed
+when the check runs out of time.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import selectors
+import shlex
+import signal
+import subprocess
+import zlib
+from dataclasses import dataclass
+from typing import Iterator, Sequence
+
+from diagnose.checks.base import CheckError, Context
+
+CHUNK = 1 << 20          # bytes read at a time
+STDERR_CAP = 64 * 1024   # bytes of a command's stderr kept for the error message
+
+_ROTATED = re.compile(
+    r"^(?P<base>.+?)(?:\.(?P<n>\d+)|[-.](?P<d>\d{8}(?:\d{2})?|\d{4}-\d{2}-\d{2}(?:[_T]\d{2}(?:-\d{2}){0,2})?))?"
+    r"(?P<gz>\.gz)?$", re.S)
+
+
+@dataclass(frozen=True)
+class LogFile:
+    """One file to read; ``rotated`` files (siblings and ``.gz``) may be skipped by mtime."""
+
+    path: str
+    rotated: bool
+
+    @property
+    def compressed(self) -> bool:
+        return self.path.endswith(".gz")
+
+
+def _rotation(path: str) -> tuple[str, tuple]:
+    """``(base path, sort key)``: keys sort a rotated set oldest first, the live file last."""
+    m = _ROTATED.match(path)
+    if m["n"] is not None:
+        return m["base"], (0, -int(m["n"]), "")
+    if m["d"] is not None:
+        return m["base"], (1, 0, m["d"])
+    if m["gz"]:  # X.gz: a compressed earlier X
+        return m["base"], (1, 0, "")
+    return path, (2, 0, "")
+
+
+def _is_rotated_name(path: str) -> bool:
+    return _rotation(path)[1][0] < 2
+
+
+def rotated_siblings(path: str) -> list[str]:
+    """The rotated siblings of the live file ``path`` that exist (any order)."""
+    found = []
+    for candidate in glob.glob(glob.escape(path) + "[.-]*"):
+        base, key = _rotation(candidate)
+        if base == path and key[0] < 2 and os.path.isfile(candidate):
+            found.append(candidate)
+    return found
+
+
+def _expand(raw: str) -> list[str]:
+    pattern = os.path.expanduser(raw)
+    if glob.has_magic(pattern):
+        return glob.glob(pattern)
+    return [pattern]
+
+
+def log_files(spec) -> list[LogFile]:
+    """The files of ``spec`` in reading order; :class:`CheckError` when none exists."""
+    ordered: list[LogFile] = []
+    seen: set[str] = set()
+    for raw in spec.paths:
+        group = set()
+        for path in _expand(raw):
+            if os.path.isfile(path):
+                group.add(path)
+            if spec.rotated and not _is_rotated_name(path):
+                group.update(rotated_siblings(path))
+        for path in sorted(group, key=lambda p: (_rotation(p), p)):
+            if path not in seen:
+                seen.add(path)
+                ordered.append(LogFile(path, _is_rotated_name(path)))
+    if not ordered:
+        shown = ", ".join(os.path.expanduser(p) for p in spec.paths) or "(no paths configured)"
+        raise CheckError(f"log '{spec.name}': no file matches {shown}")
+    return ordered
+
+
+def _reason(exc: BaseException) -> str:
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+
+
+def file_chunks(log: str, path: str, chunk_size: int = CHUNK) -> Iterator[bytes]:
+    """The bytes of ``path`` (decompressed if ``.gz``) in chunks of about ``chunk_size``."""
+    import gzip
+
+    try:
+        stream = gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb", buffering=0)
+    except OSError as exc:
+        raise CheckError(f"log '{log}': cannot read {path}: {_reason(exc)}") from exc
+    with stream:
+        while True:
+            try:
+                chunk = stream.read(chunk_size)
+            except (OSError, EOFError, zlib.error) as exc:  # unreadable, truncated or corrupt .gz
+                raise CheckError(f"log '{log}': cannot read {path}: {_reason(exc)}") from exc
+            if not chunk:
+                return
+            yield chunk
+
+
+def command_label(argv: Sequence[str]) -> str:
+    """How a command source is named in evidence and messages."""
+    return shlex.join(argv)
+
+
+def command_chunks(log: str, argv: Sequence[str], ctx: Context, chunk_size: int = CHUNK) -> Iterator[bytes]:
+    """Standard output of ``argv`` (no shell) as it arrives; the command (and its process
+    group) is killed when the check's time runs out or the reader stops early."""
+    argv = list(argv)
+    try:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, start_new_session=True)
+    except FileNotFoundError as exc:
+        raise CheckError(f"log '{log}': command not found: {argv[0]}") from exc
+    except OSError as exc:
+        raise CheckError(f"log '{log}': cannot run {argv[0]}: {_reason(exc)}") from exc
+    selector = selectors.DefaultSelector()
+    stderr = bytearray()
+    produced = False
+    try:
+        selector.register(proc.stdout, selectors.EVENT_READ)
+        selector.register(proc.stderr, selectors.EVENT_READ)
+        while selector.get_map():
+            ctx.check_time()
+            for key, _ in selector.select(timeout=min(ctx.remaining(), 0.25)):
+                data = os.read(key.fd, chunk_size)
+                if not data:
+                    selector.unregister(key.fileobj)
+                elif key.fileobj is proc.stdout:
+                    produced = True
+                    yield data
+                elif len(stderr) < STDERR_CAP:
+                    stderr += data
+        while True:
+            ctx.check_time()
+            try:
+                status = proc.wait(timeout=min(ctx.remaining(), 0.25))
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        if status != 0 and not produced:
+            lines = [ln.strip() for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
+            why = lines[0][:300] if lines else "no output"
+            raise CheckError(f"log '{log}': {command_label(argv)} exited with status {status}: {why}")
+    finally:
+        selector.close()
+        _stop(proc)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Kill the command (and anything it started) if it still runs; always reap it."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except OSError:
+            proc.kill()
+    proc.wait()
+    for stream in (proc.stdout, proc.stderr):
+        if stream is not None:
+            stream.close()

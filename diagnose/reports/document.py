@@ -1,0 +1,204 @@
+"""The report document: everything about one run, masked, as plain JSON-able data.
+
+Renderers (Markdown, HTML, JSON, the terminal summary) only ever see this dict, so a secret
+masked here is masked everywhere. Its shape is :data:`REPORT_SCHEMA` (``schema_version`` 1):
+add fields freely, but renaming or removing one needs a new schema version.
+
+Two kinds of text are masked differently: what the run observed (profile, messages, evidence,
+host) gets full masking (known secrets and secret shapes); what knowledge-base authors wrote
+(titles, solutions, manual commands) gets known-secret masking only, because shape rules
+would mangle their examples (``export API_JWT_SECRET=<value>``) and they hold no user secret.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import diagnose
+from diagnose.checks.base import Status
+from diagnose.masking import Masker
+
+SCHEMA_VERSION = 1
+TOOL_NAME = "diagnose"
+
+
+def build_document(run: Any, masker: Masker, *, generated_at: datetime | None = None) -> dict[str, Any]:
+    """The masked document of a :class:`diagnose.runner.Run`."""
+    entry, pack = run.entry, run.pack
+    results = list(run.results)
+    raw_results = [r.to_dict() for r in results]
+    masker.learn([run.profile, raw_results, run.host])  # secrets found anywhere are masked everywhere
+
+    def kb(text: Any) -> Any:
+        return masker.mask(text, shapes=False)
+
+    causes = run.causes
+    implicated = [c.id for c in causes]
+    checks_by_id = {c.id: c for c in entry.checks}
+    checks = []
+    for result, raw in zip(results, raw_results):
+        spec = checks_by_id.get(result.id)
+        checks.append({
+            **raw,
+            "title": kb(raw["title"]),
+            "message": masker.mask_text(raw["message"]),
+            "manual": kb(raw["manual"]),
+            "evidence": masker.mask(raw["evidence"]),
+            "expects": kb(spec.expects if spec else ""),
+            "cause_titles": [kb(_cause_title(entry, c)) for c in raw["cause"]],
+        })
+    counts = {status.value: sum(1 for r in results if r.status is status) for status in Status}
+    generated = generated_at or datetime.now(timezone.utc)
+    document: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": TOOL_NAME, "version": diagnose.__version__},
+        "knowledge_base": {"name": pack.name, "version": pack.version, "digest": pack.digest,
+                           "root": masker.mask_text(str(pack.root))},
+        "generated_at": _iso(generated),
+        "started_at": _iso(run.started_at),
+        "finished_at": _iso(run.finished_at),
+        "duration_ms": round((run.finished_at - run.started_at).total_seconds() * 1000, 1),
+        "host": masker.mask_text(run.host or ""),
+        "symptom": {
+            "id": entry.id, "title": kb(entry.title), "category": entry.category,
+            "severity": entry.severity, "summary": kb(entry.summary), "page_url": pack.page_url(entry.id),
+        },
+        "verdict": run.verdict,
+        "exit_code": run.exit_code,
+        "incomplete": bool(run.incomplete),
+        "counts": counts,
+        "profile": masker.mask(run.profile),
+        "checks": checks,
+        "causes": [{"id": c.id, "title": kb(c.title), "text": kb(c.text), "score": float(c.score),
+                    "checks": list(c.checks)} for c in causes],
+        "solutions": [kb(s) for s in _solutions(entry, implicated, run.verdict)],
+        "prevention": kb(entry.prevention or ""),
+        "related": [_related(pack, rid) for rid in entry.related],
+    }
+    document["masking"] = masker.summary()
+    return document
+
+
+def _cause_title(entry: Any, cause_id: str) -> str:
+    cause = entry.cause(cause_id)
+    return cause.title if cause else cause_id
+
+
+def _solutions(entry: Any, implicated: list[str], verdict: str) -> list[dict[str, Any]]:
+    """Solutions for the implicated causes first (best-ranked cause first), then the rest.
+
+    A solution without ``causes`` fixes the symptom whatever the cause: it applies whenever a
+    problem was found. Solutions are shown, never run.
+    """
+    rank = {cause_id: i for i, cause_id in enumerate(implicated)}
+    found = verdict == "problem"
+    rows = []
+    for order, solution in enumerate(entry.solutions):
+        matches = [rank[c] for c in solution.causes if c in rank]
+        applies = found and (bool(matches) or not solution.causes)
+        key = (0 if matches else 1 if applies else 2, min(matches, default=0), order)
+        rows.append((key, {
+            "id": solution.id, "title": solution.title, "steps": solution.steps,
+            "causes": list(solution.causes), "applies": applies,
+            "variants": [{"label": str(v.get("label", "")), "steps": str(v.get("steps", ""))}
+                         for v in solution.variants],
+        }))
+    return [row for _, row in sorted(rows, key=lambda r: r[0])]
+
+
+def _related(pack: Any, entry_id: str) -> dict[str, Any]:
+    other = pack.get(entry_id)
+    return {"id": entry_id, "title": other.title if other else entry_id, "page_url": pack.page_url(entry_id)}
+
+
+def _iso(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+_STR = {"type": "string"}
+_STR_OR_NULL = {"type": ["string", "null"]}
+_STATUS = {"enum": [s.value for s in Status]}
+_EVIDENCE = {
+    "type": "object",
+    "required": ["kind"],
+    "properties": {
+        "kind": {"enum": ["rows", "lines", "values", "text"]},
+        "title": _STR,
+        "columns": {"type": "array", "items": _STR},
+        "rows": {"type": "array", "items": {"type": "array"}},
+        "lines": {"type": "array", "items": {
+            "type": "object", "required": ["text"],
+            "properties": {"file": _STR_OR_NULL, "line": {"type": ["integer", "null"]}, "text": _STR}}},
+        "values": {"type": "object"},
+        "text": _STR,
+        "total": {"type": "integer", "minimum": 0},
+    },
+}
+_CHECK = {
+    "type": "object",
+    "required": ["id", "title", "kind", "status", "message", "cause", "duration_ms", "evidence",
+                 "expects", "cause_titles"],
+    "properties": {
+        "id": _STR, "title": _STR, "kind": _STR, "source": _STR_OR_NULL, "status": _STATUS,
+        "message": _STR, "cause": {"type": "array", "items": _STR},
+        "duration_ms": {"type": "number", "minimum": 0}, "manual": _STR_OR_NULL,
+        "evidence": {"type": "array", "items": _EVIDENCE}, "expects": _STR,
+        "cause_titles": {"type": "array", "items": _STR},
+    },
+}
+_TIME = {"type": "string", "pattern": r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$"}
+
+#: JSON Schema (draft 2020-12) of the report document, ``schema_version`` 1.
+REPORT_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://diagnose.invalid/schemas/report-1.json",
+    "title": "diagnose report",
+    "type": "object",
+    "required": ["schema_version", "tool", "knowledge_base", "generated_at", "started_at",
+                 "finished_at", "duration_ms", "host", "symptom", "verdict", "exit_code", "incomplete",
+                 "counts", "profile", "checks", "causes", "solutions", "prevention", "related", "masking"],
+    "properties": {
+        "schema_version": {"const": SCHEMA_VERSION},
+        "tool": {"type": "object", "required": ["name", "version"],
+                 "properties": {"name": _STR, "version": _STR}},
+        "knowledge_base": {"type": "object", "required": ["name", "version", "digest", "root"],
+                           "properties": {"name": _STR, "version": _STR, "digest": _STR, "root": _STR}},
+        "generated_at": _TIME, "started_at": _TIME, "finished_at": _TIME,
+        "duration_ms": {"type": "number", "minimum": 0},
+        "host": _STR,
+        "symptom": {"type": "object",
+                    "required": ["id", "title", "category", "severity", "summary", "page_url"],
+                    "properties": {k: _STR for k in
+                                   ("id", "title", "category", "severity", "summary", "page_url")}},
+        "verdict": {"enum": ["problem", "healthy", "inconclusive"]},
+        "exit_code": {"enum": [0, 1, 3]},
+        "incomplete": {"type": "boolean"},
+        "counts": {"type": "object", "required": [s.value for s in Status],
+                   "additionalProperties": {"type": "integer", "minimum": 0}},
+        "profile": {"type": "object"},
+        "checks": {"type": "array", "items": _CHECK},
+        "causes": {"type": "array", "items": {
+            "type": "object", "required": ["id", "title", "text", "score", "checks"],
+            "properties": {"id": _STR, "title": _STR, "text": _STR, "score": {"type": "number"},
+                           "checks": {"type": "array", "items": _STR}}}},
+        "solutions": {"type": "array", "items": {
+            "type": "object", "required": ["id", "title", "steps", "causes", "applies", "variants"],
+            "properties": {"id": _STR, "title": _STR, "steps": _STR, "applies": {"type": "boolean"},
+                           "causes": {"type": "array", "items": _STR},
+                           "variants": {"type": "array", "items": {
+                               "type": "object", "required": ["label", "steps"],
+                               "properties": {"label": _STR, "steps": _STR}}}}}},
+        "prevention": _STR,
+        "related": {"type": "array", "items": {
+            "type": "object", "required": ["id", "title", "page_url"],
+            "properties": {"id": _STR, "title": _STR, "page_url": _STR}}},
+        "masking": {"type": "object", "required": ["secrets", "replacements", "by_kind"],
+                    "properties": {"secrets": {"type": "integer", "minimum": 0},
+                                   "replacements": {"type": "integer", "minimum": 0},
+                                   "by_kind": {"type": "object",
+                                               "additionalProperties": {"type": "integer"}}}},
+    },
+}

@@ -1,0 +1,77 @@
+"""The HTML report: one self-contained file (inline CSS, no scripts, no external requests).
+
+Rendered by a Jinja2 template with autoescaping on, so every piece of run data is escaped
+by construction. The only markup not produced by the template is the knowledge base's
+Markdown (solutions, prevention), converted by markdown-it with raw HTML disabled and its
+link validation on (no ``javascript:`` links), so it cannot inject markup either.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+STATUS_LABELS = {"pass": "PASS", "fail": "FAIL", "error": "ERROR", "timeout": "TIMEOUT", "skip": "SKIP"}
+VERDICT_TEXT = {
+    "problem": "Problem found",
+    "healthy": "Healthy: no known cause found",
+    "inconclusive": "Inconclusive: nothing failed, but some checks could not conclude",
+}
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Any:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("diagnose.reports", "templates"),
+        autoescape=True,  # every template here is HTML
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["markdown"] = _markdown
+    env.filters["log_line"] = _log_line
+    env.filters["scalar"] = _scalar
+    env.filters["url"] = _web_url
+    return env
+
+
+@lru_cache(maxsize=1)
+def _markdown_parser() -> Any:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+
+
+def _markdown(text: str) -> Any:
+    """Knowledge-base Markdown as safe HTML (raw HTML in the source is shown as text)."""
+    from markupsafe import Markup
+
+    return Markup(_markdown_parser().render(text or ""))
+
+
+def _log_line(line: dict[str, Any]) -> str:
+    where = ":".join(str(p) for p in (line.get("file"), line.get("line")) if p not in (None, ""))
+    return f"{where}: {line.get('text', '')}" if where else str(line.get("text", ""))
+
+
+def _scalar(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _web_url(url: str) -> str:
+    """Only web links become hrefs: a knowledge base cannot smuggle a ``javascript:`` URL."""
+    return url if str(url).lower().startswith(("https://", "http://")) else "#"
+
+
+def render(document: dict[str, Any]) -> str:
+    template = _environment().get_template("report.html.j2")
+    return template.render(
+        doc=document,
+        status_labels=STATUS_LABELS,
+        verdict_text=VERDICT_TEXT[document["verdict"]],
+        profile_json=json.dumps(document["profile"], indent=2, ensure_ascii=False),
+        details=[c for c in document["checks"] if c["status"] != "pass"],
+    ) + "\n"

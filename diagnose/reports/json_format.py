@@ -1,0 +1,15 @@
+"""The JSON report: the document itself (stable, versioned by ``schema_version``).
+
+Named ``json_format`` rather than ``json`` so that a module inside this package can never be
+mistaken for the standard library's ``json`` (tools that put the package folder on
+``sys.path``, such as some test runners and debuggers, would otherwise shadow it).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def render(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

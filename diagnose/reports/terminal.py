@@ -1,0 +1,140 @@
+"""The terminal summary and the live progress line, rendered from the (masked) document.
+
+``rich=True`` (a colour terminal) uses the rich library; ``rich=False`` (pipes, CI, files)
+prints plain text with no ANSI codes, with status words instead of symbols so that a CI log
+reads without colour. Data goes into rich as ``Text`` objects, never as markup, so a log line
+containing ``[bold]`` is printed as written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from pathlib import Path
+from typing import Any, Callable, Iterator, TextIO
+
+SYMBOLS = {"pass": "✓", "fail": "✗", "error": "!", "timeout": "⏱", "skip": "-"}
+STYLES = {"pass": "green", "fail": "bold red", "error": "yellow", "timeout": "magenta", "skip": "dim"}
+VERDICT_STYLES = {"problem": "bold white on red", "healthy": "bold white on green",
+                  "inconclusive": "bold black on yellow"}
+
+
+def verdict_line(doc: dict[str, Any]) -> str:
+    """One line: verdict, symptom and counts, e.g. ``PROBLEM stale-positions: 1 fail, 2 pass``."""
+    counts = ", ".join(f"{n} {status}" for status, n in doc["counts"].items() if n) or "no checks"
+    incomplete = " (interrupted)" if doc.get("incomplete") else ""
+    return f"{doc['verdict'].upper()} {doc['symptom']['id']}: {doc['symptom']['title']} ({counts}){incomplete}"
+
+
+def next_step(doc: dict[str, Any]) -> str | None:
+    """What to do now: the first applicable solution, or how to make the run conclusive."""
+    for solution in doc["solutions"]:
+        if solution["applies"]:
+            return f"{solution['title']} (steps in the report)"
+    if doc["verdict"] == "inconclusive":
+        return "make the checks that did not conclude runnable (see their messages), then run again"
+    if doc["verdict"] == "problem":
+        return f"read the evidence in the report and the FAQ page {doc['symptom']['page_url']}"
+    return None
+
+
+def print_summary(document: dict[str, Any], report_path: str | Path | None, *, stream: TextIO | None = None,
+                  rich: bool = False, quiet: bool = False) -> None:
+    """Print the run's summary; ``quiet`` prints only the verdict line and the report path."""
+    stream = stream or sys.stdout
+    if rich:
+        _print_rich(document, report_path, stream, quiet)
+    else:
+        _write(stream, "\n".join(_plain_lines(document, report_path, quiet)) + "\n")
+
+
+def _plain_lines(doc: dict[str, Any], report_path: Any, quiet: bool) -> list[str]:
+    lines = [verdict_line(doc)]
+    if not quiet:
+        width = max((len(c["title"]) for c in doc["checks"]), default=0)
+        for c in doc["checks"]:
+            lines.append(f"  [{c['status'].upper():<7}] {c['title']:<{width}}  {_one_line(c['message'])}"
+                         f"  ({c['duration_ms']:g} ms)")
+        if doc["causes"]:
+            top = doc["causes"][0]
+            lines.append(f"Cause: {top['title']}: {_one_line(top['text'])}")
+        step = next_step(doc)
+        if step:
+            lines.append(f"Next step: {step}")
+    if report_path is not None:
+        lines.append(f"Report: {report_path}")
+    return lines
+
+
+def _print_rich(doc: dict[str, Any], report_path: Any, stream: TextIO, quiet: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console(file=stream, highlight=False, soft_wrap=False)
+    head = Text()
+    head.append(f" {doc['verdict'].upper()} ", style=VERDICT_STYLES[doc["verdict"]])
+    head.append(" " + verdict_line(doc).split(" ", 1)[1])
+    console.print(head)
+    if not quiet:
+        table = Table(show_header=False, box=None, padding=(0, 1), pad_edge=False)
+        table.add_column(no_wrap=True)
+        table.add_column(style="bold")
+        table.add_column(overflow="fold")
+        table.add_column(style="dim", justify="right", no_wrap=True)
+        for c in doc["checks"]:
+            status = c["status"]
+            table.add_row(Text(f"{SYMBOLS[status]} {status}", style=STYLES[status]), Text(c["title"]),
+                          Text(_one_line(c["message"])), Text(f"{c['duration_ms']:g} ms"))
+        console.print(table)
+        if doc["causes"]:
+            top = doc["causes"][0]
+            line = Text("Cause: ", style="bold")
+            line.append(top["title"], style="bold red")
+            line.append(": " + _one_line(top["text"]))
+            console.print(line)
+        step = next_step(doc)
+        if step:
+            console.print(Text("Next step: ", style="bold") + Text(step))
+    if report_path is not None:
+        console.print(Text("Report: ", style="bold") + Text(str(report_path), style="cyan"))
+
+
+@contextlib.contextmanager
+def progress(total: int, enabled: bool, *, stream: TextIO | None = None) -> Iterator[Callable[[Any], None]]:
+    """A live "checks done" indicator on stderr while checks run; yields ``tick(result)``.
+
+    ``tick`` may be called from the runner's worker threads (rich's progress is thread-safe).
+    Disabled, it yields a no-op, so callers need no branches. The display is transient: it
+    disappears when the block ends, leaving the summary to say what happened.
+    """
+    if not enabled or total <= 0:
+        yield lambda result: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+
+    console = Console(file=stream or sys.stderr, highlight=False)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task("running checks", total=total)
+
+        def tick(result: Any) -> None:
+            title = getattr(result, "title", "") or ""
+            bar.update(task, advance=1, description=f"done: {title}"[:60])
+
+        yield tick
+
+
+def _one_line(text: Any) -> str:
+    return " ".join(str(text or "").split())
+
+
+def _write(stream: TextIO, text: str) -> None:
+    """Write, degrading characters the stream cannot encode (a cp1252 console) instead of crashing."""
+    try:
+        stream.write(text)
+    except UnicodeEncodeError:
+        encoding = getattr(stream, "encoding", None) or "ascii"
+        stream.write(text.encode(encoding, "replace").decode(encoding))
+    stream.flush()

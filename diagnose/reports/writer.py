@@ -1,0 +1,103 @@
+"""Writing reports to disk: atomic, never a partial file, never a silent overwrite by default.
+
+A report is written to a temporary file in the destination folder and moved into place with
+``os.replace`` (atomic on POSIX and Windows), so a crash or a full disk leaves either the
+complete report or nothing. Errors become :class:`ReportWriteError` with one line naming the
+path, which the CLI prints instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+from diagnose.reports import EXTENSIONS
+
+DEFAULT_DIR = Path("diagnose-reports")
+
+
+class ReportWriteError(OSError):
+    """The report could not be written; the message is one line naming the path."""
+
+
+def default_path(symptom_id: str, fmt: str, now: datetime | None = None, base: Path = DEFAULT_DIR) -> Path:
+    """``<base>/<symptom>-<UTC time YYYYmmddTHHMMSSZ>.<ext>``, e.g. ``stale-positions-20261121T081502Z.md``."""
+    now = now or datetime.now(timezone.utc)
+    if now.tzinfo is not None:
+        now = now.astimezone(timezone.utc)
+    return Path(base) / f"{symptom_id}-{now:%Y%m%dT%H%M%SZ}.{EXTENSIONS[fmt]}"
+
+
+def output_path(output: str | os.PathLike | None, symptom_id: str, fmt: str,
+                now: datetime | None = None) -> tuple[Path, bool]:
+    """Where ``--output`` (or its absence) puts the report, and whether overwriting is allowed.
+
+    No ``--output``: the default path, never overwriting. An existing directory: the default
+    file name inside it, never overwriting. Any other path: exactly that file, overwritten.
+    """
+    if output is None:
+        return default_path(symptom_id, fmt, now), False
+    path = Path(output).expanduser()
+    if path.is_dir():
+        return default_path(symptom_id, fmt, now, base=path), False
+    return path, True
+
+
+def write_report(text: str, path: str | os.PathLike, *, overwrite: bool = True) -> Path:
+    """Write ``text`` to ``path`` atomically and return the path actually written.
+
+    With ``overwrite=False`` an existing file is kept and the report goes to the first free
+    ``<stem>-2<ext>``, ``<stem>-3<ext>``... (two runs in the same second must not clobber).
+    """
+    path = Path(path)
+    tmp_name = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp makes 0600; a report is an ordinary file
+        if overwrite:
+            os.replace(tmp_name, path)
+        else:
+            path = _place_without_overwrite(tmp_name, path)
+        tmp_name = None
+        return path
+    except (OSError, ValueError) as exc:  # ValueError: text that cannot be encoded
+        detail = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
+        raise ReportWriteError(f"cannot write report {path}: {detail}") from None
+    finally:
+        if tmp_name is not None:
+            try:
+                os.unlink(tmp_name)
+            except OSError:
+                pass
+
+
+def _place_without_overwrite(tmp_name: str, path: Path) -> Path:
+    """Hard-link the finished temp file to the first free name (atomic no-clobber), then
+    drop the temp name; where hard links are unsupported, fall back to check-then-replace."""
+    for n in range(1, 1000):
+        candidate = path if n == 1 else path.with_name(f"{path.stem}-{n}{path.suffix}")
+        try:
+            os.link(tmp_name, candidate)
+        except FileExistsError:
+            continue
+        except OSError:
+            if candidate.exists():
+                continue
+            os.replace(tmp_name, candidate)
+            return candidate
+        os.unlink(tmp_name)
+        return candidate
+    raise FileExistsError(f"no free file name next to {path}")
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -1,0 +1,58 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from diagnose.kb.loader import load_pack
+from diagnose.world.build import World
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Result:
+    def __init__(self, proc: subprocess.CompletedProcess):
+        self.code, self.out, self.err = proc.returncode, proc.stdout, proc.stderr
+
+
+@pytest.fixture
+def diagnose(tmp_path, monkeypatch):
+    """Run the real CLI in a subprocess (no TTY), from a scratch working directory."""
+    env = dict(os.environ, DIAGNOSE_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(ROOT))
+    env.pop("DIAGNOSE_PROFILE", None)
+    env.pop("DIAGNOSE_CHECKS", None)
+
+    def run(*args: str, timeout: float = 60) -> Result:
+        proc = subprocess.run([sys.executable, "-m", "diagnose", *args], capture_output=True, text=True,
+                              cwd=tmp_path, env=env, timeout=timeout, stdin=subprocess.DEVNULL)
+        assert "Traceback" not in proc.stderr, proc.stderr
+        return Result(proc)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def pack():
+    return load_pack()
+
+
+@pytest.fixture
+def world(pg_server, pack, tmp_path):
+    """``world("stale-positions", "healthy")`` -> path of a profile pointing at that built example."""
+    opened = []
+
+    def build(entry_id: str, example_name: str) -> Path:
+        entry = pack.get(entry_id)
+        example = next(x for x in entry.examples if x.name == example_name)
+        w = World(pack, example, pg_server, tmp_path / f"world-{example_name}")
+        w.__enter__()
+        opened.append(w)
+        profile = tmp_path / f"{example_name}.yaml"
+        profile.write_text(yaml.safe_dump(w.profile.sources))
+        return profile
+
+    yield build
+    for w in opened:
+        w.close()

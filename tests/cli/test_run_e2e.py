@@ -1,0 +1,79 @@
+"""`diagnose stale-positions` end to end: real PostgreSQL, files and a fake api, every example world."""
+
+import json
+
+import pytest
+
+from diagnose.kb.loader import load_pack
+
+ENTRY = load_pack().get("stale-positions")
+
+
+@pytest.mark.parametrize("example", [x for x in ENTRY.examples], ids=lambda x: x.name)
+def test_each_example_world_gets_its_verdict_and_cause(diagnose, world, tmp_path, example):
+    profile = world("stale-positions", example.name)
+    out = tmp_path / "report.json"
+    result = diagnose("stale-positions", "--profile", str(profile), "--format", "json", "-o", str(out))
+    expected = {"problem": 1, "healthy": 0, "inconclusive": 3}[example.verdict]
+    report = json.loads(out.read_text())
+    assert result.code == expected, (result.out, result.err, [(c["id"], c["status"], c["message"]) for c in report["checks"]])
+    assert report["verdict"] == example.verdict
+    assert all(c["status"] in ("pass", "fail") for c in report["checks"]), report["checks"]
+    if example.causes:
+        ranked = [c["id"] for c in report["causes"]]
+        assert ranked[0] == example.causes[0], ranked
+        assert set(example.causes) <= set(ranked)
+    else:
+        assert report["causes"] == []
+    assert f"Report: {out}" in result.out
+
+
+def test_secrets_of_the_world_never_reach_report_or_terminal(diagnose, world, tmp_path):
+    profile = world("stale-positions", "mode-switch")
+    for fmt in ("md", "html", "json"):
+        out = tmp_path / f"r.{fmt}"
+        result = diagnose("stale-positions", "--profile", str(profile), "--format", fmt, "-o", str(out))
+        text = out.read_text()
+        for secret in ("k7Hq2vXw9LmN4pRt", "s3cr3tVa1ue-Zx81Qw77Lp0"):
+            assert secret not in text and secret not in result.out and secret not in result.err
+        assert "pos-paper-btc-1h" in text  # ordinary evidence is still there
+
+
+def test_markdown_report_carries_evidence_causes_solutions_and_link(diagnose, world, tmp_path):
+    profile = world("stale-positions", "mode-switch")
+    out = tmp_path / "r.md"
+    assert diagnose("stale-positions", "--profile", str(profile), "-o", str(out)).code == 1
+    text = out.read_text()
+    for needle in ("position_mutex_blocked", "pos-paper-btc-1h", "Switched from PAPER/BACKTEST to LIVE",
+                   "MANUAL_CLEANUP", "/faq/stale-positions/", "execution.log:"):
+        assert needle in text, needle
+
+
+def test_default_report_path_and_no_overwrite(diagnose, world, tmp_path):
+    profile = world("stale-positions", "healthy")
+    first = diagnose("stale-positions", "--profile", str(profile))
+    second = diagnose("stale-positions", "--profile", str(profile))
+    assert first.code == second.code == 0
+    reports = sorted((tmp_path / "diagnose-reports").glob("stale-positions-*.md"))
+    assert len(reports) == 2  # same second: the second run does not clobber the first
+
+
+def test_overrides_on_the_command_line(diagnose, world, tmp_path):
+    profile = world("stale-positions", "healthy")
+    (tmp_path / "paper.env").write_text("EXECUTION_MODE=PAPER\nBYBIT_API_KEY=abcd1234efgh\nBYBIT_API_SECRET=zzzz9999yyyy\n")
+    out = tmp_path / "r.json"
+    result = diagnose("stale-positions", "--profile", str(profile), "--env-file", f"trading={tmp_path / 'paper.env'}",
+                      "--format", "json", "-o", str(out))
+    assert result.code == 1
+    report = json.loads(out.read_text())
+    assert [c["id"] for c in report["causes"]][0] == "sync-not-running"
+
+
+def test_without_a_profile_everything_is_skipped_and_inconclusive(diagnose, tmp_path):
+    out = tmp_path / "r.json"
+    result = diagnose("stale-positions", "--format", "json", "-o", str(out))
+    assert result.code == 3
+    report = json.loads(out.read_text())
+    assert report["verdict"] == "inconclusive"
+    assert {c["status"] for c in report["checks"]} == {"skip"}
+    assert any("is not configured" in c["message"] for c in report["checks"])

@@ -1,0 +1,196 @@
+"""Fixed runs for the report tests: Entry/Pack/CheckResult/Run built directly (no KB loader).
+
+Three scenarios, each a real ``Run``: ``stale-positions`` (problem, exit 1, with secrets and
+hostile text planted in the evidence), ``healthy`` (exit 0), ``inconclusive`` (exit 3: error,
+timeout and skip). Times, host and paths are fixed so rendered reports are reproducible.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from diagnose.checks.base import CheckResult, Evidence, Status
+from diagnose.kb.model import Cause, Check, Entry, Pack, Solution
+from diagnose.runner import Run
+
+STARTED = datetime(2026, 11, 21, 8, 15, 2, 123000, tzinfo=timezone.utc)
+GENERATED = STARTED + timedelta(seconds=2)
+JWT = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIiwiaXNzIjoic3VwYWJhc2UifQ."
+       "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA")
+# every secret planted in the scenarios: none may appear in any rendered report
+SECRETS = {
+    "desk_password": "Desk-Pa55w0rd",
+    "bybit_key": "BybitKey-9f8e7d6c5b",
+    "bybit_secret": "bYb1tS3cretValue==",
+    "jwt_secret": "super-secret-jwt-token-with-at-least-32-characters",
+    "service_role": JWT,
+    "polar_token": "ptok_7Yk2Lq9Wd3Xs",
+    "bearer": "abcDEF123456ghiJKL789",
+}
+
+
+def make_check(check_id: str, title: str, *, kind: str = "sql", causes: tuple[str, ...] = (),
+               expects: str = "", manual: str | None = None) -> Check:
+    return Check(id=check_id, kind=kind, title=title, expects=expects, causes=causes,
+                 messages={"pass": f"{title}: ok", "fail": f"{title}: failed"}, manual=manual,
+                 timeout=None, weight=1.0, raw={"id": check_id, "kind": kind})
+
+
+def make_entry(entry_id: str, checks: list[Check], *, causes=(), solutions=(), related=(),
+               title: str = "Positions stop updating") -> Entry:
+    return Entry(id=entry_id, title=title, category="data", severity="high",
+                 aliases=("stale",), summary="The desk shows positions whose prices and status no longer change.",
+                 error_patterns=("position_sync_failed",), causes=tuple(causes), checks=tuple(checks),
+                 solutions=tuple(solutions), prevention="Alert when `updated_at` is older than **10 minutes**.",
+                 related=tuple(related), examples=(), path=Path(f"/kb/checks/data/{entry_id}.yaml"))
+
+
+def make_pack(*entries: Entry) -> Pack:
+    return Pack(root=Path("/kb/checks"), name="builtin", version="2026.11", site_url="https://faq.example.test/",
+                digest="sha256:0123456789abcdef", sources={}, entries=list(entries))
+
+
+def result(check: Check, status: Status, message: str, *, duration: float = 0.0123, evidence=(),
+           source: str | None = "database:desk") -> CheckResult:
+    return CheckResult(id=check.id, title=check.title, kind=check.kind, status=status, message=message,
+                       cause=list(check.causes), duration=duration, source=source, manual=check.manual,
+                       evidence=list(evidence))
+
+
+def make_run(entry: Entry, results: list[CheckResult], *, profile: dict | None = None,
+             incomplete: bool = False, pack: Pack | None = None) -> Run:
+    return Run(entry=entry, pack=pack or make_pack(entry), results=results, started_at=STARTED,
+               finished_at=STARTED + timedelta(milliseconds=1534), profile=profile or {}, host="desk-01",
+               incomplete=incomplete)
+
+
+CAUSES = (
+    Cause("sync-task-dead", "The position sync task stopped", "position_sync no longer runs, so nothing refreshes rows."),
+    Cause("bybit-key-invalid", "The exchange rejects the API key", "BYBIT_API_KEY is wrong, expired or lacks permission."),
+    Cause("db-unreachable", "The desk database is unreachable", "The backend cannot write positions."),
+)
+SOLUTIONS = (
+    Solution("fix-key", "Replace the Bybit API key", "1. Create a key with *Positions* permission.\n"
+             "2. Put it in `backend/.env`:\n\n   ```sh\n   BYBIT_API_KEY=<new key>\n   ```\n"
+             "3. Restart: `docker compose restart backend`", causes=("bybit-key-invalid",)),
+    Solution("restart-sync", "Restart the sync task", "```sh\ndocker compose restart backend\n```",
+             causes=("sync-task-dead",),
+             variants=({"label": "systemd", "steps": "`systemctl restart desk-backend`"},)),
+    Solution("check-db", "Check the database", "Run `pg_isready -h db`.", causes=("db-unreachable",)),
+)
+CHECKS = (
+    make_check("open-positions-stale", "OPEN positions refreshed recently", causes=("sync-task-dead",),
+               expects="no OPEN position older than 10 minutes",
+               manual="psql \"$DESK_DSN\" -c \"SELECT id FROM positions WHERE status = 'OPEN'\""),
+    make_check("sync-errors", "No position_sync_failed in the execution log", kind="log",
+               causes=("bybit-key-invalid",), expects="0 matching lines in the last hour",
+               manual="grep -n 'position_sync_failed' /var/log/desk/execution.log"),
+    make_check("bybit-key-set", "BYBIT_API_KEY is set", kind="env", causes=("bybit-key-invalid",)),
+    make_check("db-reachable", "Desk database reachable", kind="tcp", causes=("db-unreachable",)),
+)
+
+
+def profile() -> dict:
+    return {
+        "databases": {"desk": f"postgresql://desk:{SECRETS['desk_password']}@127.0.0.1:5432/desk"},
+        "logs": {"execution": {"paths": ["/var/log/desk/execution.log*"]}},
+        "env": {"backend": {"path": "/srv/desk/backend/.env"}},
+        "endpoints": {"api": "http://127.0.0.1:8000", "ntfy": f"https://ntfy.example.test/?token={SECRETS['polar_token']}"},
+        "headers": {"Authorization": f"Bearer {SECRETS['bearer']}"},
+    }
+
+
+def problem_run() -> Run:
+    stale, logs, env, tcp = CHECKS
+    entry = make_entry("stale-positions", list(CHECKS), causes=CAUSES, solutions=SOLUTIONS,
+                       related=("polar-push-failed", "market-data-delay"))
+    rows = Evidence(kind="rows", title="OPEN positions not updated", columns=["id", "symbol", "updated_at", "note"],
+                    rows=[[17, "BTCUSDT", "2026-11-21 06:01:00+00", "qty | side `LONG`"],
+                          [23, "ETHUSDT", "2026-11-21 05:59:12+00", "multi\nline"]], total=2)
+    lines = Evidence(kind="lines", title="execution log", lines=[
+        {"file": "/var/log/desk/execution.log", "line": 1041,
+         "text": "2026-11-21 08:01:02,001 ERROR position_sync_failed: 401 invalid api_key="
+                 f"{SECRETS['bybit_key']} <script>alert(1)</script>"},
+        {"file": "/var/log/desk/execution.log.1.gz", "line": 7,
+         "text": f"2026-11-21 07:00:00,000 INFO request id=3f2b1c9e-8d7a-4b6c-9e5f-1a2b3c4d5e6f auth={JWT}"},
+    ], total=14)
+    values = Evidence(kind="values", title="env 'backend'",
+                      values={"backend:BYBIT_API_KEY": SECRETS["bybit_key"],
+                              "backend:BYBIT_API_SECRET": SECRETS["bybit_secret"],
+                              "backend:EXECUTION_MODE": "LIVE", "backend:SUPABASE_SERVICE_ROLE_KEY": JWT})
+    results = [
+        result(stale, Status.FAIL, "2 OPEN position(s) not updated for 2h | oldest: BTCUSDT", evidence=[rows],
+               duration=0.0421),
+        result(logs, Status.FAIL, "14 position_sync_failed line(s) in the last hour", evidence=[lines],
+               source="log:execution", duration=0.0087),
+        result(env, Status.PASS, "BYBIT_API_KEY is set", evidence=[values], source="env:backend", duration=0.0004),
+        result(tcp, Status.PASS, "127.0.0.1:5432 accepts connections", source="endpoint:desk", duration=0.0019),
+    ]
+    other = make_entry("polar-push-failed", [], title="Pushes to Polar fail")
+    return make_run(entry, results, profile=profile(), pack=make_pack(entry, other))
+
+
+def healthy_run() -> Run:
+    stale, logs, env, tcp = CHECKS
+    entry = make_entry("stale-positions", list(CHECKS), causes=CAUSES, solutions=SOLUTIONS)
+    results = [result(c, Status.PASS, f"{c.title}: ok") for c in CHECKS]
+    return make_run(entry, results, profile={"databases": {"desk": "postgresql://desk@127.0.0.1/desk"}})
+
+
+def inconclusive_run() -> Run:
+    stale, logs, env, tcp = CHECKS
+    entry = make_entry("stale-positions", list(CHECKS), causes=CAUSES, solutions=SOLUTIONS)
+    results = [
+        result(stale, Status.ERROR, "cannot connect to database 'desk': password authentication failed "
+               f"for user \"desk\" (postgresql://desk:{SECRETS['desk_password']}@127.0.0.1:5432/desk)"),
+        result(logs, Status.TIMEOUT, "did not finish within 10s", duration=10.0),
+        result(env, Status.SKIP, "env 'backend' is not configured in the target profile (add it under env:)",
+               duration=0.0),
+        result(tcp, Status.PASS, "127.0.0.1:5432 accepts connections"),
+    ]
+    return make_run(entry, results, profile=profile(), incomplete=False)
+
+
+SCENARIOS = {"stale-positions": problem_run, "healthy": healthy_run, "inconclusive": inconclusive_run}
+
+
+@pytest.fixture
+def scenarios():
+    return SCENARIOS
+
+
+@pytest.fixture
+def secrets():
+    return SECRETS
+
+
+@pytest.fixture
+def factory():
+    """The builders above, for tests that assemble their own runs."""
+    import types
+
+    return types.SimpleNamespace(make_check=make_check, make_entry=make_entry, make_pack=make_pack,
+                                 result=result, make_run=make_run, profile=profile, CHECKS=CHECKS,
+                                 CAUSES=CAUSES, SOLUTIONS=SOLUTIONS, JWT=JWT, GENERATED=GENERATED,
+                                 STARTED=STARTED)
+
+
+def masker_for(run: Run):
+    """The masker as the run would set it up: DSN passwords registered up front."""
+    from diagnose.masking import Masker
+
+    masker = Masker()
+    for dsn in run.profile.get("databases", {}).values():
+        masker.add_dsn(dsn)
+    return masker
+
+
+@pytest.fixture
+def build():
+    """``build(run) -> document`` with fixed ``generated_at``."""
+    from diagnose.reports.document import build_document
+
+    return lambda run: build_document(run, masker_for(run), generated_at=GENERATED)
