@@ -29,12 +29,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def timed(argv: list[str], runs: int, env: dict) -> float:
+def timed(argv: list[str], runs: int, env: dict, expect_code: int = 0) -> float:
+    """Median wall time of ``argv``; a run that exits with another code aborts the benchmark."""
     samples = []
     for _ in range(runs):
         started = time.perf_counter()
-        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=env["_CWD"])
+        proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=env["_CWD"])
         samples.append(time.perf_counter() - started)
+        if proc.returncode != expect_code:
+            sys.exit(f"bench: {' '.join(argv)} exited {proc.returncode}, expected {expect_code}: {proc.stderr[-500:]!r}")
     return statistics.median(samples)
 
 
@@ -54,14 +57,14 @@ def main() -> None:
         with World(pack, example, pg, Path(tmp)) as world:
             profile = Path(tmp) / "diagnose.yaml"
             profile.write_text(yaml.safe_dump(world.profile.sources))
-            env = dict(os.environ, _CWD=tmp)
+            env = dict(os.environ, _CWD=tmp, PYTHONPATH=str(ROOT))
             py = sys.executable
             subprocess.run([py, "-m", "diagnose", "stale-positions", "--profile", str(profile), "-o",
                             f"{tmp}/warm.md"], env=env, cwd=tmp, capture_output=True)  # warm the KB cache
             base = timed([py, "-c", "pass"], args.runs, env)
             helptime = timed([py, "-m", "diagnose", "--help"], args.runs, env)
             symptom = timed([py, "-m", "diagnose", "stale-positions", "--profile", str(profile), "-o",
-                             f"{tmp}/r.md"], args.runs, env)
+                             f"{tmp}/r.md"], args.runs, env, expect_code=1)
     rows = [
         ("python -c pass (baseline)", base, None),
         ("diagnose --help", helptime, 0.150),

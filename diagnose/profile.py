@@ -89,18 +89,44 @@ def load_profile(path: str | Path | None) -> Profile:
         p, message = loc.problems[0]
         raise ProfileError(f"{path}:{loc.line_of(p)}: {format_path(p)}: {message}")
     data = loc.data or {}
-    from jsonschema import Draft202012Validator
+    if not _validated_before(data):
+        from jsonschema import Draft202012Validator
 
-    errors = sorted(Draft202012Validator(SCHEMA).iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
-    if errors:
-        e = errors[0]
-        where = tuple(e.absolute_path)
-        raise ProfileError(f"{path}:{loc.line_of(where)}: {format_path(where)}: {e.message}")
+        errors = sorted(Draft202012Validator(SCHEMA).iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+        if errors:
+            e = errors[0]
+            where = tuple(e.absolute_path)
+            raise ProfileError(f"{path}:{loc.line_of(where)}: {format_path(where)}: {e.message}")
+        _remember_valid(data)
     profile = Profile(path=path, timezone=data.get("timezone"), mask=list(data.get("mask") or []))
     for kind in KINDS:
         for name, value in (data.get(kind) or {}).items():
             profile.sources[kind][name] = value
     return profile
+
+
+def _marker(data: Any) -> Path:
+    import hashlib
+    import json
+
+    from diagnose.kb.loader import cache_dir
+
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+    return cache_dir() / "profiles" / digest
+
+
+def _validated_before(data: Any) -> bool:
+    """A profile whose exact content passed validation before skips jsonschema (~80 ms to import)."""
+    return _marker(data).is_file()
+
+
+def _remember_valid(data: Any) -> None:
+    try:
+        marker = _marker(data)
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+    except OSError:  # a read-only cache only costs speed
+        pass
 
 
 def apply_overrides(profile: Profile, kind: str, pairs: tuple[str, ...], option: str) -> None:

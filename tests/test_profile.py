@@ -69,3 +69,15 @@ def test_env_file_syntax(tmp_path):
         parse_env_file(path)
     with pytest.raises(CheckError, match="does not exist"):
         parse_env_file(tmp_path / "missing.env")
+
+
+def test_validation_result_is_cached_by_content(tmp_path, monkeypatch):
+    monkeypatch.setenv("DIAGNOSE_CACHE_DIR", str(tmp_path / "cache"))
+    path = tmp_path / "p.yaml"
+    path.write_text(PROFILE)
+    load_profile(path)
+    assert len(list((tmp_path / "cache" / "profiles").iterdir())) == 1
+    load_profile(path)  # served by the marker
+    path.write_text("databases:\n  trading: 5432\n")  # new content is validated again, and rejected
+    with pytest.raises(ProfileError, match="5432 is not of type 'string'"):
+        load_profile(path)
