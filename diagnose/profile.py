@@ -17,14 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from diagnose.checks.base import CheckError, SkipCheck
+from diagnose.masking import key_looks_secret
 from diagnose.sources import LogSpec
 
 KINDS = ("databases", "logs", "env", "endpoints")
 SINGULAR = {"databases": "database", "logs": "log", "env": "env file", "endpoints": "endpoint"}
 FLAGS = {"databases": "--dsn", "logs": "--log", "env": "--env-file", "endpoints": "--endpoint"}
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-SECRET_KEY = re.compile(r"SECRET|PASSWORD|PASSWD|PWD|TOKEN|KEY|CREDENTIAL|PRIVATE|AUTH|DSN|DATABASE_URL",
-                        re.IGNORECASE)
 
 SCHEMA: dict[str, Any] = {
     "type": "object", "additionalProperties": False,
@@ -234,7 +233,7 @@ class Resolver:
                 else:
                     values = parse_env_file(self._path(expand(value, where)))
                 for key, v in values.items():
-                    if SECRET_KEY.search(key) and len(v) >= 4:
+                    if key_looks_secret(key) and len(v) >= 4:
                         self.secrets.add(v)
                 self._env[name] = values
             return self._env[name]
