@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from diagnose.checks.base import CheckError, SkipCheck
-from diagnose.masking import key_looks_secret
 from diagnose.sources import LogSpec
 
 KINDS = ("databases", "logs", "env", "endpoints")
@@ -186,11 +185,12 @@ def parse_env_file(path: Path) -> dict[str, str]:
 
 
 class Resolver:
-    """Turns ``(kind, name)`` into a usable source, remembering secrets it sees for masking."""
+    """Turns ``(kind, name)`` into a usable source, remembering the DSNs and env values it read
+    so the report's :class:`~diagnose.masking.Masker` can learn their secrets."""
 
     def __init__(self, profile: Profile):
         self.profile = profile
-        self.secrets: set[str] = set()
+        self.dsns: list[str] = []
         self._env: dict[str, dict[str, str]] = {}
         self._lock = threading.Lock()
 
@@ -205,25 +205,13 @@ class Resolver:
         where = f"{SINGULAR[kind]} '{name}'"
         if kind == "databases":
             dsn = expand(value, where)
-            self._remember_dsn(dsn)
+            self.dsns.append(dsn)
             return dsn
         if kind == "endpoints":
             return expand(value, where)
         if kind == "env":
             return self._env_values(name, value, where)
         return self._log(name, value, where)
-
-    def _remember_dsn(self, dsn: str) -> None:
-        from urllib.parse import urlsplit
-
-        try:
-            password = urlsplit(dsn).password
-        except ValueError:
-            password = None
-        match = re.search(r"password=(\S+)", dsn)
-        for secret in (password, match.group(1) if match else None):
-            if secret:
-                self.secrets.add(secret)
 
     def _env_values(self, name: str, value: Any, where: str) -> dict[str, str]:
         with self._lock:
@@ -232,9 +220,6 @@ class Resolver:
                     values = dict(os.environ)
                 else:
                     values = parse_env_file(self._path(expand(value, where)))
-                for key, v in values.items():
-                    if key_looks_secret(key) and len(v) >= 4:
-                        self.secrets.add(v)
                 self._env[name] = values
             return self._env[name]
 
@@ -253,12 +238,16 @@ class Resolver:
                        command=tuple(command) if command else None,
                        timezone=spec.get("timezone") or self.profile.timezone, rotated=spec.get("rotated", True))
 
-    def collect_secrets(self) -> set[str]:
-        """Secrets of every configured source, so a report masks them even where no check read them."""
+    def register_secrets(self, masker: Any) -> None:
+        """Teach ``masker`` the secrets of every configured source, so a report masks them even
+        where no check read them (a key from an env file quoted in a log line)."""
         for kind in ("databases", "env"):
             for name in list(self.profile.sources[kind]):
                 try:
                     self(kind, name)
                 except (SkipCheck, CheckError):
                     pass
-        return self.secrets
+        for dsn in self.dsns:
+            masker.add_dsn(dsn)
+        for values in self._env.values():
+            masker.add_env(values)

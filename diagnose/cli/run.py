@@ -56,9 +56,10 @@ def diagnose_entry(pack: Any, entry: Any, profile: Any, *, fmt: str = "md", outp
     with progress(len(entry.checks), enabled=interactive and sys.stderr.isatty()) as tick:
         run_result = run_entry(entry, pack, resolver, profile.view(), default_timeout=timeout, on_done=tick)
     try:
-        masker = Masker(secrets=resolver.collect_secrets(), patterns=profile.mask)
+        masker = Masker(patterns=profile.mask)
     except MaskingError as exc:
         fail(f"profile mask: {exc}")
+    resolver.register_secrets(masker)
     document = build_document(run_result, masker)
     target, overwrite = output_path(output, entry.id, fmt, datetime.now(timezone.utc))
     try:

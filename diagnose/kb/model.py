@@ -53,14 +53,6 @@ class Check:
                 return key, self.raw[key]
         return None
 
-    @property
-    def shared_key(self) -> str:
-        """Identity of what the check does, so triage can run a check shared by entries once."""
-        import json
-
-        body = {k: v for k, v in self.raw.items() if k not in ("id", "title", "cause", "message", "expects", "manual")}
-        return json.dumps(body, sort_keys=True, default=str)
-
 
 @dataclass(frozen=True)
 class Example:
