@@ -11,6 +11,7 @@ import re
 import socket
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
@@ -22,12 +23,17 @@ from diagnose.checks.base import (
     CheckTimeout,
     Context,
     Outcome,
+    RunResources,
     SkipCheck,
     Status,
 )
 from diagnose.kb.model import Check, Entry, Pack
 
 DEFAULT_TIMEOUT = 10.0
+#: probes running at the same time (waiting on a slow host or port does not block the others)
+WORKERS = 8
+#: seconds without any probe finishing after which another worker is added (slow I/O, not CPU)
+STALL = 0.2
 #: extra time a kind gets past its budget to report its own timeout before being abandoned
 GRACE = 1.0
 
@@ -117,11 +123,37 @@ def render_message(template: str, variables: dict[str, Any]) -> str:
     return _FIELD.sub(value, template)
 
 
-def run_check(check: Check, resolve: Callable[[str, str], Any], timeout: float, now: datetime,
-              cancel: threading.Event | None = None) -> CheckResult:
-    """Run one check to a :class:`CheckResult`; never raises."""
+@dataclass
+class Probe:
+    """What running a check's probe produced, before the entry's message templates apply.
+
+    Triage runs a probe shared by several entries once and renders one result per entry
+    from it (:func:`finish`), each with that entry's own title, message and causes.
+    """
+
+    status: Status
+    detail: str
+    vars: dict[str, Any]
+    evidence: list
+    duration: float
+
+
+def run_probe(check: Check, resolve: Callable[[str, str], Any], timeout: float, now: datetime,
+              cancel: threading.Event | None = None, shared: RunResources | None = None) -> Probe:
+    """Run one check's probe; never raises. ``shared``: the run's resources (else its own)."""
+    own = shared is None
+    shared = shared if shared is not None else RunResources()
+    try:
+        return _probe(check, resolve, timeout, now, cancel, shared)
+    finally:
+        if own:
+            shared.close()
+
+
+def _probe(check: Check, resolve: Callable[[str, str], Any], timeout: float, now: datetime,
+           cancel: threading.Event | None, shared: RunResources) -> Probe:
     started = time.monotonic()
-    ctx = Context(timeout=timeout, now=now, resolve=resolve, cancel=cancel or threading.Event())
+    ctx = Context(timeout=timeout, now=now, resolve=resolve, cancel=cancel or threading.Event(), shared=shared)
     variables: dict[str, Any] = {}
     evidence: list = []
     try:
@@ -138,7 +170,17 @@ def run_check(check: Check, resolve: Callable[[str, str], Any], timeout: float, 
         status, detail = Status.ERROR, str(exc)
     except Exception as exc:  # a bug in a kind must not take the report down
         status, detail = Status.ERROR, f"internal error in the {check.kind} check: {type(exc).__name__}: {exc}"
-    return finish(check, status, detail, variables, evidence, time.monotonic() - started)
+    return Probe(status, detail, variables, evidence, time.monotonic() - started)
+
+
+def run_check(check: Check, resolve: Callable[[str, str], Any], timeout: float, now: datetime,
+              cancel: threading.Event | None = None) -> CheckResult:
+    """Run one check to a :class:`CheckResult`; never raises."""
+    return finish_probe(check, run_probe(check, resolve, timeout, now, cancel))
+
+
+def finish_probe(check: Check, probe: Probe) -> CheckResult:
+    return finish(check, probe.status, probe.detail, probe.vars, probe.evidence, probe.duration)
 
 
 def finish(check: Check, status: Status, detail: str, variables: dict, evidence: list,
@@ -167,49 +209,87 @@ def default_manual(check: Check) -> str | None:
     return make(check.raw) if make else None
 
 
-def run_checks(checks: list[Check], resolve: Callable[[str, str], Any], *,
+def run_probes(checks: list[Check], resolve: Callable[[str, str], Any], *,
                default_timeout: float = DEFAULT_TIMEOUT, now: datetime | None = None,
-               on_done: Callable[[CheckResult], None] | None = None,
-               cancel: threading.Event | None = None) -> list[CheckResult]:
-    """Run ``checks`` concurrently; results come back in the order of ``checks``.
+               on_done: Callable[[int, Probe], None] | None = None,
+               cancel: threading.Event | None = None, workers: int = WORKERS) -> dict[int, Probe]:
+    """Run the probes of ``checks`` concurrently: index -> probe, for those that finished.
 
-    A check that outlives ``timeout + GRACE`` is reported as ``timeout`` while its thread is
-    left to die on its own (daemon), so a hung probe cannot hold the run hostage.
+    ``workers`` threads take probes from a queue: checks are small and mostly CPU on a busy
+    host (the query, the regex), where a thread per check only fights over the GIL and the
+    cores. When no probe finishes for ``STALL`` seconds the workers are waiting on slow
+    hosts, not computing, so another worker is added for the queue. A probe's budget starts when it starts. One that outlives ``timeout + GRACE`` is
+    reported as ``timeout`` and left to die on its own (daemon thread) while a fresh worker
+    takes its place, so a hung probe cannot hold the run hostage. When ``cancel`` is set,
+    the probes not yet finished are missing from the result.
     """
     now = now or datetime.now(timezone.utc)
     cancel = cancel or threading.Event()
-    results: dict[int, CheckResult] = {}
+    results: dict[int, Probe] = {}
     done = threading.Condition()
 
-    def work(i: int, check: Check, budget: float) -> None:
-        result = run_check(check, resolve, budget, now, cancel)
-        with done:
-            if i not in results:  # not already declared timed out
-                results[i] = result
-                if on_done:
-                    on_done(result)
-            done.notify_all()
+    progress = [time.monotonic()]
 
+    def record(i: int, probe: Probe) -> None:
+        results[i] = probe
+        progress[0] = time.monotonic()
+        if on_done:
+            on_done(i, probe)
+
+    shared = RunResources()
     budgets = [check.timeout or default_timeout for check in checks]
-    started = time.monotonic()
-    for i, (check, budget) in enumerate(zip(checks, budgets)):
-        threading.Thread(target=work, args=(i, check, budget), daemon=True, name=f"check-{check.id}").start()
+    queue = deque(range(len(checks)))
+    starts: dict[int, float] = {}
+
+    def worker() -> None:
+        while True:
+            with done:
+                if cancel.is_set() or not queue:
+                    return
+                i = queue.popleft()
+                starts[i] = time.monotonic()
+            probe = run_probe(checks[i], resolve, budgets[i], now, cancel, shared)
+            with done:
+                if i not in results:  # not already declared timed out
+                    record(i, probe)
+                done.notify_all()
+
+    def spawn() -> None:
+        threading.Thread(target=worker, daemon=True, name="diagnose-check").start()
+
+    for _ in range(min(workers, len(checks))):
+        spawn()
 
     with done:
         while len(results) < len(checks):
             if cancel.is_set():
                 break
-            elapsed = time.monotonic() - started
-            overdue = [i for i, b in enumerate(budgets) if i not in results and elapsed > b + GRACE]
-            for i in overdue:
-                results[i] = finish(checks[i], Status.TIMEOUT, f"did not finish within {budgets[i]:g}s",
-                                    {}, [], elapsed)
-                if on_done:
-                    on_done(results[i])
-            pending = [b + GRACE - elapsed for i, b in enumerate(budgets) if i not in results]
-            if pending:
-                done.wait(timeout=max(0.01, min(min(pending), 0.25)))
-    return [results[i] for i in sorted(results)]
+            clock = time.monotonic()
+            for i, began in list(starts.items()):
+                if i not in results and clock - began > budgets[i] + GRACE:
+                    record(i, Probe(Status.TIMEOUT, f"did not finish within {budgets[i]:g}s", {}, [], clock - began))
+                    spawn()  # the hung probe keeps its thread; the run gets a fresh worker
+            if queue and clock - progress[0] > STALL:
+                # every worker is waiting on something slow: do not let the queue wait too
+                for _ in range(min(len(queue), workers)):
+                    spawn()
+                progress[0] = clock
+            pending = [budgets[i] + GRACE - (clock - began) for i, began in starts.items() if i not in results]
+            done.wait(timeout=max(0.01, min(min(pending, default=STALL), STALL)))
+        finished = dict(results)
+    shared.close()
+    return finished
+
+
+def run_checks(checks: list[Check], resolve: Callable[[str, str], Any], *,
+               default_timeout: float = DEFAULT_TIMEOUT, now: datetime | None = None,
+               on_done: Callable[[CheckResult], None] | None = None,
+               cancel: threading.Event | None = None) -> list[CheckResult]:
+    """Run ``checks`` concurrently; results come back in the order of ``checks``."""
+    notify = (lambda i, probe: on_done(finish_probe(checks[i], probe))) if on_done else None
+    probes = run_probes(checks, resolve, default_timeout=default_timeout, now=now, on_done=notify,
+                        cancel=cancel)
+    return [finish_probe(checks[i], probes[i]) for i in sorted(probes)]
 
 
 def run_entry(entry: Entry, pack: Pack, resolve: Callable[[str, str], Any], profile_view: dict, *,

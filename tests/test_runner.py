@@ -122,3 +122,49 @@ def test_causes_ranked_by_weight_of_failed_checks():
 def test_message_templates_cannot_reach_attributes():
     assert render_message("{count} rows, first {symbol}", {"count": 2, "symbol": "BTCUSDT"}) == "2 rows, first BTCUSDT"
     assert render_message("{count.__class__} {missing}", {"count": 1}) == "{count.__class__} {missing}"
+
+
+def test_slow_probes_do_not_make_the_queue_wait_for_them(tmp_path):
+    """Three times WORKERS checks that hang on a silent port all end up waiting at once.
+
+    A fixed pool would hold the queue back until the first ones time out; stalled workers
+    make the runner add workers, so every probe is connected while the first still waits.
+    """
+    import select
+    import socket
+    import threading as _threading
+
+    from diagnose.kb.loader import build_entry
+    from diagnose.runner import WORKERS, run_checks
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(128)
+    port = listener.getsockname()[1]
+    stop, peak, open_conns = _threading.Event(), [0], []
+
+    def serve() -> None:  # accept, never answer, notice when a client gives up
+        while not stop.is_set():
+            readable, _, _ = select.select([listener, *open_conns], [], [], 0.05)
+            for sock in readable:
+                if sock is listener:
+                    open_conns.append(listener.accept()[0])
+                elif not sock.recv(4096):
+                    open_conns.remove(sock)
+                    sock.close()
+            peak[0] = max(peak[0], len(open_conns))
+
+    server = _threading.Thread(target=serve, daemon=True)
+    server.start()
+    checks = [{"id": f"slow-{i}", "kind": "http", "title": "t", "expects": "e", "endpoint": "x", "path": f"/{i}",
+               "timeout": 2} for i in range(WORKERS * 3)]
+    entry = build_entry(tmp_path / "e.yaml", {
+        "id": "e", "title": "t", "category": "service", "severity": "low", "summary": "s",
+        "causes": [{"id": "c", "title": "c", "text": "c"}], "checks": checks,
+        "solutions": [{"id": "s", "title": "s", "steps": "s"}], "examples": []})
+    results = run_checks(list(entry.checks), lambda kind, name: f"http://127.0.0.1:{port}")
+    stop.set()
+    server.join()
+    listener.close()
+    assert [r.status.value for r in results] == ["timeout"] * len(checks)
+    assert peak[0] == len(checks)

@@ -124,6 +124,34 @@ class CheckResult:
         }
 
 
+class RunResources:
+    """Things the checks of one run may share (one run = one symptom, or one triage).
+
+    A kind asks for a resource by name (``resources.get("sql", SqlPool)``); the runner
+    closes them all when the run ends, so e.g. database connections are opened once per
+    run and database, not once per check.
+    """
+
+    def __init__(self) -> None:
+        self._items: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str, factory: Callable[[], Any]) -> Any:
+        with self._lock:
+            if name not in self._items:
+                self._items[name] = factory()
+            return self._items[name]
+
+    def close(self) -> None:
+        with self._lock:
+            items, self._items = list(self._items.values()), {}
+        for item in items:
+            try:
+                item.close()
+            except Exception:  # closing is best effort: the run's results are what matter
+                pass
+
+
 @dataclass
 class Context:
     """What a check may read, and how long it may take.
@@ -138,6 +166,8 @@ class Context:
     resolve: Callable[[str, str], Any]
     cancel: threading.Event = field(default_factory=threading.Event)
     started: float = field(default_factory=time.monotonic)
+    #: resources shared by the checks of one run (e.g. database connections), closed by the runner
+    shared: "RunResources" = field(default_factory=lambda: RunResources())
 
     @property
     def deadline(self) -> float:

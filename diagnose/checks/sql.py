@@ -175,7 +175,13 @@ def _fetch(dsn: str, name: str, query: str, params: dict, ctx: Context, max_rows
     """(column names, first ``max_rows`` rows as JSON-able lists, total row count)."""
     import psycopg
 
-    conn = _connect(dsn, name, ctx)
+    from .sql_pool import PoolTimeout, SqlPool
+
+    pool = ctx.shared.get("sql", SqlPool)
+    try:
+        conn = pool.acquire(dsn, lambda: _connect(dsn, name, ctx), wait=ctx.remaining())
+    except PoolTimeout as exc:
+        raise CheckTimeout(f"no connection to database '{name}' became free in time ({exc})") from None
     count, kept, columns = 0, [], []
     try:
         with conn.cursor() as cur:
@@ -206,8 +212,8 @@ def _fetch(dsn: str, name: str, query: str, params: dict, ctx: Context, max_rows
         try:
             conn.rollback()
         except psycopg.Error:
-            pass
-        conn.close()
+            conn.close()
+        pool.release(dsn, conn)
     return columns, kept, count
 
 

@@ -110,6 +110,20 @@ def render_manual(database: str, query: str, params: dict) -> str:
     return f'psql "${variable}" -c "{"".join(out)}"'
 
 
+def human_interval(value: Any) -> str:
+    """A PostgreSQL interval as people write it: ``3 days 4 h 5 min``, ``12 min 3 s``, ``250 ms``."""
+    total = value.total_seconds()
+    sign, total = ("-", -total) if total < 0 else ("", total)
+    if total < 1:
+        return f"{sign}{total * 1000:g} ms"
+    days, rest = divmod(int(total), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    parts = [f"{days} day{'s' if days != 1 else ''}"] if days else []
+    parts += [f"{n} {unit}" for n, unit in ((hours, "h"), (minutes, "min"), (seconds, "s")) if n]
+    return sign + " ".join(parts)
+
+
 def jsonable(value: Any) -> Any:
     """A database value as JSON can carry it (datetimes as ISO text, exact decimals kept exact)."""
     import datetime as dt
@@ -127,7 +141,7 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, (dt.datetime, dt.date, dt.time)):
         return value.isoformat()
     if isinstance(value, dt.timedelta):
-        return str(value)
+        return human_interval(value)
     if isinstance(value, (bytes, bytearray, memoryview)):
         raw = bytes(value)
         try:

@@ -20,8 +20,10 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "list": ("diagnose.cli.browse", "list_cmd", "List the symptoms of the knowledge base by category."),
     "show": ("diagnose.cli.browse", "show", "Show a symptom's FAQ entry in the terminal."),
     "explain": ("diagnose.cli.browse", "explain", "Find the symptoms that explain an error message."),
+    "triage": ("diagnose.cli.triage", "triage", "Run every symptom's checks and rank what was found."),
     "lint": ("diagnose.cli.lint", "lint", "Validate a knowledge base; list every problem with file:line."),
     "schema": ("diagnose.cli.lint", "schema", "Print the JSON Schema of knowledge-base entries."),
+    "selftest": ("diagnose.cli.selftest", "selftest", "Prove the checks against their example worlds on a real PostgreSQL."),
     "demo": ("diagnose.cli.demo", "demo", "Plant a fault in a throwaway reference stack and diagnose it."),
 }
 

@@ -40,7 +40,8 @@ def entry_markdown(entry: Any, pack: Any) -> str:
     if entry.aliases:
         out.append(f"aliases: {', '.join(entry.aliases)}")
     out += ["", "## What you see", "", entry.summary.strip()]
-    out += [f"> {s}" for s in entry.seen]
+    if entry.seen:
+        out += ["", "As users report it:", ""] + [f"> {s}  " for s in entry.seen]
     out += ["", "## Diagnose it", "", "```", f"diagnose {entry.id}", "```", "", "## Checks", ""]
     for i, check in enumerate(entry.checks, 1):
         source = check.source
@@ -51,6 +52,8 @@ def entry_markdown(entry: Any, pack: Any) -> str:
             out.append(f"   rule: {json.dumps(check.raw['expect'], ensure_ascii=False)}")
         if check.causes:
             out.append(f"   failure points to: {', '.join(check.causes)}")
+        if check.symptom:
+            out.append("   a failure shows the symptom itself")
         manual = check.manual or default_manual(check)
         if manual:
             out += ["   by hand:", "   ```", *("   " + line for line in manual.strip().splitlines()), "   ```"]

@@ -32,17 +32,55 @@ def lint(path: Path | None, checks_path: Path | None) -> None:
             click.echo(str(problem))
         click.echo(f"\n{len(exc.problems)} problem(s) found.", err=True)
         sys.exit(2)
+    from diagnose.kb.coverage import pack_coverage
+
+    coverage = pack_coverage(pack)
+    problems = [line for cov in coverage for line in _coverage_lines(pack.root, cov)]
+    for line in problems:
+        click.echo(line)
     checks = sum(len(e.checks) for e in pack.entries)
     examples = sum(len(e.examples) for e in pack.entries)
-    click.echo(f"{pack.root}: {len(pack.entries)} entries, {checks} checks, {examples} examples: no problems.")
-    for entry in pack.entries:
-        broken = sum(1 for x in entry.examples if x.verdict == "problem")
-        healthy = sum(1 for x in entry.examples if x.verdict == "healthy")
-        demonstrated = {c for x in entry.examples for c in x.causes}
-        causes = [c.id for c in entry.causes]
-        click.echo(f"  {entry.id}: {len(entry.checks)} checks, {len(causes)} causes "
-                   f"({len(demonstrated & set(causes))} demonstrated by examples), "
-                   f"{broken} broken + {healthy} healthy example(s)")
+    verdict = f"{len(problems)} coverage problem(s)" if problems else "no problems"
+    click.echo(f"{pack.root}: {len(pack.entries)} entries, {checks} checks, {examples} examples: {verdict}.")
+    for cov in coverage:
+        click.echo(f"  {cov.summary()}")
+    if problems:
+        sys.exit(2)
+
+
+def _coverage_lines(root: Path, cov) -> list[str]:
+    """Coverage problems as file:line: messages (lines from a fresh parse of the entry file)."""
+    from diagnose.kb.lint import check_file
+
+    if cov.complete:
+        return []
+    loc, _ = check_file(root, cov.entry.path)
+    data = loc.data if loc else {}
+    rel = cov.entry.path.relative_to(root) if cov.entry.path.is_relative_to(root) else cov.entry.path
+
+    def line(*path) -> int:
+        try:
+            return loc.line_of(path) if loc else 1
+        except (KeyError, IndexError, TypeError):
+            return 1
+
+    def index(field: str, key: str, value: str) -> int:
+        return next((i for i, item in enumerate(data.get(field, [])) if item.get(key) == value), 0)
+
+    out = []
+    for check in cov.unexercised_checks:
+        out.append(f"{rel}:{line('checks', index('checks', 'id', check), 'id')}: check '{check}' fails in no "
+                   "broken example (add an example where it fails, listed in its `fails`)")
+    for cause in cov.undemonstrated_causes:
+        out.append(f"{rel}:{line('causes', index('causes', 'id', cause), 'id')}: cause '{cause}' is demonstrated "
+                   "by no example (name it in a broken example's `causes`)")
+    for name in cov.broken_without_fails:
+        out.append(f"{rel}:{line('examples', index('examples', 'name', name), 'name')}: example '{name}' is broken "
+                   "but has no `fails` (the exact list of checks that must fail in it)")
+    for name, check in cov.unknown_fails:
+        out.append(f"{rel}:{line('examples', index('examples', 'name', name), 'fails')}: example '{name}' lists "
+                   f"unknown check '{check}' in `fails`")
+    return out
 
 
 @click.command()

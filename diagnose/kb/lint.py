@@ -197,6 +197,7 @@ def check_pack(root: Path, manifest: dict, located: list[tuple[Path, Located]]) 
                 if c not in causes:
                     problem(("examples", i, "causes"), f"unknown cause '{c}'")
             for kind, worlds in (ex.get("world") or {}).items():
+                kind = "databases" if kind == "sessions" else kind
                 for src in worlds:
                     if declared is not None and src not in declared.get(kind, {}):
                         problem(("examples", i, "world", kind, src), f"unknown {kind} source '{src}'")

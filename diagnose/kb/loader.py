@@ -20,7 +20,7 @@ from typing import Any
 
 from diagnose.kb.model import Cause, Check, Entry, Example, Pack, Solution, Source
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 
 @dataclass(frozen=True, order=True)
@@ -50,9 +50,13 @@ def builtin_root() -> Path:
     return installed if installed.is_dir() else here.parent / "checks"
 
 
+#: top-level folders of a pack that hold data for worlds and schemas, not entries
+NON_ENTRY_DIRS = frozenset({"schemas", "worlds"})
+
+
 def entry_files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.name != "pack.yaml"
-                  and p.is_file())
+                  and p.is_file() and p.relative_to(root).parts[0] not in NON_ENTRY_DIRS)
 
 
 def digest_of(root: Path, files: list[Path]) -> str:
@@ -172,6 +176,7 @@ def build_entry(path: Path, data: dict[str, Any]) -> Entry:
                                  tuple(s.get("variants") or ())) for s in data["solutions"]),
         prevention=data.get("prevention", ""), related=_tuple(data.get("related")),
         examples=tuple(Example(x["name"], x["verdict"], _tuple(x.get("causes")), x.get("world") or {},
-                               x.get("description", "")) for x in data["examples"]),
+                               x.get("description", ""),
+                               _tuple(x["fails"]) if "fails" in x else None) for x in data["examples"]),
         path=path, seen=_tuple(data.get("seen")),
     )

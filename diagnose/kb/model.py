@@ -46,6 +46,11 @@ class Check:
     raw: dict[str, Any]             # the YAML mapping, read by the kind module
 
     @property
+    def symptom(self) -> bool:
+        """Does a failure show the symptom itself? Explicit ``symptom:``, else "has no cause"."""
+        return bool(self.raw.get("symptom", not self.causes))
+
+    @property
     def source(self) -> tuple[str, str] | None:
         """``(field, name)`` of the data source this check reads, e.g. ``("database", "trading")``."""
         for key in ("database", "log", "env", "endpoint"):
@@ -63,6 +68,8 @@ class Example:
     causes: tuple[str, ...]
     world: dict[str, Any]
     description: str = ""
+    #: the checks that must fail in this world, exactly (None: not stated)
+    fails: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -114,8 +121,10 @@ class Pack:
         return next((e for e in self.entries if e.id == entry_id), None)
 
     def by_category(self) -> dict[str, list[Entry]]:
+        """Entries grouped in the order of :data:`CATEGORIES`, by id within a group."""
         groups: dict[str, list[Entry]] = {}
-        for entry in sorted(self.entries, key=lambda e: (e.category, e.id)):
+        rank = {c: i for i, c in enumerate(CATEGORIES)}
+        for entry in sorted(self.entries, key=lambda e: (rank.get(e.category, 99), e.id)):
             groups.setdefault(entry.category, []).append(entry)
         return groups
 

@@ -56,10 +56,22 @@ CHECK_COMMON: dict[str, Any] = {
         "anyOf": [TEXT, {"type": "object", "additionalProperties": False, "minProperties": 1,
                          "properties": {"pass": TEXT, "fail": TEXT}}],
     },
+    "symptom": {"type": "boolean", "description": "a failure shows the symptom itself, as users see it (default: "
+                "true for checks without a cause); triage ranks entries whose symptom is visible first"},
     "manual": {**TEXT, "description": "the equivalent command a human would run (psql, grep, curl)"},
     "timeout": {**DURATION, "description": "seconds this check may take (default: --timeout)"},
     "weight": {"type": "number", "minimum": 0, "maximum": 100,
                "description": "how strongly a failure implicates its cause (default 1)"},
+}
+
+SESSION = {
+    "type": "object", "additionalProperties": False, "required": ["state"],
+    "properties": {
+        "state": {"enum": ["idle", "idle in transaction", "active"],
+                  "description": "what the held connections do (active: a query that sleeps)"},
+        "count": {"type": "integer", "minimum": 1, "maximum": 50, "description": "how many (default 1)"},
+        "application_name": {"type": "string", "maxLength": 63, "description": "shown in pg_stat_activity"},
+    },
 }
 
 EXAMPLE = {
@@ -69,12 +81,16 @@ EXAMPLE = {
         "description": TEXT,
         "verdict": {"enum": list(VERDICTS), "description": "the verdict the entry must reach in this world"},
         "causes": {"type": "array", "items": ID, "description": "causes that must be implicated (first = top)"},
+        "fails": {"type": "array", "items": ID,
+                  "description": "exactly the checks that must fail in this world (required for broken examples)"},
         "world": {
             "type": "object", "additionalProperties": False,
             "description": "data the self-test builds for real",
             "properties": {
                 "databases": {"type": "object", "description": "source name -> SQL run on top of the reference schema",
                               "additionalProperties": {"type": "string"}},
+                "sessions": {"type": "object", "description": "database source name -> connections held open "
+                             "while the world exists", "additionalProperties": {"type": "array", "items": SESSION}},
                 "logs": {"type": "object", "description": "source name -> log text; {now-2h} is a timestamp two hours ago",
                          "additionalProperties": {"type": "string"}},
                 "env": {"type": "object", "description": "source name -> env file keys and values",

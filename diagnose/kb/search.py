@@ -36,7 +36,11 @@ def suggest(pack: Pack, text: str, extra: tuple[str, ...] = (), n: int = 3) -> l
             names.setdefault(_norm(alias), entry.id)
     for name in extra:
         names.setdefault(name, name)
-    close = difflib.get_close_matches(_norm(text), list(names), n=n * 2, cutoff=0.5)
+    wanted = _norm(text)
+    scored = sorted(((difflib.SequenceMatcher(None, wanted, name).ratio(), name) for name in names), reverse=True)
+    best = scored[0][0] if scored else 0.0
+    # only names about as close as the best one: "stale-position" is not "polar-positions-stale"
+    close = [name for ratio, name in scored if ratio >= max(0.5, best - 0.12)]
     out: list[str] = []
     for name in close:
         if names[name] not in out:

@@ -12,9 +12,16 @@ FORMATS = ("md", "html", "json")
 EXTENSIONS = {"md": "md", "html": "html", "json": "json"}
 
 
-def renderer(fmt: str) -> Callable[[dict[str, Any]], str]:
-    """The ``render(document) -> str`` function of a format (``md``, ``html``, ``json``)."""
-    if fmt == "md":
+def renderer(fmt: str, kind: str = "symptom") -> Callable[[dict[str, Any]], str]:
+    """The ``render(document) -> str`` function of a format (``md``, ``html``, ``json``).
+
+    ``kind`` is the document's shape: ``symptom`` (one run) or ``triage`` (every symptom).
+    """
+    if kind == "triage" and fmt == "md":
+        from diagnose.reports.triage_markdown import render
+    elif kind == "triage" and fmt == "html":
+        from diagnose.reports.triage_html import render
+    elif fmt == "md":
         from diagnose.reports.markdown import render
     elif fmt == "html":
         from diagnose.reports.html import render
@@ -27,4 +34,4 @@ def renderer(fmt: str) -> Callable[[dict[str, Any]], str]:
 
 def render(document: dict[str, Any], fmt: str) -> str:
     """Render a document built by :func:`diagnose.reports.document.build_document`."""
-    return renderer(fmt)(document)
+    return renderer(fmt, document.get("kind", "symptom"))(document)

@@ -1,5 +1,5 @@
 """Build an example world for real: databases on a throwaway PostgreSQL, log and env files,
-small servers on 127.0.0.1; and the target profile that points at all of it."""
+small servers on 127.0.0.1, sessions held open; and the target profile that points at all of it."""
 
 from __future__ import annotations
 
@@ -32,13 +32,18 @@ class World:
         self.now = now or datetime.now(timezone.utc)
         self.profile = Profile(path=None)
         self._servers: list[Any] = []
+        self._sessions: Any = None
+        self._databases: list[str] = []
         self.tag = f"w{next(_COUNTER)}_{_sql_identifier(example.name)}"[:40]
 
     def __enter__(self) -> "World":
         try:
             self.build()
         except BaseException:
-            self.close()
+            try:
+                self.close()
+            except Exception:  # the build's own error is the one worth reporting
+                pass
             raise
         return self
 
@@ -46,10 +51,20 @@ class World:
         self.close()
 
     def build(self) -> Profile:
+        """Make everything the example describes. Specs are checked first (a one-line ValueError
+        naming the endpoint or database and the key); whatever was started before a later
+        failure is torn down by :meth:`close`, which ``with World(...)`` calls."""
+        from diagnose.world import endpoints
+        from diagnose.world.sessions import HeldSessions, validate as validate_sessions
+
         world = self.example.world
+        database_names = set(self.pack.reference_schemas) | set(world.get("databases") or {})
+        for name, spec in (world.get("endpoints") or {}).items():
+            endpoints.validate(name, spec)
+        session_groups = validate_sessions(world.get("sessions"), database_names)
         self.workdir.mkdir(parents=True, exist_ok=True)
-        for name in sorted(set(self.pack.reference_schemas) | set(world.get("databases", {}))):
-            self.profile.sources["databases"][name] = self._database(name, world.get("databases", {}).get(name))
+        for name in sorted(database_names):
+            self.profile.sources["databases"][name] = self._database(name, (world.get("databases") or {}).get(name))
         for name, text in (world.get("logs") or {}).items():
             path = self.workdir / "logs" / f"{name}.log"
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -61,7 +76,12 @@ class World:
             path.write_text("".join(f"{k}={_env_value(v)}\n" for k, v in values.items()), encoding="utf-8")
             self.profile.sources["env"][name] = str(path)
         for name, spec in (world.get("endpoints") or {}).items():
-            self.profile.sources["endpoints"][name] = self._endpoint(spec)
+            server = endpoints.make(name, spec)
+            self._servers.append(server)          # bound: close() must release it from now on
+            self.profile.sources["endpoints"][name] = server.start().url
+        self._sessions = HeldSessions()
+        for group in session_groups:
+            self._sessions.open(self.profile.sources["databases"][group.database], group)
         return self.profile
 
     def _database(self, name: str, sql: str | None) -> str:
@@ -71,23 +91,44 @@ class World:
         dbname = f"{self.tag}_{_sql_identifier(name)}"
         with psycopg.connect(self.pg.dsn("postgres"), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{dbname}"' + (f' TEMPLATE "{template}"' if template else ""))
+        self._databases.append(dbname)
         dsn = self.pg.dsn(dbname)
         if sql:
             with psycopg.connect(dsn, autocommit=True) as conn:
                 conn.execute(sql)
         return dsn
 
-    def _endpoint(self, spec: dict[str, Any]) -> str:
-        from diagnose.world.http import WorldHTTPServer
-
-        server = WorldHTTPServer(spec).start()
-        self._servers.append(server)
-        return server.url
-
     def close(self) -> None:
-        for server in self._servers:
-            server.stop()
-        self._servers.clear()
+        """Stop every server and end every held session; idempotent, and every part is
+        attempted even when one fails (the first failure is raised at the end)."""
+        problems: list[BaseException] = []
+        servers, self._servers = self._servers, []
+        sessions, self._sessions = self._sessions, None
+        for part in [*servers, sessions]:
+            if part is None:
+                continue
+            try:
+                (part.stop if hasattr(part, "stop") else part.close)()
+            except Exception as exc:  # keep tearing down the rest
+                problems.append(exc)
+        try:
+            self._drop_databases()
+        except Exception as exc:
+            problems.append(exc)
+        if problems:
+            raise problems[0]
+
+
+    def _drop_databases(self) -> None:
+        """A world's databases go with it, so a long self-test does not pile them up."""
+        databases, self._databases = self._databases, []
+        if not databases:
+            return
+        import psycopg
+
+        with psycopg.connect(self.pg.dsn("postgres"), autocommit=True) as conn:
+            for dbname in databases:
+                conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
 
 
 def _env_value(value: Any) -> str:

@@ -10,8 +10,12 @@ from diagnose.cli import COMMANDS
 def test_list(diagnose):
     result = diagnose("list")
     assert result.code == 0
-    assert "data:" in result.out and "stale-positions" in result.out
-    assert json.loads(diagnose("list", "--json").out)["data"][0]["id"] == "stale-positions"
+    assert result.out.index("connection:") < result.out.index("service:") < result.out.index("data:")
+    assert "stale-positions" in result.out and "14 symptom(s)" in result.out
+    listed = json.loads(diagnose("list", "--json").out)
+    assert list(listed) == ["connection", "service", "data"]
+    assert sum(len(v) for v in listed.values()) == 14
+    assert "stale-positions" in {e["id"] for e in listed["data"]}
 
 
 def test_show_prints_the_entry(diagnose):
@@ -66,9 +70,43 @@ def test_lint_clean_builtin_pack(diagnose):
     assert result.code == 0 and "no problems" in result.out
 
 
-def test_demo_runs_end_to_end(diagnose, tmp_path):
-    result = diagnose("demo", "-o", str(tmp_path / "demo.md"), timeout=120)
-    assert result.code == 0, result.err
-    assert "Switched from PAPER/BACKTEST to LIVE" in result.out
-    assert (tmp_path / "demo.md").is_file()
+def test_demo_by_default_triages_a_stack_with_several_faults(diagnose, tmp_path):
+    from diagnose.kb.loader import load_pack
+    from diagnose.world.stack import load_stack
+
+    stack = load_stack(load_pack())
+    result = diagnose("demo", "-o", str(tmp_path / "demo.md"), timeout=180)
+    assert result.code == 0, result.err + result.out
+    assert result.out.startswith("TRIAGE: ")
+    for name in stack.default:
+        assert f" {stack.fault(name).symptom}: " in result.out
+    assert "running: diagnose triage" in result.err
     assert "throwaway database and files are gone" in result.err
+    assert (tmp_path / "demo.md").read_text().startswith("# diagnose triage")
+
+
+def test_demo_one_fault_runs_its_symptom(diagnose, tmp_path):
+    result = diagnose("demo", "--fault", "paper-leftovers", "-o", str(tmp_path / "one.md"), timeout=120)
+    assert result.code == 0, result.err
+    assert result.out.startswith("PROBLEM stale-positions")
+    assert "Switched from PAPER/BACKTEST to LIVE" in result.out
+
+
+def test_demo_healthy_stack_triages_healthy(diagnose, tmp_path):
+    result = diagnose("demo", "--healthy", "-q", "-o", str(tmp_path / "h.md"), timeout=120)
+    assert result.code == 0, result.err + result.out
+    assert "0 symptom(s) with a problem, 0 inconclusive" in result.out
+
+
+def test_demo_lists_faults_and_refuses_unknown_ones(diagnose):
+    listed = diagnose("demo", "--list")
+    assert listed.code == 0 and len(listed.out.splitlines()) >= 5
+    bad = diagnose("demo", "--fault", "nope")
+    assert bad.code == 2
+    assert bad.err.startswith("diagnose: --fault nope: no such fault (known: ")
+
+
+def test_demo_builds_an_entry_example(diagnose, tmp_path):
+    result = diagnose("demo", "--example", "stale-positions/sync-failing", "-q", "-o", str(tmp_path / "x.md"))
+    assert result.code == 0, result.err
+    assert result.out.startswith("PROBLEM stale-positions")

@@ -12,7 +12,8 @@ def test_find_by_id_alias_and_title(pack_copy):
 
 def test_suggest_closest_ids(pack_copy):
     pack = load_pack(pack_copy)
-    assert suggest(pack, "stale-position") == ["stale-positions"]
+    assert suggest(pack, "stale-position")[0] == "stale-positions"
+    assert suggest(pack, "ws-disconect")[0] == "ws-disconnect"
     assert suggest(pack, "lnt", extra=("lint", "list")) [0] in ("lint", "list")
 
 

@@ -1,0 +1,73 @@
+"""``diagnose selftest [SYMPTOM]...``: prove every check against its broken and healthy worlds."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from diagnose.cli.options import checks_option, fail, find_entry_or_exit, load_pack_or_exit
+
+EXIT_FAILED = 1
+EXIT_CANNOT_RUN = 3
+
+
+@click.command(epilog="Exit codes: 0 every example holds, 1 some example does not, 2 knowledge-base or "
+                      "usage error, 3 no PostgreSQL to run on.")
+@click.argument("symptoms", nargs=-1, metavar="[SYMPTOM]...")
+@click.option("--example", "only", metavar="NAME", help="Run only the examples with this name.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 16), default=4, show_default=True,
+              help="Examples built and run at the same time.")
+@click.option("--timeout", type=click.FloatRange(min=0.1, max=600), default=10.0, show_default=True,
+              help="Seconds each check may take, unless its entry sets its own.")
+@click.option("--verbose", "-v", is_flag=True, help="Show every check's result, not only for failures.")
+@checks_option
+def selftest(symptoms: tuple[str, ...], only: str | None, jobs: int, timeout: float, verbose: bool,
+             checks_path: Path | None) -> None:
+    """Build each example world of SYMPTOM (default: every entry) for real and check the verdict.
+
+    A throwaway PostgreSQL is started (system binaries when installed, else the embedded
+    wheel) and loaded with the pack's reference schemas; each example's world (SQL, held
+    sessions, logs, env files, HTTP/WebSocket/TCP servers on 127.0.0.1) is built, the entry is
+    run as `diagnose SYMPTOM` would, and the verdict, the failing checks (`fails`) and the
+    top cause (`causes`) must be exactly what the example says.
+    """
+    from diagnose.pg.binaries import PostgresUnavailable
+    from diagnose.pg.server import PostgresStartError, TempPostgres
+    from diagnose.selftest import examples_of, run_selftest
+
+    pack = load_pack_or_exit(checks_path)
+    entries = [find_entry_or_exit(pack, s) for s in symptoms] if symptoms else list(pack.entries)
+    todo = examples_of(entries, only)
+    if not todo:
+        fail(f"--example {only}: no such example in {', '.join(e.id for e in entries)}")
+    started = time.monotonic()
+    click.echo(f"selftest: {len(todo)} example(s) of {len(entries)} entr{'y' if len(entries) == 1 else 'ies'}",
+               err=True)
+    try:
+        with TempPostgres() as pg:
+            click.echo(f"selftest: PostgreSQL {pg.version} from {pg.bin_dir}", err=True)
+            outcomes = run_selftest(pack, entries, pg, jobs=jobs, timeout=timeout, only=only,
+                                    on_outcome=lambda o: _print(o, verbose))
+    except (PostgresUnavailable, PostgresStartError) as exc:
+        fail(f"cannot run the self-test: {exc}", EXIT_CANNOT_RUN)
+    bad = [o for o in outcomes if not o.ok]
+    took = time.monotonic() - started
+    if bad:
+        click.echo(f"\nselftest: {len(bad)} of {len(outcomes)} example(s) FAILED ({took:.1f}s): "
+                   + ", ".join(o.name for o in bad))
+        sys.exit(EXIT_FAILED)
+    click.echo(f"\nselftest: all {len(outcomes)} example(s) hold ({took:.1f}s)")
+
+
+def _print(outcome, verbose: bool) -> None:
+    mark = "ok  " if outcome.ok else "FAIL"
+    causes = f" [{', '.join(outcome.causes[:3])}]" if outcome.causes else ""
+    click.echo(f"{mark} {outcome.name:<48} {outcome.verdict:<12}{causes} {outcome.duration:.1f}s")
+    for problem in outcome.problems:
+        click.echo(f"       - {problem}")
+    if verbose or not outcome.ok:
+        for r in outcome.results:
+            click.echo(f"       {r.status.value:<7} {r.id}: {r.message}")

@@ -1,0 +1,64 @@
+"""``diagnose triage``: every symptom's checks in one run, findings ranked, one report."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import click
+
+from diagnose.cli.options import checks_option, fail, load_pack_or_exit, profile_from, profile_options, report_options
+
+
+@click.command(epilog="Exit codes: 0 nothing found, 1 some symptom has a problem, 2 usage or knowledge-base "
+                      "error, 3 inconclusive (nothing failed, but some check could not conclude).")
+@checks_option
+@profile_options
+@report_options
+def triage(checks_path: Path | None, profile_path: Path | None, dsn: tuple, logs: tuple, env_file: tuple,
+           endpoint: tuple, fmt: str, output: Path | None, timeout: float, quiet: bool) -> None:
+    """Run the checks of every symptom and rank what was found, most likely first.
+
+    For "something is wrong" when you do not know which symptom it is. A check shared by
+    several symptoms runs once. The report (`--format json`: a ranked `symptoms` list) has
+    every symptom's checks; run `diagnose SYMPTOM` on the top finding for its full report.
+    """
+    pack = load_pack_or_exit(checks_path)
+    profile = profile_from(profile_path, dsn, logs, env_file, endpoint)
+    sys.exit(triage_pack(pack, profile, fmt=fmt, output=output, timeout=timeout, quiet=quiet))
+
+
+def triage_pack(pack: Any, profile: Any, *, fmt: str = "md", output: Path | None = None, timeout: float = 10.0,
+                quiet: bool = False, stream: Any = None, on_document: Any = None) -> int:
+    """Run, report, summarise; returns the exit code (shared by ``triage`` and ``demo``)."""
+    from diagnose.masking import Masker, MaskingError
+    from diagnose.profile import Resolver
+    from diagnose.reports import render
+    from diagnose.reports.terminal import progress
+    from diagnose.reports.triage_document import build_triage_document
+    from diagnose.reports.triage_terminal import print_triage
+    from diagnose.reports.writer import ReportWriteError, output_path, write_report
+    from diagnose.triage import plan, run_triage
+
+    stream = stream or sys.stdout
+    interactive = stream.isatty() and not quiet
+    resolver = Resolver(profile)
+    with progress(len(plan(pack.entries).probes), enabled=interactive and sys.stderr.isatty()) as tick:
+        result = run_triage(pack, resolver, profile.view(), default_timeout=timeout, on_done=tick)
+    try:
+        masker = Masker(patterns=profile.mask)
+    except MaskingError as exc:
+        fail(f"profile mask: {exc}")
+    resolver.register_secrets(masker)
+    document = build_triage_document(result, pack, masker)
+    if on_document:
+        on_document(document)
+    target, overwrite = output_path(output, "triage", fmt, datetime.now(timezone.utc))
+    try:
+        path = write_report(render(document, fmt), target, overwrite=overwrite)
+    except ReportWriteError as exc:
+        fail(str(exc))
+    print_triage(document, path, stream=stream, rich=interactive, quiet=quiet)
+    return result.exit_code

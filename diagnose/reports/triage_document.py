@@ -1,0 +1,95 @@
+"""The triage report document: every symptom's run, ranked, masked, as JSON-able data.
+
+Each element of ``symptoms`` is the per-symptom part of a normal report document
+(:func:`~diagnose.reports.document.build_document`), so one masker masks all of them
+consistently and renderers can reuse their per-symptom pieces. ``kind: triage`` tells a
+reader (and :func:`diagnose.reports.render`) which shape this is.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import diagnose
+from diagnose.masking import Masker
+from diagnose.reports.document import SCHEMA_VERSION, TOOL_NAME, _CHECK, _TIME, _iso, build_document
+
+KIND = "triage"
+SYMPTOM_FIELDS = ("checks", "causes", "solutions", "prevention", "related", "counts", "incomplete")
+
+
+def build_triage_document(triage: Any, pack: Any, masker: Masker, *,
+                          generated_at: datetime | None = None) -> dict[str, Any]:
+    symptoms = []
+    for rank, finding in enumerate(triage.findings, 1):
+        doc = build_document(finding.run, masker, generated_at=generated_at)
+        for check in doc["checks"]:
+            check["shared_by"] = finding.shared.get(check["id"], 1)
+        symptoms.append({
+            "rank": rank, **{k: doc["symptom"][k] for k in ("id", "title", "category", "severity", "summary",
+                                                            "page_url")},
+            "verdict": doc["verdict"], "score": finding.score,
+            **{k: doc[k] for k in SYMPTOM_FIELDS},
+        })
+    counts = {v: sum(1 for s in symptoms if s["verdict"] == v) for v in ("problem", "inconclusive", "healthy")}
+    generated = generated_at or datetime.now(timezone.utc)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "kind": KIND,
+        "tool": {"name": TOOL_NAME, "version": diagnose.__version__},
+        "knowledge_base": {"name": pack.name, "version": pack.version, "digest": pack.digest,
+                           "root": masker.mask_text(str(pack.root))},
+        "generated_at": _iso(generated),
+        "started_at": _iso(triage.started_at),
+        "finished_at": _iso(triage.finished_at),
+        "duration_ms": round((triage.finished_at - triage.started_at).total_seconds() * 1000, 1),
+        "host": masker.mask_text(_host(triage)),
+        "verdict": triage.verdict,
+        "exit_code": triage.exit_code,
+        "incomplete": bool(triage.incomplete),
+        "counts": counts,
+        "checks_total": triage.checks_total,
+        "probes_run": triage.probes_run,
+        "profile": masker.mask(triage.profile),
+        "symptoms": symptoms,
+        "masking": masker.summary(),
+    }
+
+
+def _host(triage: Any) -> str:
+    return triage.findings[0].run.host if triage.findings else ""
+
+
+_STR = {"type": "string"}
+
+#: JSON Schema of the triage document (``schema_version`` 1, ``kind: triage``).
+TRIAGE_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://diagnose.invalid/schemas/triage-1.json",
+    "title": "diagnose triage report",
+    "type": "object",
+    "required": ["schema_version", "kind", "tool", "knowledge_base", "generated_at", "started_at", "finished_at",
+                 "duration_ms", "host", "verdict", "exit_code", "incomplete", "counts", "checks_total",
+                 "probes_run", "profile", "symptoms", "masking"],
+    "properties": {
+        "schema_version": {"const": SCHEMA_VERSION},
+        "kind": {"const": KIND},
+        "generated_at": _TIME, "started_at": _TIME, "finished_at": _TIME,
+        "verdict": {"enum": ["problem", "healthy", "inconclusive"]},
+        "exit_code": {"enum": [0, 1, 3]},
+        "checks_total": {"type": "integer", "minimum": 0},
+        "probes_run": {"type": "integer", "minimum": 0},
+        "symptoms": {"type": "array", "items": {
+            "type": "object",
+            "required": ["rank", "id", "title", "category", "severity", "page_url", "verdict", "score", "checks",
+                         "causes", "solutions", "counts"],
+            "properties": {
+                "rank": {"type": "integer", "minimum": 1}, "id": _STR, "title": _STR, "page_url": _STR,
+                "verdict": {"enum": ["problem", "healthy", "inconclusive"]},
+                "score": {"type": "number", "minimum": 0},
+                "checks": {"type": "array", "items": {**_CHECK, "required": [*_CHECK["required"], "shared_by"]}},
+            },
+        }},
+    },
+}

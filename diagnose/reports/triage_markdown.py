@@ -1,0 +1,72 @@
+"""The triage report in Markdown: the ranking first, then each symptom with a problem in full."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from diagnose.reports.markdown import SYMBOLS, _check_details, code_block, code_span, inline, table
+
+VERDICTS = {"problem": "❌ problem", "healthy": "✅ healthy", "inconclusive": "⚠️ inconclusive"}
+
+
+def render(doc: dict[str, Any]) -> str:
+    parts = [_header(doc), _ranking(doc)]
+    for symptom in doc["symptoms"]:
+        if symptom["verdict"] == "problem":
+            parts.append(_symptom(symptom))
+    parts.append(_footer(doc))
+    return "\n\n".join(p for p in parts if p) + "\n"
+
+
+def _header(doc: dict[str, Any]) -> str:
+    c, kb = doc["counts"], doc["knowledge_base"]
+    return "\n".join([
+        "# diagnose triage",
+        "",
+        f"**{c['problem']} symptom(s) with a problem**, {c['inconclusive']} inconclusive, {c['healthy']} healthy "
+        f"(exit code {doc['exit_code']}); {doc['checks_total']} checks, {doc['probes_run']} distinct probes run.",
+        "",
+        f"- **Time**: {inline(doc['started_at'])} ({doc['duration_ms']:g} ms)",
+        f"- **Host**: {inline(doc['host'])}",
+        f"- **Tool**: {inline(doc['tool']['name'])} {inline(doc['tool']['version'])}",
+        f"- **Knowledge base**: {inline(kb['name'])} {inline(kb['version'])}, digest {code_span(kb['digest'])}",
+    ] + (["- **Incomplete**: the run was interrupted"] if doc["incomplete"] else []))
+
+
+def _ranking(doc: dict[str, Any]) -> str:
+    rows = []
+    for s in doc["symptoms"]:
+        top = s["causes"][0]["title"] if s["causes"] else ""
+        counts = ", ".join(f"{n} {k}" for k, n in s["counts"].items() if n)
+        rows.append([s["rank"], VERDICTS[s["verdict"]], f"{s['id']}", s["title"],
+                     f"{s['score']:g}" if s["verdict"] == "problem" else "", top, counts])
+    return "## Ranking\n\n" + table(["#", "Verdict", "Symptom", "Title", "Score", "Top cause", "Checks"], rows)
+
+
+def _symptom(s: dict[str, Any]) -> str:
+    out = [f"## {s['rank']}. {inline(s['title'])} (`{s['id']}`)", "",
+           f"Score {s['score']:g} · {inline(s['category'])} · severity {inline(s['severity'])} · FAQ: <{s['page_url']}>",
+           "", table(["Status", "Check", "Result"],
+                     [[SYMBOLS.get(c["status"], c["status"]), c["title"], c["message"]] for c in s["checks"]])]
+    if s["causes"]:
+        out += ["", "**Likely causes**", ""]
+        out += [f"{i}. **{inline(c['title'])}** (score {c['score']:g})" for i, c in enumerate(s["causes"], 1)]
+    details = [_check_details(c).replace("### ", "#### ", 1) for c in s["checks"] if c["status"] == "fail"]
+    if details:
+        out += ["", "### Evidence", "", "\n\n".join(details)]
+    applying = [x for x in s["solutions"] if x["applies"]]
+    if applying:
+        out += ["", "### Solutions (shown, never run)"]
+        for x in applying:
+            out += ["", f"#### {inline(x['title'])}", "", x["steps"].strip()]
+    return "\n".join(out)
+
+
+def _footer(doc: dict[str, Any]) -> str:
+    m = doc["masking"]
+    return "\n".join([
+        "## Target profile (secrets masked)", "",
+        f"{m['secrets']} secret(s) masked in {m['replacements']} place(s) as `«masked-N»`.", "",
+        code_block(json.dumps(doc["profile"], indent=2, ensure_ascii=False), "json"), "",
+        f"---\ngenerated {inline(doc['generated_at'])}"])

@@ -1,0 +1,129 @@
+"""The knowledge base proves itself: build every example world for real and judge the run.
+
+For each example of each entry: start from the reference schemas on a throwaway PostgreSQL,
+build the world (SQL, held sessions, log and env files, servers on 127.0.0.1), run the entry
+exactly as ``diagnose SYMPTOM`` would, and compare with what the example claims:
+
+* the verdict (problem / healthy / inconclusive);
+* ``fails``: exactly these checks fail, no more, no fewer;
+* ``causes``: all are implicated, and the first one ranks top;
+* no check errors, times out or is skipped unless the example expects ``inconclusive``
+  (a world that cannot feed a check is an incomplete world, not a pass).
+
+Examples are independent (each world has databases, files and ports of its own), so they
+run a few at a time.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from diagnose.checks.base import Status
+from diagnose.kb.model import Entry, Example, Pack
+
+DEFAULT_JOBS = 4
+DEFAULT_TIMEOUT = 10.0
+
+
+@dataclass
+class ExampleOutcome:
+    entry: str
+    example: str
+    expected: str
+    verdict: str = "error"
+    failed: list[str] = field(default_factory=list)
+    causes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    duration: float = 0.0
+    results: list[Any] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def name(self) -> str:
+        return f"{self.entry}/{self.example}"
+
+
+def judge(example: Example, verdict: str, results: list[Any], ranked_causes: list[str]) -> list[str]:
+    """What is wrong with this run, given what the example claims (empty: it holds)."""
+    problems: list[str] = []
+    if verdict != example.verdict:
+        problems.append(f"verdict is {verdict}, the example expects {example.verdict}")
+    failed = [r.id for r in results if r.status is Status.FAIL]
+    if example.fails is not None and set(failed) != set(example.fails):
+        extra = sorted(set(failed) - set(example.fails))
+        missing = sorted(set(example.fails) - set(failed))
+        parts = ([f"failed but not in `fails`: {', '.join(extra)}"] if extra else []) + \
+                ([f"in `fails` but did not fail: {', '.join(missing)}"] if missing else [])
+        problems.append("; ".join(parts))
+    if example.verdict == "healthy" and failed and example.fails is None:
+        problems.append(f"checks failed in a healthy world: {', '.join(failed)}")
+    if example.causes:
+        absent = [c for c in example.causes if c not in ranked_causes]
+        if absent:
+            problems.append(f"causes not implicated: {', '.join(absent)} (implicated: {', '.join(ranked_causes) or 'none'})")
+        elif ranked_causes and ranked_causes[0] != example.causes[0]:
+            problems.append(f"top cause is {ranked_causes[0]}, the example expects {example.causes[0]}")
+    if example.verdict != "inconclusive":
+        for r in results:
+            if r.status in (Status.ERROR, Status.TIMEOUT, Status.SKIP):
+                problems.append(f"check {r.id} ended {r.status.value}: {r.message}")
+    return problems
+
+
+def run_example(pack: Pack, entry: Entry, example: Example, pg: Any, workdir: Path,
+                timeout: float = DEFAULT_TIMEOUT) -> ExampleOutcome:
+    """Build one world, run its entry, judge; never raises for a broken example."""
+    from diagnose.profile import Resolver
+    from diagnose.runner import run_entry
+    from diagnose.world.build import World
+
+    outcome = ExampleOutcome(entry.id, example.name, example.verdict)
+    started = time.monotonic()
+    try:
+        with World(pack, example, pg, workdir) as world:
+            run = run_entry(entry, pack, Resolver(world.profile), {}, default_timeout=timeout)
+    except Exception as exc:  # a world that cannot be built is a broken example, reported in one line
+        first_line = (str(exc).strip().splitlines() or [""])[0]
+        outcome.problems.append(f"world could not be built: {type(exc).__name__}: {first_line}")
+        outcome.duration = time.monotonic() - started
+        return outcome
+    outcome.duration = time.monotonic() - started
+    outcome.verdict = run.verdict
+    outcome.results = run.results
+    outcome.failed = [r.id for r in run.results if r.status is Status.FAIL]
+    outcome.causes = [c.id for c in run.causes]
+    outcome.problems = judge(example, run.verdict, run.results, outcome.causes)
+    return outcome
+
+
+def examples_of(entries: Iterable[Entry], only: str | None = None) -> list[tuple[Entry, Example]]:
+    return [(e, x) for e in entries for x in e.examples if only is None or x.name == only]
+
+
+def run_selftest(pack: Pack, entries: Iterable[Entry], pg: Any, *, jobs: int = DEFAULT_JOBS,
+                 timeout: float = DEFAULT_TIMEOUT, only: str | None = None,
+                 on_outcome: Callable[[ExampleOutcome], None] | None = None) -> list[ExampleOutcome]:
+    """Run every example of ``entries`` (a few at a time); outcomes in the entries' order."""
+    from diagnose.world.build import reference_database
+
+    todo = examples_of(entries, only)
+    for name in sorted(pack.reference_schemas):  # once, before worlds clone them concurrently
+        reference_database(pg, pack, name)
+    with tempfile.TemporaryDirectory(prefix="diagnose-selftest-") as tmp:
+        def one(i: int) -> ExampleOutcome:
+            entry, example = todo[i]
+            out = run_example(pack, entry, example, pg, Path(tmp) / f"{i:03d}-{entry.id}-{example.name}", timeout)
+            if on_outcome:
+                on_outcome(out)
+            return out
+
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            return list(pool.map(one, range(len(todo))))

@@ -1,0 +1,140 @@
+"""``diagnose triage``: run every symptom's checks at once and rank what was found.
+
+Many entries look at the same thing (is the backend up? is ntfy reachable?). A probe is the
+part of a check that touches the system: its kind and kind fields (query and params, pattern
+and window, path, key, expectation). Checks with identical probes run once and each entry
+renders its own result from that probe, with its own title, message and causes.
+
+Ranking is about *which symptom the operator is most likely looking at*. An entry's score is
+the weighted share of its concluded checks that failed, where a failure shared with other
+entries counts less (it does not single this entry out), plus a bonus when one of its
+symptom checks ("is the symptom visible?": checks without a cause, or marked
+``symptom: true``) failed. Severity breaks
+ties. Only entries with verdict ``problem`` are ranked as findings.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from diagnose.checks.base import Status
+from diagnose.kb.model import Check, Entry, Pack
+from diagnose.runner import DEFAULT_TIMEOUT, Run, finish_probe, run_probes
+
+#: check fields that change how a result is presented, not what is probed
+PRESENTATION = frozenset({"id", "title", "expects", "cause", "message", "manual", "weight", "symptom"})
+SYMPTOM_BONUS = 0.5
+SEVERITY_TIEBREAK = {"critical": 0.03, "high": 0.02, "medium": 0.01, "low": 0.0}
+
+
+def probe_key(check: Check) -> str:
+    """Identity of what a check probes: equal keys give equal outcomes in one run."""
+    return json.dumps({k: v for k, v in check.raw.items() if k not in PRESENTATION}, sort_keys=True,
+                      default=str, ensure_ascii=False)
+
+
+@dataclass
+class Plan:
+    """The distinct probes of some entries, and which entry check uses which probe."""
+
+    probes: list[Check]
+    uses: dict[tuple[str, str], int]          # (entry id, check id) -> index in probes
+    sharing: dict[int, int] = field(default_factory=dict)   # probe index -> entries using it
+
+    @property
+    def total_checks(self) -> int:
+        return len(self.uses)
+
+
+def plan(entries: list[Entry]) -> Plan:
+    index: dict[str, int] = {}
+    probes: list[Check] = []
+    uses: dict[tuple[str, str], int] = {}
+    users: dict[int, set[str]] = {}
+    for entry in entries:
+        for check in entry.checks:
+            key = probe_key(check)
+            if key not in index:
+                index[key] = len(probes)
+                probes.append(check)
+            uses[(entry.id, check.id)] = index[key]
+            users.setdefault(index[key], set()).add(entry.id)
+    return Plan(probes, uses, {i: len(u) for i, u in users.items()})
+
+
+@dataclass
+class Finding:
+    run: Run
+    score: float
+    shared: dict[str, int]      # check id -> number of entries sharing its probe
+
+
+@dataclass
+class Triage:
+    findings: list[Finding]     # every entry, ranked: problems first (best score first), then the rest
+    started_at: datetime
+    finished_at: datetime
+    profile: dict[str, Any]
+    checks_total: int
+    probes_run: int
+    incomplete: bool = False
+
+    @property
+    def problems(self) -> list[Finding]:
+        return [f for f in self.findings if f.run.verdict == "problem"]
+
+    @property
+    def verdict(self) -> str:
+        verdicts = {f.run.verdict for f in self.findings}
+        for v in ("problem", "inconclusive"):
+            if v in verdicts:
+                return v
+        return "healthy"
+
+    @property
+    def exit_code(self) -> int:
+        return {"healthy": 0, "problem": 1, "inconclusive": 3}[self.verdict]
+
+
+def score(run: Run, shared: dict[str, int]) -> float:
+    """Weighted share of concluded checks that failed, exclusive evidence first; see module doc."""
+    concluded = [(c, r) for c, r in zip(run.entry.checks, run.results) if r.status in (Status.PASS, Status.FAIL)]
+    total = sum(c.weight or 1.0 for c, _ in concluded)
+    if not total:
+        return 0.0
+    failed = sum((c.weight or 1.0) / shared.get(c.id, 1) for c, r in concluded if r.status is Status.FAIL)
+    symptom_seen = any(r.status is Status.FAIL and c.symptom for c, r in concluded)
+    return round(failed / total + (SYMPTOM_BONUS if symptom_seen else 0.0)
+                 + SEVERITY_TIEBREAK.get(run.entry.severity, 0.0), 4)
+
+
+def run_triage(pack: Pack, resolve: Callable[[str, str], Any], profile_view: dict, *,
+               entries: list[Entry] | None = None, default_timeout: float = DEFAULT_TIMEOUT,
+               on_done: Callable[[Any], None] | None = None,
+               cancel: threading.Event | None = None) -> Triage:
+    entries = list(entries if entries is not None else pack.entries)
+    the_plan = plan(entries)
+    started_at = datetime.now(timezone.utc)
+    notify = (lambda i, probe: on_done(finish_probe(the_plan.probes[i], probe))) if on_done else None
+    probes = run_probes(the_plan.probes, resolve, default_timeout=default_timeout, now=started_at,
+                        on_done=notify, cancel=cancel)
+    finished_at = datetime.now(timezone.utc)
+    findings = []
+    for entry in entries:
+        results, shared = [], {}
+        for check in entry.checks:
+            i = the_plan.uses[(entry.id, check.id)]
+            shared[check.id] = the_plan.sharing[i]
+            if i in probes:
+                results.append(finish_probe(check, probes[i]))
+        run = Run(entry=entry, pack=pack, results=results, started_at=started_at, finished_at=finished_at,
+                  profile=profile_view, incomplete=len(results) < len(entry.checks))
+        findings.append(Finding(run, score(run, shared) if run.verdict == "problem" else 0.0, shared))
+    order = {"problem": 0, "inconclusive": 1, "healthy": 2}
+    findings.sort(key=lambda f: (order[f.run.verdict], -f.score, f.run.entry.id))
+    return Triage(findings, started_at, finished_at, profile_view, the_plan.total_checks, len(the_plan.probes),
+                  incomplete=len(probes) < len(the_plan.probes))

@@ -1,0 +1,68 @@
+"""Coverage of an entry by its examples: lint fails checks no broken example exercises."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from diagnose.kb.coverage import entry_coverage
+from diagnose.kb.loader import builtin_root, load_pack
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def copy_pack(tmp_path: Path, only: str = "stale-positions") -> Path:
+    """A copy of the built-in pack holding only one entry (so `related` stays resolvable)."""
+    dest = tmp_path / "kb"
+    shutil.copytree(builtin_root(), dest)
+    for path in dest.rglob("*.yaml"):
+        if path.parent.name in ("connection", "service", "data") and path.stem != only:
+            path.unlink()
+    entry = next(dest.rglob(f"{only}.yaml"))
+    data = yaml.safe_load(entry.read_text())
+    data["related"] = []
+    entry.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    return dest
+
+
+def lint(path: Path, tmp_path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "diagnose", "lint", str(path)], capture_output=True, text=True,
+                          cwd=ROOT, env={"DIAGNOSE_CACHE_DIR": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin"})
+
+
+def test_every_builtin_entry_is_fully_covered():
+    incomplete = {c.entry.id: c.problems() for c in map(entry_coverage, load_pack().entries) if not c.complete}
+    assert incomplete == {}
+
+
+def test_lint_prints_coverage_per_entry(tmp_path):
+    proc = lint(copy_pack(tmp_path), tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "stale-positions: checks 9/9 exercised, causes 5/5 demonstrated, 4 broken + 1 healthy" in proc.stdout
+
+
+def test_lint_fails_a_check_no_broken_example_exercises(tmp_path):
+    kb = copy_pack(tmp_path)
+    path = kb / "data" / "stale-positions.yaml"
+    data = yaml.safe_load(path.read_text())
+    for ex in data["examples"]:
+        if "fails" in ex:
+            ex["fails"] = [c for c in ex["fails"] if c != "bybit-keys"]
+    ex = data["examples"][0]
+    ex["causes"] = []
+    data["examples"] = [x for x in data["examples"] if x["name"] != "closed-on-exchange"]
+    data["examples"][1].pop("fails")
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    proc = lint(kb, tmp_path)
+    assert proc.returncode == 2
+    lines = proc.stdout.splitlines()
+    check_line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if "id: bybit-keys" in text)
+    assert f"data/stale-positions.yaml:{check_line}: check 'bybit-keys' fails in no broken example " \
+           "(add an example where it fails, listed in its `fails`)" in lines
+    assert any("cause 'closed-on-exchange' is demonstrated by no example" in line for line in lines)
+    assert any("example 'paper-leftovers' is broken but has no `fails`" in line for line in lines)
+    assert "Traceback" not in proc.stderr
