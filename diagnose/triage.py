@@ -23,7 +23,8 @@ from typing import Any, Callable
 
 from diagnose.checks.base import Status
 from diagnose.kb.model import Check, Entry, Pack
-from diagnose.runner import DEFAULT_TIMEOUT, Run, finish_probe, run_probes
+from diagnose.runner import (DEFAULT_TIMEOUT, EXIT_CODES, EXIT_INTERRUPTED, Run, complete_results, finish_probe,
+                             run_probes)
 
 #: check fields that change how a result is presented, not what is probed
 PRESENTATION = frozenset({"id", "title", "expects", "cause", "message", "manual", "weight", "symptom"})
@@ -82,6 +83,7 @@ class Triage:
     checks_total: int
     probes_run: int
     incomplete: bool = False
+    interrupted: bool = False
 
     @property
     def problems(self) -> list[Finding]:
@@ -97,7 +99,7 @@ class Triage:
 
     @property
     def exit_code(self) -> int:
-        return {"healthy": 0, "problem": 1, "inconclusive": 3}[self.verdict]
+        return EXIT_INTERRUPTED if self.interrupted else EXIT_CODES[self.verdict]
 
 
 def score(run: Run, shared: dict[str, int]) -> float:
@@ -120,21 +122,21 @@ def run_triage(pack: Pack, resolve: Callable[[str, str], Any], profile_view: dic
     the_plan = plan(entries)
     started_at = datetime.now(timezone.utc)
     notify = (lambda i, probe: on_done(finish_probe(the_plan.probes[i], probe))) if on_done else None
+    interrupted = threading.Event()
     probes = run_probes(the_plan.probes, resolve, default_timeout=default_timeout, now=started_at,
-                        on_done=notify, cancel=cancel)
+                        on_done=notify, cancel=cancel, interrupted=interrupted)
     finished_at = datetime.now(timezone.utc)
     findings = []
     for entry in entries:
-        results, shared = [], {}
-        for check in entry.checks:
-            i = the_plan.uses[(entry.id, check.id)]
-            shared[check.id] = the_plan.sharing[i]
-            if i in probes:
-                results.append(finish_probe(check, probes[i]))
+        index = [the_plan.uses[(entry.id, check.id)] for check in entry.checks]
+        shared = {check.id: the_plan.sharing[i] for check, i in zip(entry.checks, index)}
+        mine = {n: probes[i] for n, i in enumerate(index) if i in probes}
+        results = complete_results(list(entry.checks), mine)
         run = Run(entry=entry, pack=pack, results=results, started_at=started_at, finished_at=finished_at,
-                  profile=profile_view, incomplete=len(results) < len(entry.checks))
+                  profile=profile_view, incomplete=len(mine) < len(entry.checks),
+                  interrupted=interrupted.is_set())
         findings.append(Finding(run, score(run, shared) if run.verdict == "problem" else 0.0, shared))
     order = {"problem": 0, "inconclusive": 1, "healthy": 2}
     findings.sort(key=lambda f: (order[f.run.verdict], -f.score, f.run.entry.id))
     return Triage(findings, started_at, finished_at, profile_view, the_plan.total_checks, len(the_plan.probes),
-                  incomplete=len(probes) < len(the_plan.probes))
+                  incomplete=len(probes) < len(the_plan.probes), interrupted=interrupted.is_set())

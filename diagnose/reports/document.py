@@ -67,6 +67,7 @@ def build_document(run: Any, masker: Masker, *, generated_at: datetime | None = 
         "verdict": run.verdict,
         "exit_code": run.exit_code,
         "incomplete": bool(run.incomplete),
+        "interrupted": bool(getattr(run, "interrupted", False)),
         "counts": counts,
         "profile": masker.mask(run.profile),
         "checks": checks,
@@ -174,8 +175,9 @@ REPORT_SCHEMA: dict[str, Any] = {
                     "properties": {k: _STR for k in
                                    ("id", "title", "category", "severity", "summary", "page_url")}},
         "verdict": {"enum": ["problem", "healthy", "inconclusive"]},
-        "exit_code": {"enum": [0, 1, 3]},
+        "exit_code": {"enum": [0, 1, 3, 130]},
         "incomplete": {"type": "boolean"},
+        "interrupted": {"type": "boolean", "description": "stopped by Ctrl-C (exit code 130)"},
         "counts": {"type": "object", "required": [s.value for s in Status],
                    "additionalProperties": {"type": "integer", "minimum": 0}},
         "profile": {"type": "object"},

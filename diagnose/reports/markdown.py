@@ -98,7 +98,7 @@ def _header(doc: dict[str, Any]) -> str:
         f"- **FAQ page**: <{s['page_url']}>",
     ]
     if doc["incomplete"]:
-        lines.append("- **Incomplete**: the run was interrupted; checks missing from the table did not run")
+        lines.append("- **Incomplete**: the run was interrupted (Ctrl-C); checks marked *did not run* were not finished")
     return "\n".join(lines)
 
 

@@ -1,0 +1,162 @@
+"""Run probes concurrently, each under its own time budget, on a small pool of workers.
+
+A probe is what a check does to the system (the query, the grep, the request), before an
+entry's templates turn it into a result (:func:`diagnose.runner.finish_probe`). Keeping the
+two apart lets triage run a probe shared by several entries once.
+
+Checks are small and mostly CPU on a busy host (the query, the regex), so a few worker
+threads serve a queue of probes; when none finishes for a while the workers are waiting on
+slow hosts, and more are added. A probe that hangs past its budget is reported as a timeout
+and abandoned (daemon thread), so neither the others nor the report wait for it. Ctrl-C
+stops the run where it is: the probes done so far are returned and the caller reports them.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from diagnose.checks import load_kind
+from diagnose.checks.base import CheckError, CheckTimeout, Context, Outcome, RunResources, SkipCheck, Status
+from diagnose.kb.model import Check
+
+DEFAULT_TIMEOUT = 10.0
+#: probes running at the same time (waiting on a slow host or port does not block the others)
+WORKERS = 8
+#: seconds without any probe finishing after which more workers are added (slow I/O, not CPU)
+STALL = 0.2
+#: extra time a kind gets past its budget to report its own timeout before being abandoned
+GRACE = 1.0
+
+
+@dataclass
+class Probe:
+    """What running a check's probe produced, before the entry's message templates apply.
+
+    Triage runs a probe shared by several entries once and renders one result per entry
+    from it (:func:`finish`), each with that entry's own title, message and causes.
+    """
+
+    status: Status
+    detail: str
+    vars: dict[str, Any]
+    evidence: list
+    duration: float
+
+
+def run_probe(check: Check, resolve: Callable[[str, str], Any], timeout: float, now: datetime,
+              cancel: threading.Event | None = None, shared: RunResources | None = None) -> Probe:
+    """Run one check's probe; never raises. ``shared``: the run's resources (else its own)."""
+    own = shared is None
+    shared = shared if shared is not None else RunResources()
+    try:
+        return _probe(check, resolve, timeout, now, cancel, shared)
+    finally:
+        if own:
+            shared.close()
+
+
+def _probe(check: Check, resolve: Callable[[str, str], Any], timeout: float, now: datetime,
+           cancel: threading.Event | None, shared: RunResources) -> Probe:
+    started = time.monotonic()
+    ctx = Context(timeout=timeout, now=now, resolve=resolve, cancel=cancel or threading.Event(), shared=shared)
+    variables: dict[str, Any] = {}
+    evidence: list = []
+    try:
+        kind = load_kind(check.kind)
+        outcome: Outcome = kind.run(check.raw, ctx)
+        variables, evidence = outcome.vars, outcome.evidence
+        status = Status.PASS if outcome.passed else Status.FAIL
+        detail = ""
+    except SkipCheck as exc:
+        status, detail = Status.SKIP, str(exc)
+    except CheckTimeout as exc:
+        status, detail = Status.TIMEOUT, str(exc) or f"did not finish within {timeout:g}s"
+    except CheckError as exc:
+        status, detail = Status.ERROR, str(exc)
+    except Exception as exc:  # a bug in a kind must not take the report down
+        status, detail = Status.ERROR, f"internal error in the {check.kind} check: {type(exc).__name__}: {exc}"
+    return Probe(status, detail, variables, evidence, time.monotonic() - started)
+
+
+def run_probes(checks: list[Check], resolve: Callable[[str, str], Any], *,
+               default_timeout: float = DEFAULT_TIMEOUT, now: datetime | None = None,
+               on_done: Callable[[int, Probe], None] | None = None,
+               cancel: threading.Event | None = None, workers: int = WORKERS,
+               interrupted: threading.Event | None = None) -> dict[int, Probe]:
+    """Run the probes of ``checks`` concurrently: index -> probe, for those that finished.
+
+    ``workers`` threads take probes from a queue: checks are small and mostly CPU on a busy
+    host (the query, the regex), where a thread per check only fights over the GIL and the
+    cores. When no probe finishes for ``STALL`` seconds the workers are waiting on slow
+    hosts, not computing, so another worker is added for the queue. A probe's budget starts when it starts. One that outlives ``timeout + GRACE`` is
+    reported as ``timeout`` and left to die on its own (daemon thread) while a fresh worker
+    takes its place, so a hung probe cannot hold the run hostage. When ``cancel`` is set,
+    the probes not yet finished are missing from the result.
+    """
+    now = now or datetime.now(timezone.utc)
+    cancel = cancel or threading.Event()
+    interrupted = interrupted or threading.Event()
+    results: dict[int, Probe] = {}
+    done = threading.Condition()
+
+    progress = [time.monotonic()]
+
+    def record(i: int, probe: Probe) -> None:
+        results[i] = probe
+        progress[0] = time.monotonic()
+        if on_done:
+            on_done(i, probe)
+
+    shared = RunResources()
+    budgets = [check.timeout or default_timeout for check in checks]
+    queue = deque(range(len(checks)))
+    starts: dict[int, float] = {}
+
+    def worker() -> None:
+        while True:
+            with done:
+                if cancel.is_set() or not queue:
+                    return
+                i = queue.popleft()
+                starts[i] = time.monotonic()
+            probe = run_probe(checks[i], resolve, budgets[i], now, cancel, shared)
+            with done:
+                if i not in results:  # not already declared timed out
+                    record(i, probe)
+                done.notify_all()
+
+    def spawn() -> None:
+        threading.Thread(target=worker, daemon=True, name="diagnose-check").start()
+
+    for _ in range(min(workers, len(checks))):
+        spawn()
+
+    try:
+        with done:
+            while len(results) < len(checks):
+                if cancel.is_set():
+                    break
+                clock = time.monotonic()
+                for i, began in list(starts.items()):
+                    if i not in results and clock - began > budgets[i] + GRACE:
+                        record(i, Probe(Status.TIMEOUT, f"did not finish within {budgets[i]:g}s", {}, [], clock - began))
+                        spawn()  # the hung probe keeps its thread; the run gets a fresh worker
+                if queue and clock - progress[0] > STALL:
+                    # every worker is waiting on something slow: do not let the queue wait too
+                    for _ in range(min(len(queue), workers)):
+                        spawn()
+                    progress[0] = clock
+                pending = [budgets[i] + GRACE - (clock - began) for i, began in starts.items() if i not in results]
+                done.wait(timeout=max(0.01, min(min(pending, default=STALL), STALL)))
+    except KeyboardInterrupt:  # Ctrl-C: stop here; what finished is reported, the rest is not run
+        cancel.set()
+        interrupted.set()
+    with done:
+        finished = dict(results)
+    shared.close()
+    return finished

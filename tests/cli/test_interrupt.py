@@ -1,0 +1,70 @@
+"""Ctrl-C during a run: the checks done so far are reported, marked incomplete, exit 130."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+ENTRY = {
+    "id": "slow-thing", "title": "Something hangs", "category": "service", "severity": "low",
+    "summary": "A service that accepts connections and never answers.",
+    "causes": [{"id": "hung", "title": "The service hangs", "text": "It accepts and never answers."}],
+    "checks": [
+        {"id": "mode", "kind": "env", "title": "MODE is set", "expects": "MODE present", "env": "app",
+         "key": "MODE"},
+        {"id": "hangs-1", "kind": "http", "title": "Health 1", "expects": "200", "endpoint": "svc", "path": "/a",
+         "cause": "hung", "timeout": 60},
+        {"id": "hangs-2", "kind": "http", "title": "Health 2", "expects": "200", "endpoint": "svc", "path": "/b",
+         "cause": "hung", "timeout": 60},
+    ],
+    "solutions": [{"id": "restart", "title": "Restart it", "steps": "`systemctl restart svc`"}],
+    "examples": [{"name": "broken", "verdict": "problem", "causes": ["hung"], "fails": ["hangs-1", "hangs-2"],
+                  "world": {}},
+                 {"name": "healthy", "verdict": "healthy", "world": {}}],
+}
+
+
+def test_ctrl_c_writes_the_partial_report_and_exits_130(tmp_path):
+    kb = tmp_path / "kb"
+    (kb / "service").mkdir(parents=True)
+    (kb / "pack.yaml").write_text(yaml.safe_dump({"name": "t", "version": "1", "sources": {
+        "env": {"app": {"description": "app env"}}, "endpoints": {"svc": {"description": "svc"}}}}))
+    (kb / "service" / "slow-thing.yaml").write_text(yaml.safe_dump(ENTRY))
+    (tmp_path / "app.env").write_text("MODE=live\n")
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    port = listener.getsockname()[1]
+    report = tmp_path / "r.json"
+    env = dict(os.environ, DIAGNOSE_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "diagnose", "slow-thing", "--checks", str(kb), "--env-file", f"app={tmp_path}/app.env",
+         "--endpoint", f"svc=http://127.0.0.1:{port}", "--format", "json", "-o", str(report)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+    try:
+        accepted = []
+        listener.settimeout(20)
+        while len(accepted) < 2:          # both slow checks are waiting on us: the run is mid-way
+            accepted.append(listener.accept()[0])
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+        listener.close()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    doc = json.loads(report.read_text())
+    assert doc["interrupted"] is True and doc["incomplete"] is True and doc["exit_code"] == 130
+    status = {c["id"]: (c["status"], c["message"]) for c in doc["checks"]}
+    assert status["mode"][0] == "pass"
+    assert status["hangs-1"] == ("skip", "did not run: the run was interrupted (Ctrl-C) before this check finished")
+    assert "(interrupted)" in out and f"Report: {report}" in out
