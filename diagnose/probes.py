@@ -83,39 +83,49 @@ def _probe(check: Check, resolve: Callable[[str, str], Any], timeout: float, now
     return Probe(status, detail, variables, evidence, time.monotonic() - started)
 
 
+@dataclass
+class Stop:
+    """Why a run ended early, if it did: ``"interrupt"`` (Ctrl-C) or ``"deadline"``."""
+
+    reason: str | None = None
+    deadline: float | None = None
+
+
 def run_probes(checks: list[Check], resolve: Callable[[str, str], Any], *,
                default_timeout: float = DEFAULT_TIMEOUT, now: datetime | None = None,
                on_done: Callable[[int, Probe], None] | None = None,
                cancel: threading.Event | None = None, workers: int = WORKERS,
-               interrupted: threading.Event | None = None) -> dict[int, Probe]:
+               deadline: float | None = None, stop: Stop | None = None) -> dict[int, Probe]:
     """Run the probes of ``checks`` concurrently: index -> probe, for those that finished.
 
-    ``workers`` threads take probes from a queue: checks are small and mostly CPU on a busy
-    host (the query, the regex), where a thread per check only fights over the GIL and the
-    cores. When no probe finishes for ``STALL`` seconds the workers are waiting on slow
-    hosts, not computing, so another worker is added for the queue. A probe's budget starts when it starts. One that outlives ``timeout + GRACE`` is
-    reported as ``timeout`` and left to die on its own (daemon thread) while a fresh worker
-    takes its place, so a hung probe cannot hold the run hostage. When ``cancel`` is set,
-    the probes not yet finished are missing from the result.
+    ``workers`` threads take probes from a queue. When no probe finishes for ``STALL``
+    seconds the workers are waiting on slow hosts, not computing, so more are added. A
+    probe's budget starts when it starts and never reaches past ``deadline`` (seconds for
+    the whole run). One that outlives its budget plus ``GRACE`` is reported as ``timeout``
+    and left to die on its own (daemon thread) while a fresh worker takes its place, so a
+    hung probe cannot hold the run hostage. At the deadline, probes still running are
+    reported as timeouts and those never started are missing from the result, as are the
+    unfinished ones after Ctrl-C or ``cancel``; ``stop.reason`` says which.
     """
     now = now or datetime.now(timezone.utc)
     cancel = cancel or threading.Event()
-    interrupted = interrupted or threading.Event()
+    stop = stop if stop is not None else Stop()
+    stop.deadline = deadline
     results: dict[int, Probe] = {}
     done = threading.Condition()
-
-    progress = [time.monotonic()]
+    shared = RunResources()
+    budgets = [check.timeout or default_timeout for check in checks]
+    queue = deque(range(len(checks)))
+    starts: dict[int, float] = {}
+    begun = time.monotonic()
+    ends_at = begun + deadline if deadline else float("inf")
+    progress = [begun]
 
     def record(i: int, probe: Probe) -> None:
         results[i] = probe
         progress[0] = time.monotonic()
         if on_done:
             on_done(i, probe)
-
-    shared = RunResources()
-    budgets = [check.timeout or default_timeout for check in checks]
-    queue = deque(range(len(checks)))
-    starts: dict[int, float] = {}
 
     def worker() -> None:
         while True:
@@ -124,6 +134,7 @@ def run_probes(checks: list[Check], resolve: Callable[[str, str], Any], *,
                     return
                 i = queue.popleft()
                 starts[i] = time.monotonic()
+                budgets[i] = max(0.05, min(budgets[i], ends_at - starts[i]))
             probe = run_probe(checks[i], resolve, budgets[i], now, cancel, shared)
             with done:
                 if i not in results:  # not already declared timed out
@@ -135,27 +146,32 @@ def run_probes(checks: list[Check], resolve: Callable[[str, str], Any], *,
 
     for _ in range(min(workers, len(checks))):
         spawn()
-
     try:
         with done:
-            while len(results) < len(checks):
-                if cancel.is_set():
-                    break
+            while len(results) < len(checks) and not cancel.is_set():
                 clock = time.monotonic()
+                if clock >= ends_at:
+                    for i, began in starts.items():
+                        if i not in results:
+                            record(i, Probe(Status.TIMEOUT, f"did not finish before the run's deadline "
+                                                            f"({deadline:g}s)", {}, [], clock - began))
+                    stop.reason = "deadline"
+                    cancel.set()
+                    break
                 for i, began in list(starts.items()):
                     if i not in results and clock - began > budgets[i] + GRACE:
-                        record(i, Probe(Status.TIMEOUT, f"did not finish within {budgets[i]:g}s", {}, [], clock - began))
+                        record(i, Probe(Status.TIMEOUT, f"did not finish within {budgets[i]:g}s", {}, [],
+                                        clock - began))
                         spawn()  # the hung probe keeps its thread; the run gets a fresh worker
                 if queue and clock - progress[0] > STALL:
-                    # every worker is waiting on something slow: do not let the queue wait too
-                    for _ in range(min(len(queue), workers)):
+                    for _ in range(min(len(queue), workers)):  # all waiting on slow hosts: widen
                         spawn()
                     progress[0] = clock
-                pending = [budgets[i] + GRACE - (clock - began) for i, began in starts.items() if i not in results]
-                done.wait(timeout=max(0.01, min(min(pending, default=STALL), STALL)))
+                waits = [budgets[i] + GRACE - (clock - b) for i, b in starts.items() if i not in results]
+                done.wait(timeout=max(0.01, min(min(waits, default=STALL), STALL, ends_at - clock)))
     except KeyboardInterrupt:  # Ctrl-C: stop here; what finished is reported, the rest is not run
+        stop.reason = "interrupt"
         cancel.set()
-        interrupted.set()
     with done:
         finished = dict(results)
     shared.close()

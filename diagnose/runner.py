@@ -16,7 +16,8 @@ from typing import Any, Callable
 from diagnose.checks import load_kind
 from diagnose.checks.base import CheckResult, Status
 from diagnose.kb.model import Check, Entry, Pack
-from diagnose.probes import DEFAULT_TIMEOUT, GRACE, WORKERS, Probe, run_probe, run_probes  # noqa: F401 (re-exported)
+from diagnose.probes import (DEFAULT_TIMEOUT, GRACE, WORKERS, Probe, Stop, run_probe,  # noqa: F401 (re-exported)
+                             run_probes)
 
 
 
@@ -42,6 +43,7 @@ class Run:
     host: str = field(default_factory=socket.gethostname)
     incomplete: bool = False
     interrupted: bool = False      # Ctrl-C: the checks that did not finish are marked as not run
+    deadline: float | None = None  # --deadline of the run, when it was reached
 
     @property
     def verdict(self) -> str:
@@ -59,7 +61,9 @@ class Run:
 EXIT_CODES = {"healthy": 0, "problem": 1, "inconclusive": 3}
 #: the shell's code for "ended by Ctrl-C" (128 + SIGINT)
 EXIT_INTERRUPTED = 130
-NOT_RUN = "did not run: the run was interrupted (Ctrl-C) before this check finished"
+NOT_RUN = {"interrupt": "did not run: the run was interrupted (Ctrl-C) before this check finished",
+           "deadline": "did not run: the run's deadline ({deadline:g}s) was reached first",
+           None: "did not run"}
 
 
 def verdict_of(results: list[CheckResult]) -> str:
@@ -159,23 +163,26 @@ def run_checks(checks: list[Check], resolve: Callable[[str, str], Any], *,
     return [finish_probe(checks[i], probes[i]) for i in sorted(probes)]
 
 
-def complete_results(checks: list[Check], probes: dict[int, Probe]) -> list[CheckResult]:
-    """One result per check, in order; a check with no probe (interrupted) is marked as not run."""
-    return [finish_probe(check, probes[i]) if i in probes else finish(check, Status.SKIP, NOT_RUN, {}, [], 0.0)
+def complete_results(checks: list[Check], probes: dict[int, Probe], stop: Stop) -> list[CheckResult]:
+    """One result per check, in order; a check with no probe (run stopped early) is marked as not run."""
+    reason = NOT_RUN[stop.reason].format(deadline=stop.deadline or 0)
+    return [finish_probe(check, probes[i]) if i in probes else finish(check, Status.SKIP, reason, {}, [], 0.0)
             for i, check in enumerate(checks)]
 
 
 def run_entry(entry: Entry, pack: Pack, resolve: Callable[[str, str], Any], profile_view: dict, *,
               default_timeout: float = DEFAULT_TIMEOUT, now: datetime | None = None,
               on_done: Callable[[CheckResult], None] | None = None,
-              cancel: threading.Event | None = None) -> Run:
-    """Run every check of ``entry``; on Ctrl-C, returns what finished (``interrupted``)."""
+              cancel: threading.Event | None = None, deadline: float | None = None) -> Run:
+    """Run every check of ``entry``; on Ctrl-C or at ``deadline``, returns what finished."""
     started_at = datetime.now(timezone.utc)
     checks = list(entry.checks)
-    interrupted = threading.Event()
+    stop = Stop()
     notify = (lambda i, probe: on_done(finish_probe(checks[i], probe))) if on_done else None
     probes = run_probes(checks, resolve, default_timeout=default_timeout, now=now, on_done=notify, cancel=cancel,
-                        interrupted=interrupted)
-    return Run(entry=entry, pack=pack, results=complete_results(checks, probes), started_at=started_at,
+                        deadline=deadline, stop=stop)
+    results = complete_results(checks, probes, stop)
+    return Run(entry=entry, pack=pack, results=results, started_at=started_at,
                finished_at=datetime.now(timezone.utc), profile=profile_view,
-               incomplete=len(probes) < len(checks), interrupted=interrupted.is_set())
+               incomplete=stop.reason is not None, interrupted=stop.reason == "interrupt",
+               deadline=deadline if stop.reason == "deadline" else None)

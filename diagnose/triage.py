@@ -23,8 +23,8 @@ from typing import Any, Callable
 
 from diagnose.checks.base import Status
 from diagnose.kb.model import Check, Entry, Pack
-from diagnose.runner import (DEFAULT_TIMEOUT, EXIT_CODES, EXIT_INTERRUPTED, Run, complete_results, finish_probe,
-                             run_probes)
+from diagnose.runner import (DEFAULT_TIMEOUT, EXIT_CODES, EXIT_INTERRUPTED, Run, Stop, complete_results,
+                             finish_probe, run_probes)
 
 #: check fields that change how a result is presented, not what is probed
 PRESENTATION = frozenset({"id", "title", "expects", "cause", "message", "manual", "weight", "symptom"})
@@ -117,26 +117,26 @@ def score(run: Run, shared: dict[str, int]) -> float:
 def run_triage(pack: Pack, resolve: Callable[[str, str], Any], profile_view: dict, *,
                entries: list[Entry] | None = None, default_timeout: float = DEFAULT_TIMEOUT,
                on_done: Callable[[Any], None] | None = None,
-               cancel: threading.Event | None = None) -> Triage:
+               cancel: threading.Event | None = None, deadline: float | None = None) -> Triage:
     entries = list(entries if entries is not None else pack.entries)
     the_plan = plan(entries)
     started_at = datetime.now(timezone.utc)
     notify = (lambda i, probe: on_done(finish_probe(the_plan.probes[i], probe))) if on_done else None
-    interrupted = threading.Event()
+    stop = Stop()
     probes = run_probes(the_plan.probes, resolve, default_timeout=default_timeout, now=started_at,
-                        on_done=notify, cancel=cancel, interrupted=interrupted)
+                        on_done=notify, cancel=cancel, deadline=deadline, stop=stop)
     finished_at = datetime.now(timezone.utc)
     findings = []
     for entry in entries:
         index = [the_plan.uses[(entry.id, check.id)] for check in entry.checks]
         shared = {check.id: the_plan.sharing[i] for check, i in zip(entry.checks, index)}
         mine = {n: probes[i] for n, i in enumerate(index) if i in probes}
-        results = complete_results(list(entry.checks), mine)
+        results = complete_results(list(entry.checks), mine, stop)
         run = Run(entry=entry, pack=pack, results=results, started_at=started_at, finished_at=finished_at,
-                  profile=profile_view, incomplete=len(mine) < len(entry.checks),
-                  interrupted=interrupted.is_set())
+                  profile=profile_view, incomplete=stop.reason is not None,
+                  interrupted=stop.reason == "interrupt")
         findings.append(Finding(run, score(run, shared) if run.verdict == "problem" else 0.0, shared))
     order = {"problem": 0, "inconclusive": 1, "healthy": 2}
     findings.sort(key=lambda f: (order[f.run.verdict], -f.score, f.run.entry.id))
     return Triage(findings, started_at, finished_at, profile_view, the_plan.total_checks, len(the_plan.probes),
-                  incomplete=len(probes) < len(the_plan.probes), interrupted=interrupted.is_set())
+                  incomplete=stop.reason is not None, interrupted=stop.reason == "interrupt")

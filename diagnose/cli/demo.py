@@ -30,7 +30,8 @@ from diagnose.cli.options import checks_option, fail, find_entry_or_exit, load_p
 @checks_option
 @report_options
 def demo(faults: tuple[str, ...], force_triage: bool, healthy: bool, example_ref: str | None, list_faults: bool,
-         checks_path: Path | None, fmt: str, output: Path | None, timeout: float, quiet: bool) -> None:
+         checks_path: Path | None, fmt: str, output: Path | None, timeout: float, deadline: float | None,
+         quiet: bool) -> None:
     """Plant faults in a throwaway reference stack and diagnose them.
 
     Starts a private PostgreSQL (system binaries when installed, else the embedded wheel; as
@@ -65,7 +66,7 @@ def demo(faults: tuple[str, ...], force_triage: bool, healthy: bool, example_ref
         what = ", ".join(f"{f.name} ({f.title})" for f in planted) or "nothing (healthy stack)"
         plan = _Plan(f"the reference stack with: {what}", stack.example(chosen), entry, planted[0] if single else None,
                      planted)
-    code = _run(pack, plan, fmt, output, timeout, quiet)
+    code = _run(pack, plan, fmt, output, timeout, quiet, deadline)
     sys.exit(code)
 
 
@@ -74,7 +75,8 @@ class _Plan:
         self.title, self.example, self.entry, self.fault, self.planted = title, example, entry, fault, planted
 
 
-def _run(pack: Any, plan: _Plan, fmt: str, output: Path | None, timeout: float, quiet: bool) -> int:
+def _run(pack: Any, plan: _Plan, fmt: str, output: Path | None, timeout: float, quiet: bool,
+         deadline: float | None = None) -> int:
     from diagnose.pg.binaries import PostgresUnavailable
     from diagnose.pg.server import PostgresStartError, TempPostgres
     from diagnose.world.build import World
@@ -88,7 +90,7 @@ def _run(pack: Any, plan: _Plan, fmt: str, output: Path | None, timeout: float, 
             with World(pack, plan.example, pg, Path(workdir)) as world:
                 sources = ", ".join(f"{len(names)} {kind}" for kind, names in world.profile.sources.items() if names)
                 say(f"  built: {sources} ({time.monotonic() - started:.1f}s)")
-                ok = _diagnose(pack, plan, world.profile, fmt, output, timeout, quiet, say)
+                ok = _diagnose(pack, plan, world.profile, fmt, output, timeout, quiet, say, deadline)
     except (PostgresUnavailable, PostgresStartError) as exc:
         fail(str(exc))
     say(f"\ndiagnose demo: done in {time.monotonic() - started:.1f}s; the throwaway database and files are gone.")
@@ -96,13 +98,14 @@ def _run(pack: Any, plan: _Plan, fmt: str, output: Path | None, timeout: float, 
 
 
 def _diagnose(pack: Any, plan: _Plan, profile: Any, fmt: str, output: Path | None, timeout: float, quiet: bool,
-              say: Any) -> bool:
+              say: Any, deadline: float | None = None) -> bool:
     from diagnose.cli.run import diagnose_entry
     from diagnose.cli.triage import triage_pack
 
     if plan.entry is not None:
         say(f"  running: diagnose {plan.entry.id}\n")
-        code = diagnose_entry(pack, plan.entry, profile, fmt=fmt, output=output, timeout=timeout, quiet=quiet)
+        code = diagnose_entry(pack, plan.entry, profile, fmt=fmt, output=output, timeout=timeout, quiet=quiet,
+                              deadline=deadline)
         expected = {"problem": 1, "healthy": 0, "inconclusive": 3}[plan.example.verdict if plan.fault is None
                                                                      else "problem"]
         if code != expected:
@@ -110,7 +113,7 @@ def _diagnose(pack: Any, plan: _Plan, profile: Any, fmt: str, output: Path | Non
         return code == expected
     say("  running: diagnose triage\n")
     found: list[str] = []
-    code = triage_pack(pack, profile, fmt=fmt, output=output, timeout=timeout, quiet=quiet,
+    code = triage_pack(pack, profile, fmt=fmt, output=output, timeout=timeout, quiet=quiet, deadline=deadline,
                        on_document=lambda doc: found.extend(s["id"] for s in doc["symptoms"]
                                                             if s["verdict"] == "problem"))
     wanted = [f.symptom for f in plan.planted]

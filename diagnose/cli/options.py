@@ -90,6 +90,8 @@ def report_options(f: Callable) -> Callable:
                      help="Report file (default: ./diagnose-reports/<symptom>-<UTC time>.<format>)."),
         click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=10.0, show_default=True,
                      help="Seconds each check may take, unless its entry sets its own."),
+        click.option("--deadline", type=click.FloatRange(min=0.1, max=86400), default=None, metavar="SECONDS",
+                     help="Bound the whole run: checks not finished by then are reported as not finished."),
         click.option("--quiet", "-q", is_flag=True, help="Print only the verdict and the report path."),
     ]
     for option in reversed(options):

@@ -26,7 +26,8 @@ from diagnose.cli.options import (
 @profile_options
 @report_options
 def run(symptom: str, checks_path: Path | None, profile_path: Path | None, dsn: tuple, logs: tuple,
-        env_file: tuple, endpoint: tuple, fmt: str, output: Path | None, timeout: float, quiet: bool) -> None:
+        env_file: tuple, endpoint: tuple, fmt: str, output: Path | None, timeout: float, deadline: float | None,
+        quiet: bool) -> None:
     """Run the checks of SYMPTOM (an id, alias or close title) and write a report.
 
     The checks run concurrently, each under its own timeout, against the sources of the
@@ -35,12 +36,14 @@ def run(symptom: str, checks_path: Path | None, profile_path: Path | None, dsn: 
     pack = load_pack_or_exit(checks_path)
     entry = find_entry_or_exit(pack, symptom)
     profile = profile_from(profile_path, dsn, logs, env_file, endpoint)
-    code = diagnose_entry(pack, entry, profile, fmt=fmt, output=output, timeout=timeout, quiet=quiet)
+    code = diagnose_entry(pack, entry, profile, fmt=fmt, output=output, timeout=timeout, quiet=quiet,
+                          deadline=deadline)
     sys.exit(code)
 
 
 def diagnose_entry(pack: Any, entry: Any, profile: Any, *, fmt: str = "md", output: Path | None = None,
-                   timeout: float = 10.0, quiet: bool = False, stream: Any = None) -> int:
+                   timeout: float = 10.0, quiet: bool = False, stream: Any = None,
+                   deadline: float | None = None) -> int:
     """Run, report, summarise; returns the exit code (shared by ``run`` and ``demo``)."""
     from diagnose.masking import Masker, MaskingError
     from diagnose.profile import Resolver
@@ -54,7 +57,8 @@ def diagnose_entry(pack: Any, entry: Any, profile: Any, *, fmt: str = "md", outp
     interactive = stream.isatty() and not quiet
     resolver = Resolver(profile)
     with progress(len(entry.checks), enabled=interactive and sys.stderr.isatty()) as tick:
-        run_result = run_entry(entry, pack, resolver, profile.view(), default_timeout=timeout, on_done=tick)
+        run_result = run_entry(entry, pack, resolver, profile.view(), default_timeout=timeout, on_done=tick,
+                               deadline=deadline)
     try:
         masker = Masker(patterns=profile.mask)
     except MaskingError as exc:

@@ -18,7 +18,8 @@ from diagnose.cli.options import checks_option, fail, load_pack_or_exit, profile
 @profile_options
 @report_options
 def triage(checks_path: Path | None, profile_path: Path | None, dsn: tuple, logs: tuple, env_file: tuple,
-           endpoint: tuple, fmt: str, output: Path | None, timeout: float, quiet: bool) -> None:
+           endpoint: tuple, fmt: str, output: Path | None, timeout: float, deadline: float | None,
+           quiet: bool) -> None:
     """Run the checks of every symptom and rank what was found, most likely first.
 
     For "something is wrong" when you do not know which symptom it is. A check shared by
@@ -27,11 +28,12 @@ def triage(checks_path: Path | None, profile_path: Path | None, dsn: tuple, logs
     """
     pack = load_pack_or_exit(checks_path)
     profile = profile_from(profile_path, dsn, logs, env_file, endpoint)
-    sys.exit(triage_pack(pack, profile, fmt=fmt, output=output, timeout=timeout, quiet=quiet))
+    sys.exit(triage_pack(pack, profile, fmt=fmt, output=output, timeout=timeout, quiet=quiet, deadline=deadline))
 
 
 def triage_pack(pack: Any, profile: Any, *, fmt: str = "md", output: Path | None = None, timeout: float = 10.0,
-                quiet: bool = False, stream: Any = None, on_document: Any = None) -> int:
+                quiet: bool = False, stream: Any = None, on_document: Any = None,
+                deadline: float | None = None) -> int:
     """Run, report, summarise; returns the exit code (shared by ``triage`` and ``demo``)."""
     from diagnose.masking import Masker, MaskingError
     from diagnose.profile import Resolver
@@ -46,7 +48,8 @@ def triage_pack(pack: Any, profile: Any, *, fmt: str = "md", output: Path | None
     interactive = stream.isatty() and not quiet
     resolver = Resolver(profile)
     with progress(len(plan(pack.entries).probes), enabled=interactive and sys.stderr.isatty()) as tick:
-        result = run_triage(pack, resolver, profile.view(), default_timeout=timeout, on_done=tick)
+        result = run_triage(pack, resolver, profile.view(), default_timeout=timeout, on_done=tick,
+                            deadline=deadline)
     try:
         masker = Masker(patterns=profile.mask)
     except MaskingError as exc:

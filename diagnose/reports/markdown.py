@@ -97,7 +97,10 @@ def _header(doc: dict[str, Any]) -> str:
         f"- **Knowledge base**: {inline(kb['name'])} {inline(kb['version'])}, digest {code_span(kb['digest'])}",
         f"- **FAQ page**: <{s['page_url']}>",
     ]
-    if doc["incomplete"]:
+    if doc.get("deadline_reached"):
+        lines.append(f"- **Incomplete**: the run's deadline ({doc['deadline_reached']:g}s) was reached; checks "
+                     "marked *did not run* or *did not finish* are listed below")
+    elif doc["incomplete"]:
         lines.append("- **Incomplete**: the run was interrupted (Ctrl-C); checks marked *did not run* were not finished")
     return "\n".join(lines)
 

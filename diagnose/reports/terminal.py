@@ -22,7 +22,8 @@ VERDICT_STYLES = {"problem": "bold white on red", "healthy": "bold white on gree
 def verdict_line(doc: dict[str, Any]) -> str:
     """One line: verdict, symptom and counts, e.g. ``PROBLEM stale-positions: 1 fail, 2 pass``."""
     counts = ", ".join(f"{n} {status}" for status, n in doc["counts"].items() if n) or "no checks"
-    incomplete = " (interrupted)" if doc.get("incomplete") else ""
+    incomplete = (f" (deadline of {doc['deadline_reached']:g}s reached)" if doc.get("deadline_reached")
+                  else " (interrupted)" if doc.get("incomplete") else "")
     return f"{doc['verdict'].upper()} {doc['symptom']['id']}: {doc['symptom']['title']} ({counts}){incomplete}"
 
 

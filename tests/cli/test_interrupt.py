@@ -68,3 +68,38 @@ def test_ctrl_c_writes_the_partial_report_and_exits_130(tmp_path):
     assert status["mode"][0] == "pass"
     assert status["hangs-1"] == ("skip", "did not run: the run was interrupted (Ctrl-C) before this check finished")
     assert "(interrupted)" in out and f"Report: {report}" in out
+
+
+def test_deadline_bounds_the_whole_run_and_the_report_lists_what_did_not_finish(tmp_path):
+    kb = tmp_path / "kb"
+    (kb / "service").mkdir(parents=True)
+    (kb / "pack.yaml").write_text(yaml.safe_dump({"name": "t", "version": "1", "sources": {
+        "env": {"app": {"description": "app env"}}, "endpoints": {"svc": {"description": "svc"}}}}))
+    entry = dict(ENTRY, checks=ENTRY["checks"] + [
+        {"id": f"later-{i}", "kind": "http", "title": f"Later {i}", "expects": "200", "endpoint": "svc",
+         "path": f"/l{i}", "cause": "hung", "timeout": 60} for i in range(20)])
+    entry["examples"][0]["fails"] = [c["id"] for c in entry["checks"] if c["kind"] == "http"]
+    (kb / "service" / "slow-thing.yaml").write_text(yaml.safe_dump(entry))
+    (tmp_path / "app.env").write_text("MODE=live\n")
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    port = listener.getsockname()[1]
+    report = tmp_path / "r.json"
+    env = dict(os.environ, DIAGNOSE_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(ROOT))
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "diagnose", "slow-thing", "--checks", str(kb), "--env-file",
+             f"app={tmp_path}/app.env", "--endpoint", f"svc=http://127.0.0.1:{port}", "--format", "json",
+             "-o", str(report), "--deadline", "1.5"],
+            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=30)
+    finally:
+        listener.close()
+    assert proc.returncode == 3, proc.stderr    # nothing failed; what did not finish makes it inconclusive
+    doc = json.loads(report.read_text())
+    assert doc["deadline_reached"] == 1.5 and doc["incomplete"] is True and doc["interrupted"] is False
+    status = {c["id"]: (c["status"], c["message"]) for c in doc["checks"]}
+    assert status["mode"][0] == "pass"
+    assert status["hangs-1"] == ("timeout", "did not finish before the run's deadline (1.5s)")
+    assert "(deadline of 1.5s reached)" in proc.stdout
+    assert all(s in ("pass", "timeout", "skip") for s, _ in status.values())
