@@ -66,3 +66,31 @@ def test_lint_fails_a_check_no_broken_example_exercises(tmp_path):
     assert any("cause 'closed-on-exchange' is demonstrated by no example" in line for line in lines)
     assert any("example 'paper-leftovers' is broken but has no `fails`" in line for line in lines)
     assert "Traceback" not in proc.stderr
+
+
+FIXED_IDS = {
+    "connection": {"ws-disconnect", "realtime-auth-failed", "tqsdk-timeout", "db-pool-exhausted"},
+    "service": {"backend-start-failed", "lock-trigger-failed", "lock-not-triggering", "rollover-task-stuck",
+                "rollover-task-failed", "notification-failed"},
+    "data": {"stale-positions", "polar-push-failed", "market-data-delay", "rollover-alert-missing"},
+}
+
+
+def test_the_builtin_pack_has_the_fourteen_fixed_symptoms_each_with_real_depth():
+    pack = load_pack()
+    assert {c: {e.id for e in es} for c, es in pack.by_category().items()} == FIXED_IDS
+    for e in pack.entries:
+        kinds = {c.kind for c in e.checks}
+        assert len(e.checks) >= 3 and len(e.causes) >= 2 and len(e.solutions) >= 2, e.id
+        assert len(kinds) >= 2, f"{e.id}: checks of one kind only tell few causes apart"
+        assert any(x.verdict == "healthy" for x in e.examples) and e.prevention.strip(), e.id
+        # stale-positions is the one entry of trading-ci: no sibling symptom to point to
+        assert e.related or e.id == "stale-positions", e.id
+        broken = [x for x in e.examples if x.verdict == "problem"]
+        assert len(broken) >= len(e.causes), f"{e.id}: fewer broken examples than causes"
+
+
+def test_the_pack_uses_every_check_kind():
+    from diagnose.checks import KINDS
+
+    assert {c.kind for e in load_pack().entries for c in e.checks} == set(KINDS)
