@@ -12,9 +12,10 @@ from diagnose.kb.loader import builtin_root
 def test_selftest_of_one_entry_passes_and_lists_every_example(diagnose):
     result = diagnose("selftest", "stale-positions", timeout=120)
     assert result.code == 0, result.out + result.err
-    for name in ("mode-switch", "paper-leftovers", "sync-failing", "closed-on-exchange", "healthy"):
+    for name in ("mode-switch", "paper-leftovers", "sync-failing", "closed-on-exchange", "sync-not-running",
+                 "healthy"):
         assert f"ok   stale-positions/{name}" in result.out
-    assert "all 5 example(s) hold" in result.out
+    assert "all 6 example(s) hold" in result.out
 
 
 def test_selftest_names_the_example_and_the_check_that_does_not_hold(diagnose, tmp_path):
