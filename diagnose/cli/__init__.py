@@ -24,7 +24,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "lint": ("diagnose.cli.lint", "lint", "Validate a knowledge base; list every problem with file:line."),
     "schema": ("diagnose.cli.lint", "schema", "Print the JSON Schema of knowledge-base entries."),
     "selftest": ("diagnose.cli.selftest", "selftest", "Prove the checks against their example worlds on a real PostgreSQL."),
-    "demo": ("diagnose.cli.demo", "demo", "Plant a fault in a throwaway reference stack and diagnose it."),
+    "demo": ("diagnose.cli.demo", "demo", "Plant faults in a throwaway reference stack and diagnose them."),
+    "docs": ("diagnose.cli.docs", "docs", "Build or serve the FAQ site generated from the knowledge base."),
 }
 
 EPILOG = """\b
@@ -32,12 +33,14 @@ Examples:
   diagnose stale-positions --profile diagnose.yaml
   diagnose stale-positions --dsn trading=postgresql://app@db/trading --format html
   diagnose explain "order rejected: position_mutex_blocked (BTCUSDT 1h)"
+  diagnose triage --profile diagnose.yaml
   diagnose list
   diagnose demo
 
 \b
 Exit codes: 0 no problem found, 1 a problem found, 2 usage or knowledge-base
-error, 3 inconclusive (nothing failed, but a check errored, timed out or was skipped).
+error, 3 inconclusive (nothing failed, but a check errored, timed out or was skipped),
+130 stopped by Ctrl-C (the report of what finished is still written).
 """
 
 

@@ -1,0 +1,40 @@
+"""The FAQ site: Markdown pages generated from the knowledge base, built by mkdocs-material.
+
+Nothing generated is committed. ``mkdocs.yml`` (repository root) names :mod:`diagnose.site.hook`
+as a hook; at build time the hook loads the pack and adds every generated page to the build as
+a virtual file: one page per symptom (``faq/<id>/``, the URL reports link to), the
+quick-diagnosis guide, the error-message index, the category pages and the reference pages
+(entry format, check kinds, profile, CLI, report schema), each rendered from the code and
+schemas it documents so it cannot go stale. ``diagnose docs build`` / ``serve`` drive the
+same configuration (:mod:`diagnose.site.build`).
+
+Modules: :mod:`~diagnose.site.pages` (symptom and category pages), :mod:`~diagnose.site.guide`
+(guide, error index), :mod:`~diagnose.site.reference`, :mod:`~diagnose.site.kinds`,
+:mod:`~diagnose.site.clidoc`, :mod:`~diagnose.site.schemadoc` (reference pages),
+:mod:`~diagnose.site.examples` (each symptom's real example report, produced at build time),
+:mod:`~diagnose.site.generate` (the whole set of pages and the navigation),
+:mod:`~diagnose.site.mdtext` and :mod:`~diagnose.site.manual` (Markdown and command text).
+"""
+
+from __future__ import annotations
+
+#: where a symptom's page lives, relative to the docs folder: ``faq/<id>.md`` -> URL ``faq/<id>/``
+FAQ_DIR = "faq"
+GUIDE_PAGE = "guide/index.md"
+ERRORS_PAGE = "guide/errors.md"
+CATEGORY_DIR = "categories"
+REFERENCE_DIR = "reference"
+
+
+def entry_page(entry_id: str) -> str:
+    """The docs-relative source path of a symptom's page (its URL is ``faq/<id>/``)."""
+    return f"{FAQ_DIR}/{entry_id}.md"
+
+
+def category_page(category: str) -> str:
+    return f"{CATEGORY_DIR}/{category}.md"
+
+
+def report_file(entry_id: str, ext: str) -> str:
+    """The docs-relative path of a symptom's example report (``faq/<id>/report.<ext>``)."""
+    return f"{FAQ_DIR}/{entry_id}/report.{ext}"

@@ -1,0 +1,183 @@
+"""Each symptom's "what the report looks like": the real report of its broken example.
+
+At build time every entry's first broken example world is built for real (reference schemas
+on a throwaway PostgreSQL, log and env files, small servers on 127.0.0.1, exactly as
+``diagnose selftest`` does), the entry runs as ``diagnose SYMPTOM`` would, and the report is
+rendered in every format. Nothing is mocked, so a page cannot show a report the tool would
+not write.
+
+That costs a PostgreSQL start and a few seconds, so the results are cached in the cache
+folder (:func:`diagnose.kb.loader.cache_dir`) under a key made of the pack digest and the
+source of the ``diagnose`` package: a rebuild with the same knowledge base and code starts no
+server. When no PostgreSQL can start, every entry gets an :class:`ExampleReport` whose
+``problem`` says why; the pages show that instead of a report and the build still succeeds.
+Failures are never cached, so the next build tries again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from diagnose.kb.model import Entry, Example, Pack
+
+CACHE_FORMAT = 1
+#: what a report shows instead of the build machine's own host name and temporary folders
+EXAMPLE_HOST = "example-host"
+EXAMPLE_DIR = "/srv/example"
+log = logging.getLogger("mkdocs.plugins.diagnose")
+
+
+@dataclass
+class ExampleReport:
+    entry: str
+    example: str = ""
+    description: str = ""
+    verdict: str = ""
+    markdown: str = ""
+    html: str = ""
+    json: str = ""
+    #: why there is no report (one line), or "" when there is one
+    problem: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problem
+
+
+def broken_example(entry: Entry) -> Example | None:
+    """The example a page shows: the first one with a problem (else the first one)."""
+    return next((x for x in entry.examples if x.verdict == "problem"), entry.examples[0] if entry.examples else None)
+
+
+#: parts of the package that do not change what a report says (page layout, the command line)
+_NOT_IN_REPORTS = ("site", "cli")
+
+
+def cache_key(pack: Pack) -> str:
+    """Pack digest + the source that runs checks and renders reports: either changing may change them."""
+    h = hashlib.sha256(f"{CACHE_FORMAT}\0{pack.digest}\0".encode())
+    package = Path(__file__).resolve().parent.parent
+    for path in sorted(package.rglob("*.py")):
+        rel = path.relative_to(package)
+        if rel.parts[0] in _NOT_IN_REPORTS and path != Path(__file__).resolve():
+            continue
+        h.update(str(rel).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:32]
+
+
+def example_reports(pack: Pack, *, jobs: int = 4, timeout: float = 10.0,
+                    use_cache: bool = True) -> dict[str, ExampleReport]:
+    """``entry id -> ExampleReport`` for every entry of ``pack`` (from the cache when it can)."""
+    from diagnose.kb.loader import cache_dir
+
+    cache_file = cache_dir() / f"site-examples-{cache_key(pack)}.json"
+    if use_cache:
+        cached = _read_cache(cache_file)
+        if cached is not None and set(cached) == {e.id for e in pack.entries}:
+            log.info("diagnose: example reports from the cache (%s)", cache_file)
+            return cached
+    reports = build_reports(pack, jobs=jobs, timeout=timeout)
+    if use_cache and reports and all(r.ok for r in reports.values()):
+        _write_cache(cache_file, reports)
+    return reports
+
+
+def build_reports(pack: Pack, *, jobs: int = 4, timeout: float = 10.0) -> dict[str, ExampleReport]:
+    """Build every entry's broken example on one throwaway PostgreSQL and render its report."""
+    from diagnose.pg.binaries import PostgresUnavailable
+    from diagnose.pg.server import PostgresStartError, TempPostgres
+    from diagnose.world.build import reference_database
+
+    todo = [(entry, broken_example(entry)) for entry in pack.entries]
+    try:
+        with TempPostgres() as pg, tempfile.TemporaryDirectory(prefix="diagnose-site-") as tmp:
+            log.info("diagnose: building %d example report(s) on PostgreSQL %s", len(todo), pg.version)
+            for name in sorted(pack.reference_schemas):
+                reference_database(pg, pack, name)
+
+            def one(i: int) -> ExampleReport:
+                entry, example = todo[i]
+                if example is None:
+                    return ExampleReport(entry.id, problem="the entry has no example")
+                return _report(pack, entry, example, pg, Path(tmp) / f"{i:03d}-{entry.id}", timeout)
+
+            with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+                return {r.entry: r for r in pool.map(one, range(len(todo)))}
+    except (PostgresUnavailable, PostgresStartError) as exc:
+        reason = (str(exc).strip().splitlines() or ["PostgreSQL could not start"])[0]
+        log.info("diagnose: no example reports: %s", reason)
+        return {entry.id: ExampleReport(entry.id, example.name if example else "",
+                                        example.description if example else "",
+                                        example.verdict if example else "",
+                                        problem=f"no PostgreSQL could start to build the example: {reason}")
+                for entry, example in todo}
+
+
+def _report(pack: Pack, entry: Entry, example: Example, pg: Any, workdir: Path, timeout: float) -> ExampleReport:
+    """One example's report in every format; a world that cannot be built gives its reason."""
+    from diagnose.masking import Masker
+    from diagnose.profile import Resolver
+    from diagnose.reports import render
+    from diagnose.reports.document import build_document
+    from diagnose.runner import run_entry
+    from diagnose.world.build import World
+
+    report = ExampleReport(entry.id, example.name, example.description, example.verdict)
+    try:
+        with World(pack, example, pg, workdir) as world:
+            resolver = Resolver(world.profile)
+            run = run_entry(entry, pack, resolver, world.profile.view(), default_timeout=timeout)
+            run.host = EXAMPLE_HOST
+            masker = Masker(patterns=world.profile.mask)
+            resolver.register_secrets(masker)
+            document = build_document(run, masker)
+    except Exception as exc:  # a broken example is shown as such on its page, never a failed build
+        first = (str(exc).strip().splitlines() or [""])[0]
+        report.problem = f"the example world could not be built: {type(exc).__name__}: {first}"
+        return report
+    document = _replace_strings(document, {str(workdir): EXAMPLE_DIR, str(pack.root): pack.root.name})
+    report.markdown = render(document, "md")
+    report.html = render(document, "html")
+    report.json = render(document, "json")
+    return report
+
+
+def _replace_strings(value: Any, replacements: dict[str, str]) -> Any:
+    """``value`` with every string's temporary paths replaced (lists and dicts walked)."""
+    if isinstance(value, str):
+        for old, new in replacements.items():
+            value = value.replace(old, new)
+        return value
+    if isinstance(value, list):
+        return [_replace_strings(v, replacements) for v in value]
+    if isinstance(value, dict):
+        return {k: _replace_strings(v, replacements) for k, v in value.items()}
+    return value
+
+
+def _read_cache(path: Path) -> dict[str, ExampleReport] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {item["entry"]: ExampleReport(**item) for item in data["reports"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _write_cache(path: Path, reports: dict[str, ExampleReport]) -> None:
+    """Best effort, atomic: a read-only cache folder only costs the next build some seconds."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"format": CACHE_FORMAT, "reports": [asdict(r) for r in reports.values()]},
+                                  ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass

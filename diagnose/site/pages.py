@@ -1,0 +1,246 @@
+"""One page per symptom (``faq/<id>/``) and one per category, as Markdown for mkdocs-material.
+
+A symptom page holds everything the FAQ promises, in the order a reader needs it: what you
+see, the command that automates the diagnosis, the error messages it explains (so the site's
+search finds the page from a pasted error), the diagnosis steps with the manual command of
+each check, causes, solutions (alternatives as content tabs), prevention, related entries and
+the real report of the entry's broken example.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from diagnose.kb.model import Entry, Pack, Solution
+from diagnose.site import category_page, entry_page, report_file
+from diagnose.site.examples import ExampleReport
+from diagnose.site.manual import manual_markdown
+from diagnose.site.mdtext import (cell, code, demote_headings, fence, first_sentence, heading_text, indent, plain,
+                                  python_markdown)
+from diagnose.site.samples import sample
+
+SOURCE_KINDS = {"database": "databases", "log": "logs", "env": "env", "endpoint": "endpoints"}
+TAB_LABELS = {"sql": "SQL", "bash": "Shell", "sh": "Shell", "shell": "Shell", "python": "Python",
+              "typescript": "TypeScript", "javascript": "JavaScript", "nginx": "nginx", "bat": "Windows"}
+
+
+def entry_tags(entry: Entry) -> list[str]:
+    """Tags of a symptom page: its category, its severity, the kinds of its checks."""
+    return [entry.category, f"{entry.severity} severity", *sorted({f"{c.kind} check" for c in entry.checks})]
+
+
+def _front_matter(title: str, description: str, tags: list[str] | None = None) -> str:
+    meta: dict[str, Any] = {"title": title, "description": description}
+    if tags:
+        meta["tags"] = tags
+    return "---\n" + "".join(f"{k}: {json.dumps(v, ensure_ascii=False)}\n" for k, v in meta.items()) + "---\n"
+
+
+def _link(pack: Pack, entry_id: str, from_dir: str = "faq") -> str:
+    other = pack.get(entry_id)
+    target = f"{entry_id}.md" if from_dir == "faq" else f"../{entry_page(entry_id)}"
+    return f"[{heading_text(other.title) if other else entry_id}]({target})"
+
+
+def symptom_page(entry: Entry, pack: Pack, report: ExampleReport | None) -> str:
+    """The whole page of one symptom."""
+    parts = [_front_matter(entry.title, first_sentence(entry.summary), entry_tags(entry)),
+             f"# {heading_text(entry.title)}", "", _badges(entry), "",
+             _seen(entry), _automate(entry, pack), _errors(entry), _steps(entry, pack), _causes(entry),
+             _solutions(entry), _prevention(entry), _related(entry, pack), example_section(entry, report)]
+    return "\n".join(p for p in parts if p is not None) + "\n"
+
+
+def _badges(entry: Entry) -> str:
+    aliases = f" · also: {', '.join(code(a) for a in entry.aliases)}" if entry.aliases else ""
+    return (f"{code(entry.id)} · [{entry.category}](../{category_page(entry.category)}) · "
+            f"severity **{entry.severity}**{aliases}")
+
+
+def _seen(entry: Entry) -> str:
+    out = ["## What you see { #what-you-see }", "", python_markdown(entry.summary.strip()), ""]
+    if entry.seen:
+        out += ['!!! quote "As users report it"', ""]
+        out += [f"    - {plain(s)}" for s in entry.seen] + [""]
+    return "\n".join(out)
+
+
+def _automate(entry: Entry, pack: Pack) -> str:
+    out = ["## Diagnose it automatically { #diagnose }", "",
+           "On a machine that reaches the systems below, with a profile (`diagnose.yaml`) saying where they are:",
+           "", fence(f"diagnose {entry.id}", "bash"), "",
+           f"It runs the {len(entry.checks)} checks of the [diagnosis steps](#diagnosis-steps) at once, each under "
+           "a timeout, names the cause it found with its evidence and the fix, and writes a report for the ticket "
+           f"(`--format html` or `json`; see [what the report looks like](#example-report)). "
+           f"`diagnose show {entry.id}` prints this page in the terminal.", ""]
+    sources = sorted({c.source for c in entry.checks if c.source})
+    if sources:
+        out += ["It reads these sources of your [profile](../reference/profile.md):", "",
+                "| Source | What it is | Example |", "|---|---|---|"]
+        for field, name in sources:
+            known = pack.sources.get(SOURCE_KINDS[field], {}).get(name)
+            out.append(f"| {field} `{name}` | {cell(known.description) if known else ''} | "
+                       f"{code(known.example) if known and known.example else ''} |")
+        out.append("")
+    return "\n".join(out)
+
+
+def _errors(entry: Entry) -> str:
+    if not entry.error_patterns:
+        return ""
+    out = ["## Error messages { #error-messages }", "",
+           'Messages this symptom explains; paste yours into `diagnose explain "..."` '
+           "or the search box. The patterns are regular expressions.", "",
+           "| Message | Pattern |", "|---|---|"]
+    for pattern in entry.error_patterns:
+        text = sample(pattern)
+        out.append(f"| {plain(text, in_table=True) if text else ''} | {code(pattern)} |")
+    return "\n".join(out) + "\n"
+
+
+def flow_yaml(value: Any) -> str:
+    """A value as the one-line YAML an author writes (``{rows: {max: 0}}``)."""
+    import yaml
+
+    text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=10**6).strip()
+    return text.removesuffix("...").strip()
+
+
+def _source_text(check: Any) -> str:
+    if not check.source:
+        return ""
+    field, name = check.source
+    return f" · reads {field} `{name}`"
+
+
+def _steps(entry: Entry, pack: Pack) -> str:
+    out = ["## Diagnosis steps { #diagnosis-steps }", "",
+           "Each step is one check `diagnose` runs; the command under it does the same by hand.", ""]
+    for number, check in enumerate(entry.checks, 1):
+        out += [f"### {number}. {heading_text(check.title)} {{ #check-{check.id} }}", "",
+                f"`{check.id}` · {check.kind} check{_source_text(check)}", "",
+                f"**Healthy when**: {check.expects.strip()}", ""]
+        if "expect" in check.raw:
+            out += [f"**Rule**: {code('expect: ' + flow_yaml(check.raw['expect']))}", ""]
+        if check.causes:
+            links = ", ".join(f"[{heading_text(_cause_title(entry, c))}](#cause-{c})" for c in check.causes)
+            out += [f"**A failure points to**: {links}", ""]
+        if check.symptom:
+            out += ["**A failure shows the symptom itself.**", ""]
+        manual = manual_markdown(check, entry)
+        if manual:
+            out += [manual, ""]
+    return "\n".join(out)
+
+
+def _cause_title(entry: Entry, cause_id: str) -> str:
+    cause = entry.cause(cause_id)
+    return cause.title if cause else cause_id
+
+
+def _causes(entry: Entry) -> str:
+    out = ["## Causes { #causes }", ""]
+    for cause in entry.causes:
+        out += [f"### {heading_text(cause.title)} {{ #cause-{cause.id} }}", "", python_markdown(cause.text.strip()), ""]
+        shown = [c for c in entry.checks if cause.id in c.causes]
+        fixes = [s for s in entry.solutions if not s.causes or cause.id in s.causes]
+        facts = []
+        if shown:
+            facts.append("Found by: " + ", ".join(f"[{heading_text(c.title)}](#check-{c.id})" for c in shown))
+        if fixes:
+            facts.append("Fixed by: " + ", ".join(f"[{heading_text(s.title)}](#solution-{s.id})" for s in fixes))
+        if facts:
+            out += [" · ".join(facts), ""]
+    return "\n".join(out)
+
+
+def _tab_label(steps: str, fallback: str) -> str:
+    import re
+
+    match = re.search(r"^\s*(`{3,}|~{3,})\s*(\w+)", steps, re.M)
+    return TAB_LABELS.get(match.group(2).lower(), fallback) if match else fallback
+
+
+def _solution_body(solution: Solution) -> str:
+    steps = python_markdown(solution.steps.strip())
+    if not solution.variants:
+        return steps
+    tabs = [(_tab_label(solution.steps, "Steps"), steps)]
+    tabs += [(str(v.get("label", "")), python_markdown(str(v.get("steps", "")).strip())) for v in solution.variants]
+    return "\n\n".join(f'=== "{label.replace(chr(34), chr(39))}"\n\n{indent(body)}' for label, body in tabs)
+
+
+def _solutions(entry: Entry) -> str:
+    out = ["## Solutions { #solutions }", "",
+           "Read each step before you type it: `diagnose` shows fixes, it never runs them.", ""]
+    for solution in entry.solutions:
+        out += [f"### {heading_text(solution.title)} {{ #solution-{solution.id} }}", ""]
+        fixes = solution.causes or tuple(c.id for c in entry.causes)
+        out += ["Fixes: " + ", ".join(f"[{heading_text(_cause_title(entry, c))}](#cause-{c})" for c in fixes), ""]
+        out += [_solution_body(solution), ""]
+    return "\n".join(out)
+
+
+def _prevention(entry: Entry) -> str:
+    if not entry.prevention.strip():
+        return ""
+    return "\n".join(["## Prevention { #prevention }", "", python_markdown(entry.prevention.strip()), ""])
+
+
+def _related(entry: Entry, pack: Pack) -> str:
+    if not entry.related:
+        return ""
+    out = ["## Related { #related }", ""]
+    for rid in entry.related:
+        other = pack.get(rid)
+        line = f"- {_link(pack, rid)} (`{rid}`)"
+        if other:
+            line += f": {cell(first_sentence(other.summary))}"
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def example_section(entry: Entry, report: ExampleReport | None) -> str:
+    """"What the report looks like": the real report, or why there is none."""
+    out = ["## What the report looks like { #example-report }", ""]
+    if report is None or not report.ok:
+        why = report.problem if report is not None else "the example reports were not built"
+        out += ['!!! warning "The example report could not be produced"', "",
+                indent(f"{cell(why)}. Build it yourself with a PostgreSQL installed: "
+                       f"`diagnose demo --example {entry.id}`."), ""]
+        return "\n".join(out)
+    out += [f'!!! example "`diagnose {entry.id}` in the `{report.example}` example world"', "",
+            indent(f"{cell(report.description)} This report was written by the tool when this site was built, "
+                   "against that world built for real (a throwaway PostgreSQL, log and env files, servers on "
+                   f"127.0.0.1); its temporary paths are shown as `/srv/example`. "
+                   f"Run it yourself: `diagnose demo --example {entry.id}/{report.example}`."), "",
+            f"Download: [HTML]({entry.id}/report.html) (self-contained) · [JSON]({entry.id}/report.json)", "",
+            '=== "Report"', "", indent(python_markdown(demote_headings(report.markdown.strip(), 3))), "",
+            '=== "Markdown"', "", indent(fence(report.markdown.strip(), "markdown")), "",
+            '=== "JSON"', "", indent(fence(report.json.strip(), "json")), ""]
+    return "\n".join(out)
+
+
+def report_files(entry: Entry, report: ExampleReport | None) -> dict[str, str]:
+    """The example report files served next to the page (``faq/<id>/report.html`` ...)."""
+    if report is None or not report.ok:
+        return {}
+    return {report_file(entry.id, "html"): report.html, report_file(entry.id, "json"): report.json}
+
+
+def category_page_text(category: str, entries: list[Entry]) -> str:
+    """A category's landing page (a navigation tab): its symptoms, what each looks like."""
+    title = category.capitalize()
+    out = [_front_matter(f"{title} symptoms", f"Symptoms of the {category} category."),
+           f"# {title} symptoms", "",
+           "| Symptom | Severity | Run |", "|---|---|---|"]
+    out += [f"| [{heading_text(e.title)}](../{entry_page(e.id)}) | {e.severity} | `diagnose {e.id}` |"
+            for e in entries]
+    out.append("")
+    for entry in entries:
+        out += [f"## {heading_text(entry.title)} {{ #{entry.id} }}", "", python_markdown(entry.summary.strip()), ""]
+        if entry.seen:
+            out += ["Seen as: " + " · ".join(f"*{plain(s)}*" for s in entry.seen), ""]
+        out += [f"[Diagnosis, causes and solutions](../{entry_page(entry.id)}) · `diagnose {entry.id}`", ""]
+    return "\n".join(out)

@@ -1,0 +1,166 @@
+"""The built site: one page per symptom, every link resolving, nothing fetched from other hosts."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from urllib.parse import urlsplit
+
+import yaml
+from pathlib import Path
+
+from diagnose.site.examples import broken_example
+from diagnose.site.samples import sample
+
+ROOT = Path(__file__).resolve().parents[2]
+
+ENTRY_SECTIONS = ("what-you-see", "diagnose", "diagnosis-steps", "causes", "solutions", "example-report")
+
+
+def test_every_entry_has_its_page_at_faq_id(site, pack):
+    for entry in pack.entries:
+        page = site.page(f"faq/{entry.id}/")
+        assert page.h1.strip() == entry.title, entry.id
+        missing = [s for s in ENTRY_SECTIONS if s not in page.ids]
+        assert not missing, f"{entry.id}: sections missing: {missing}"
+        assert any(block.text.strip() == f"diagnose {entry.id}" for block in page.code), \
+            f"{entry.id}: the command that automates the diagnosis is not shown as a copyable block"
+        for check in entry.checks:
+            assert f"check-{check.id}" in page.ids, f"{entry.id}: no step for check {check.id}"
+        for cause in entry.causes:
+            assert f"cause-{cause.id}" in page.ids, f"{entry.id}: cause {cause.id} missing"
+        for solution in entry.solutions:
+            assert f"solution-{solution.id}" in page.ids, f"{entry.id}: solution {solution.id} missing"
+        if entry.prevention.strip():
+            assert "prevention" in page.ids
+        for related in entry.related:
+            assert f"../{related}/" in page.links, f"{entry.id}: no link to related entry {related}"
+
+
+def test_every_check_shows_its_manual_command(site, pack):
+    for entry in pack.entries:
+        page = site.page(f"faq/{entry.id}/")
+        for check in entry.checks:
+            section = page.section_text(f"check-{check.id}")
+            assert "By hand" in section or "Paste into" in section, f"{entry.id}/{check.id}: no manual command"
+            if check.kind == "sql":
+                assert 'Paste into psql "$DATABASE_URL_' in section, f"{entry.id}/{check.id}: no SQL to paste"
+
+
+def test_solutions_with_variants_are_content_tabs(site, pack):
+    with_variants = [(e, s) for e in pack.entries for s in e.solutions if s.variants]
+    assert with_variants, "the pack has no solution with variants: this test proves nothing"
+    for entry, solution in with_variants:
+        text = site.file(f"faq/{entry.id}/").read_text(encoding="utf-8")
+        block = text[text.index(f'id="solution-{solution.id}"'):]
+        block = block[:block.find('<h3', 10)]
+        assert 'class="tabbed-set' in block, f"{entry.id}/{solution.id}: variants are not tabs"
+        for variant in solution.variants:
+            assert f">{html.escape(variant['label'], quote=False)}</label>" in block, variant["label"]
+
+
+def test_every_page_shows_its_broken_examples_real_report(site, pack):
+    for entry in pack.entries:
+        page = site.page(f"faq/{entry.id}/")
+        example = broken_example(entry)
+        section = page.section_text("example-report")
+        assert f"in the {example.name} example world" in section, entry.id
+        assert "could not be produced" not in section, f"{entry.id}: {section[:300]}"
+        report = json.loads(site.file(f"faq/{entry.id}/report.json").read_text(encoding="utf-8"))
+        assert report["symptom"]["id"] == entry.id
+        assert report["verdict"] == example.verdict
+        assert report["host"] == "example-host"
+        if example.verdict == "problem":
+            assert "Problem found" in page.text, f"{entry.id}: the report is not rendered on the page"
+        assert site.file(f"faq/{entry.id}/report.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_internal_links_and_anchors_resolve(site):
+    broken = []
+    for page in site.pages():
+        for href in page.links:
+            target = site.local_target(page.path, href)
+            if target is None:
+                continue
+            path, fragment = target
+            if not path.is_file():
+                broken.append(f"{page.path.relative_to(site.root)}: {href} (no {path.relative_to(site.root)})")
+            elif fragment and path.suffix == ".html" and path.name != "report.html" \
+                    and fragment not in site._parse(path).ids:
+                broken.append(f"{page.path.relative_to(site.root)}: {href} (no #{fragment})")
+    assert not broken, "\n".join(broken[:30])
+
+
+def test_no_request_to_another_host(site):
+    """Fonts off, no CDN scripts or styles: the site works offline."""
+    fetched_elsewhere = []
+    for page in [*site.pages(), *(site._parse(p) for p in site.html_files if p.name == "report.html")]:
+        for tag, url in page.resources:
+            parts = urlsplit(url)
+            if (parts.scheme in ("http", "https") or url.startswith("//")) and not url.startswith(site.site_url):
+                fetched_elsewhere.append(f"{page.path.relative_to(site.root)}: <{tag}> {url}")
+    assert not fetched_elsewhere, "\n".join(fetched_elsewhere[:20])
+    for path in [*site.html_files, *site.root.rglob("*.css")]:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        assert "fonts.googleapis" not in text and "fonts.gstatic" not in text, path
+
+
+def test_reports_link_to_the_page_of_their_symptom(site, pack):
+    pack_url = pack.site_url.rstrip("/") + "/"
+    assert pack_url == site.site_url.rstrip("/") + "/", "checks/pack.yaml and mkdocs.yml disagree on site_url"
+    for entry in pack.entries:
+        target = site.local_target(site.root / "index.html", pack.page_url(entry.id))
+        assert target is not None and target[0].is_file(), f"{pack.page_url(entry.id)} is not on the site"
+        assert site._parse(target[0]).h1.strip() == entry.title
+        report = json.loads(site.file(f"faq/{entry.id}/report.json").read_text(encoding="utf-8"))
+        for url in [report["symptom"]["page_url"], *(r["page_url"] for r in report["related"])]:
+            target = site.local_target(site.root / "index.html", url)
+            assert target is not None and target[0].is_file(), f"{entry.id}: report links to {url}, not on the site"
+        assert report["symptom"]["page_url"] in site.page(f"faq/{entry.id}/").links
+
+
+def test_pasted_error_messages_are_indexed_on_their_page(site, pack):
+    index = json.loads((site.root / "search" / "search_index.json").read_text(encoding="utf-8"))
+    by_page: dict[str, str] = {}
+    for doc in index["docs"]:
+        page = doc["location"].split("#")[0]
+        by_page[page] = by_page.get(page, "") + " " + " ".join(html.unescape(re.sub(r"<[^>]+>", " ",
+                                                                             doc["text"] + " " + doc["title"])).split())
+    errors_page = by_page["guide/errors/"]
+    for entry in pack.entries:
+        text = by_page[f"faq/{entry.id}/"]
+        messages = [m for m in (sample(p) for p in entry.error_patterns) if m] + list(entry.seen)
+        assert messages, f"{entry.id} has no message to search for"
+        for message in messages:
+            flat = " ".join(message.split())
+            assert flat in text, f"{entry.id}: search cannot find {message!r} on its page"
+            assert flat in errors_page, f"error index lacks {message!r}"
+
+
+def test_navigation_tabs_tags_and_dark_mode(site, pack):
+    home = site.page("index.html")
+    text = home.path.read_text(encoding="utf-8")
+    assert 'class="md-tabs"' in text
+    config = json.loads(re.search(r'id="__config" type="application/json">(.*?)</script>', text).group(1))
+    assert {"navigation.tabs", "content.code.copy", "search.suggest"} <= set(config["features"])
+    assert 'data-md-color-scheme="slate"' in text, "no dark palette"
+    for category, entries in pack.by_category().items():
+        page = site.page(f"categories/{category}/")
+        for entry in entries:
+            assert f"../../faq/{entry.id}/" in page.links, f"{entry.id} missing from the {category} page"
+        assert any(f"faq/{entries[0].id}/" in link for link in home.links), f"{category} entries not in the nav"
+    tags = site.page("tags/")
+    for entry in pack.entries:
+        assert any(link.endswith(f"faq/{entry.id}/") for link in tags.links), f"{entry.id} has no tag"
+
+
+def test_mkdocs_yml_site_url_matches_the_pack(pack):
+    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    assert config["site_url"].rstrip("/") == pack.site_url.rstrip("/")
+    assert "dev/" in config["exclude_docs"]
+    assert config["theme"]["font"] is False
+
+
+def test_internal_briefs_are_not_published(site):
+    assert not (site.root / "dev").exists()
