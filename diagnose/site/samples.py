@@ -10,6 +10,7 @@ sample and the page shows the pattern alone.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 try:  # Python 3.11+: the parser moved; the old name still works with a warning
@@ -33,6 +34,7 @@ class _Unsupported(Exception):
     pass
 
 
+@lru_cache(maxsize=4096)
 def sample(pattern: str) -> str | None:
     """A short text that ``pattern`` matches, readable in a table; ``None`` if none is found."""
     try:
