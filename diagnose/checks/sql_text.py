@@ -65,7 +65,8 @@ def placeholders(query: str) -> set[str]:
     return {m.group("name") for m in _PERCENT.finditer(query) if m.group("name")}
 
 
-def _sql_literal(value: Any) -> str:
+def sql_literal(value: Any) -> str:
+    """A Python value as an SQL literal (strings quoted, lists as ARRAY[...])."""
     if value is None:
         return "NULL"
     if isinstance(value, bool):
@@ -73,7 +74,7 @@ def _sql_literal(value: Any) -> str:
     if isinstance(value, (int, float)):
         return str(value)
     if isinstance(value, (list, tuple)):
-        return "ARRAY[" + ", ".join(_sql_literal(v) for v in value) + "]"
+        return "ARRAY[" + ", ".join(sql_literal(v) for v in value) + "]"
     return "'" + str(value).replace("'", "''") + "'"
 
 
@@ -100,9 +101,9 @@ def render_manual(database: str, query: str, params: dict) -> str:
             default = f":-{_shell_dq(str(param['default']))}" if param.get("default") is not None else ""
             out.append(f"'${{{param.get('key') or name}{default}}}'")
         elif isinstance(param, dict) and "value" in param:
-            out.append(_shell_dq(_sql_literal(param["value"])))
+            out.append(_shell_dq(sql_literal(param["value"])))
         elif name is not None:
-            out.append(_shell_dq(_sql_literal(param)))
+            out.append(_shell_dq(sql_literal(param)))
         else:
             out.append(match.group(0))
     out.append(_shell_dq(text[pos:]))

@@ -11,25 +11,12 @@ the reference schemas, so what the site shows is known to run.
 from __future__ import annotations
 
 import re
-from typing import Any
 
+from diagnose.checks.sql_text import sql_literal
 from diagnose.kb.model import Check, Entry
 from diagnose.site.mdtext import fence
 
 _PLACEHOLDER = re.compile(r"%(?:\((?P<name>\w+)\)s|%)")
-
-
-def sql_literal(value: Any) -> str:
-    """A Python value as an SQL literal (strings quoted, lists as ARRAY[...])."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, (list, tuple)):
-        return "ARRAY[" + ", ".join(sql_literal(v) for v in value) + "]"
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 def example_env_value(entry: Entry, env: str, key: str) -> str | None:
