@@ -117,9 +117,14 @@ def score(run: Run, shared: dict[str, int]) -> float:
 def run_triage(pack: Pack, resolve: Callable[[str, str], Any], profile_view: dict, *,
                entries: list[Entry] | None = None, default_timeout: float = DEFAULT_TIMEOUT,
                on_done: Callable[[Any], None] | None = None,
-               cancel: threading.Event | None = None, deadline: float | None = None) -> Triage:
+               cancel: threading.Event | None = None, deadline: float | None = None,
+               the_plan: Plan | None = None) -> Triage:
+    """Run the distinct probes of ``entries`` (default: the pack's) and rank the entries.
+
+    ``the_plan``: the :func:`plan` of those entries, when the caller already made it.
+    """
     entries = list(entries if entries is not None else pack.entries)
-    the_plan = plan(entries)
+    the_plan = the_plan or plan(entries)
     started_at = datetime.now(timezone.utc)
     notify = (lambda i, probe: on_done(finish_probe(the_plan.probes[i], probe))) if on_done else None
     stop = Stop()

@@ -45,12 +45,9 @@ def diagnose_entry(pack: Any, entry: Any, profile: Any, *, fmt: str = "md", outp
                    timeout: float = 10.0, quiet: bool = False, stream: Any = None,
                    deadline: float | None = None) -> int:
     """Run, report, summarise; returns the exit code (shared by ``run`` and ``demo``)."""
-    from diagnose.masking import Masker, MaskingError
     from diagnose.profile import Resolver
-    from diagnose.reports import render
     from diagnose.reports.document import build_document
     from diagnose.reports.terminal import print_summary, progress
-    from diagnose.reports.writer import ReportWriteError, output_path, write_report
     from diagnose.runner import run_entry
 
     stream = stream or sys.stdout
@@ -59,16 +56,32 @@ def diagnose_entry(pack: Any, entry: Any, profile: Any, *, fmt: str = "md", outp
     with progress(len(entry.checks), enabled=interactive and sys.stderr.isatty()) as tick:
         run_result = run_entry(entry, pack, resolver, profile.view(), default_timeout=timeout, on_done=tick,
                                deadline=deadline)
+    document = build_document(run_result, masker_for(profile, resolver))
+    path = write_document(document, entry.id, fmt, output)
+    print_summary(document, path, stream=stream, rich=interactive, quiet=quiet)
+    return run_result.exit_code
+
+
+def masker_for(profile: Any, resolver: Any) -> Any:
+    """The run's masker: the profile's own patterns plus every secret the resolver handed out."""
+    from diagnose.masking import Masker, MaskingError
+
     try:
         masker = Masker(patterns=profile.mask)
     except MaskingError as exc:
         fail(f"profile mask: {exc}")
     resolver.register_secrets(masker)
-    document = build_document(run_result, masker)
-    target, overwrite = output_path(output, entry.id, fmt, datetime.now(timezone.utc))
+    return masker
+
+
+def write_document(document: dict, name: str, fmt: str, output: Path | None) -> Path:
+    """Render and write the report atomically; exit 2 with one line when it cannot be written."""
+    from diagnose.reports import render
+    from diagnose.reports.writer import ReportWriteError, output_path, write_report
+
+    target, overwrite = output_path(output, name, fmt, datetime.now(timezone.utc))
     try:
-        path = write_report(render(document, fmt), target, overwrite=overwrite)
+        return write_report(render(document, fmt), target, overwrite=overwrite)
     except ReportWriteError as exc:
         fail(str(exc))
-    print_summary(document, path, stream=stream, rich=interactive, quiet=quiet)
-    return run_result.exit_code
+        raise  # fail() exits; this line only satisfies the type checker

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import click
 
-from diagnose.cli.options import checks_option, fail, load_pack_or_exit, profile_from, profile_options, report_options
+from diagnose.cli.options import checks_option, load_pack_or_exit, profile_from, profile_options, report_options
 
 
 @click.command(epilog="Exit codes: 0 nothing found, 1 some symptom has a problem, 2 usage or knowledge-base "
@@ -35,33 +34,23 @@ def triage_pack(pack: Any, profile: Any, *, fmt: str = "md", output: Path | None
                 quiet: bool = False, stream: Any = None, on_document: Any = None,
                 deadline: float | None = None) -> int:
     """Run, report, summarise; returns the exit code (shared by ``triage`` and ``demo``)."""
-    from diagnose.masking import Masker, MaskingError
+    from diagnose.cli.run import masker_for, write_document
     from diagnose.profile import Resolver
-    from diagnose.reports import render
     from diagnose.reports.terminal import progress
     from diagnose.reports.triage_document import build_triage_document
     from diagnose.reports.triage_terminal import print_triage
-    from diagnose.reports.writer import ReportWriteError, output_path, write_report
     from diagnose.triage import plan, run_triage
 
     stream = stream or sys.stdout
     interactive = stream.isatty() and not quiet
     resolver = Resolver(profile)
-    with progress(len(plan(pack.entries).probes), enabled=interactive and sys.stderr.isatty()) as tick:
+    the_plan = plan(pack.entries)
+    with progress(len(the_plan.probes), enabled=interactive and sys.stderr.isatty()) as tick:
         result = run_triage(pack, resolver, profile.view(), default_timeout=timeout, on_done=tick,
-                            deadline=deadline)
-    try:
-        masker = Masker(patterns=profile.mask)
-    except MaskingError as exc:
-        fail(f"profile mask: {exc}")
-    resolver.register_secrets(masker)
-    document = build_triage_document(result, pack, masker)
+                            deadline=deadline, the_plan=the_plan)
+    document = build_triage_document(result, pack, masker_for(profile, resolver))
     if on_document:
         on_document(document)
-    target, overwrite = output_path(output, "triage", fmt, datetime.now(timezone.utc))
-    try:
-        path = write_report(render(document, fmt), target, overwrite=overwrite)
-    except ReportWriteError as exc:
-        fail(str(exc))
+    path = write_document(document, "triage", fmt, output)
     print_triage(document, path, stream=stream, rich=interactive, quiet=quiet)
     return result.exit_code

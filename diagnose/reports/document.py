@@ -49,17 +49,8 @@ def build_document(run: Any, masker: Masker, *, generated_at: datetime | None = 
             "cause_titles": [kb(_cause_title(entry, c)) for c in raw["cause"]],
         })
     counts = {status.value: sum(1 for r in results if r.status is status) for status in Status}
-    generated = generated_at or datetime.now(timezone.utc)
     document: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION,
-        "tool": {"name": TOOL_NAME, "version": diagnose.__version__},
-        "knowledge_base": {"name": pack.name, "version": pack.version, "digest": pack.digest,
-                           "root": masker.mask_text(str(pack.root))},
-        "generated_at": _iso(generated),
-        "started_at": _iso(run.started_at),
-        "finished_at": _iso(run.finished_at),
-        "duration_ms": round((run.finished_at - run.started_at).total_seconds() * 1000, 1),
-        "host": masker.mask_text(run.host or ""),
+        **header(pack, masker, generated_at, run.started_at, run.finished_at, run.host),
         "symptom": {
             "id": entry.id, "title": kb(entry.title), "category": entry.category,
             "severity": entry.severity, "summary": kb(entry.summary), "page_url": pack.page_url(entry.id),
@@ -80,6 +71,22 @@ def build_document(run: Any, masker: Masker, *, generated_at: datetime | None = 
     }
     document["masking"] = masker.summary()
     return document
+
+
+def header(pack: Any, masker: Masker, generated_at: datetime | None, started_at: datetime, finished_at: datetime,
+           host: str | None) -> dict[str, Any]:
+    """What every report document starts with: versions, times, host (the triage report too)."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": TOOL_NAME, "version": diagnose.__version__},
+        "knowledge_base": {"name": pack.name, "version": pack.version, "digest": pack.digest,
+                           "root": masker.mask_text(str(pack.root))},
+        "generated_at": _iso(generated_at or datetime.now(timezone.utc)),
+        "started_at": _iso(started_at),
+        "finished_at": _iso(finished_at),
+        "duration_ms": round((finished_at - started_at).total_seconds() * 1000, 1),
+        "host": masker.mask_text(host or ""),
+    }
 
 
 def _cause_title(entry: Any, cause_id: str) -> str:

@@ -8,12 +8,11 @@ reader (and :func:`diagnose.reports.render`) which shape this is.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
-import diagnose
 from diagnose.masking import Masker
-from diagnose.reports.document import SCHEMA_VERSION, TOOL_NAME, _CHECK, _TIME, _iso, build_document
+from diagnose.reports.document import SCHEMA_VERSION, _CHECK, _TIME, build_document, header
 
 KIND = "triage"
 SYMPTOM_FIELDS = ("checks", "causes", "solutions", "prevention", "related", "counts", "incomplete")
@@ -33,18 +32,10 @@ def build_triage_document(triage: Any, pack: Any, masker: Masker, *,
             **{k: doc[k] for k in SYMPTOM_FIELDS},
         })
     counts = {v: sum(1 for s in symptoms if s["verdict"] == v) for v in ("problem", "inconclusive", "healthy")}
-    generated = generated_at or datetime.now(timezone.utc)
     return {
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": SCHEMA_VERSION,   # first, then the kind, as in every triage report so far
         "kind": KIND,
-        "tool": {"name": TOOL_NAME, "version": diagnose.__version__},
-        "knowledge_base": {"name": pack.name, "version": pack.version, "digest": pack.digest,
-                           "root": masker.mask_text(str(pack.root))},
-        "generated_at": _iso(generated),
-        "started_at": _iso(triage.started_at),
-        "finished_at": _iso(triage.finished_at),
-        "duration_ms": round((triage.finished_at - triage.started_at).total_seconds() * 1000, 1),
-        "host": masker.mask_text(_host(triage)),
+        **header(pack, masker, generated_at, triage.started_at, triage.finished_at, _host(triage)),
         "verdict": triage.verdict,
         "exit_code": triage.exit_code,
         "incomplete": bool(triage.incomplete),

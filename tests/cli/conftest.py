@@ -39,20 +39,27 @@ def pack():
 
 
 @pytest.fixture
-def world(pg_server, pack, tmp_path):
-    """``world("stale-positions", "healthy")`` -> path of a profile pointing at that built example."""
+def world_profile(pg_server, pack, tmp_path):
+    """``world_profile(example)`` -> path of a profile pointing at that example, built for real."""
     opened = []
 
-    def build(entry_id: str, example_name: str) -> Path:
-        entry = pack.get(entry_id)
-        example = next(x for x in entry.examples if x.name == example_name)
-        w = World(pack, example, pg_server, tmp_path / f"world-{example_name}")
-        w.__enter__()
-        opened.append(w)
-        profile = tmp_path / f"{example_name}.yaml"
+    def build(example) -> Path:
+        w = World(pack, example, pg_server, tmp_path / f"world-{len(opened)}-{example.name}")
+        opened.append(w.__enter__())
+        profile = tmp_path / f"profile-{len(opened)}-{example.name}.yaml"
         profile.write_text(yaml.safe_dump(w.profile.sources))
         return profile
 
     yield build
     for w in opened:
         w.close()
+
+
+@pytest.fixture
+def world(pack, world_profile):
+    """``world("stale-positions", "healthy")`` -> path of a profile pointing at that built example."""
+
+    def build(entry_id: str, example_name: str) -> Path:
+        return world_profile(next(x for x in pack.get(entry_id).examples if x.name == example_name))
+
+    return build

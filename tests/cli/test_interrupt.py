@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import signal
@@ -33,23 +34,38 @@ ENTRY = {
 }
 
 
-def test_ctrl_c_writes_the_partial_report_and_exits_130(tmp_path):
+def slow_pack(tmp_path: Path, entry: dict) -> Path:
+    """A knowledge base holding ``entry``, and the app env file its env check reads."""
     kb = tmp_path / "kb"
     (kb / "service").mkdir(parents=True)
     (kb / "pack.yaml").write_text(yaml.safe_dump({"name": "t", "version": "1", "sources": {
         "env": {"app": {"description": "app env"}}, "endpoints": {"svc": {"description": "svc"}}}}))
-    (kb / "service" / "slow-thing.yaml").write_text(yaml.safe_dump(ENTRY))
+    (kb / "service" / "slow-thing.yaml").write_text(yaml.safe_dump(entry))
     (tmp_path / "app.env").write_text("MODE=live\n")
+    return kb
+
+
+def silent_listener(backlog: int) -> socket.socket:
+    """A port that accepts connections and never answers."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    port = listener.getsockname()[1]
+    listener.listen(backlog)
+    return listener
+
+
+def command(tmp_path: Path, kb: Path, port: int, report: Path, *extra: str) -> tuple[list[str], dict]:
+    argv = [sys.executable, "-m", "diagnose", "slow-thing", "--checks", str(kb), "--env-file",
+            f"app={tmp_path}/app.env", "--endpoint", f"svc=http://127.0.0.1:{port}", "--format", "json",
+            "-o", str(report), *extra]
+    return argv, dict(os.environ, DIAGNOSE_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(ROOT))
+
+
+def test_ctrl_c_writes_the_partial_report_and_exits_130(tmp_path):
+    kb = slow_pack(tmp_path, ENTRY)
+    listener = silent_listener(8)
     report = tmp_path / "r.json"
-    env = dict(os.environ, DIAGNOSE_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "diagnose", "slow-thing", "--checks", str(kb), "--env-file", f"app={tmp_path}/app.env",
-         "--endpoint", f"svc=http://127.0.0.1:{port}", "--format", "json", "-o", str(report)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+    argv, env = command(tmp_path, kb, listener.getsockname()[1], report)
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
     try:
         accepted = []
         listener.settimeout(20)
@@ -71,28 +87,17 @@ def test_ctrl_c_writes_the_partial_report_and_exits_130(tmp_path):
 
 
 def test_deadline_bounds_the_whole_run_and_the_report_lists_what_did_not_finish(tmp_path):
-    kb = tmp_path / "kb"
-    (kb / "service").mkdir(parents=True)
-    (kb / "pack.yaml").write_text(yaml.safe_dump({"name": "t", "version": "1", "sources": {
-        "env": {"app": {"description": "app env"}}, "endpoints": {"svc": {"description": "svc"}}}}))
-    entry = dict(ENTRY, checks=ENTRY["checks"] + [
+    entry = copy.deepcopy(ENTRY)    # the examples below are changed: ENTRY stays as the other test wants it
+    entry["checks"] += [
         {"id": f"later-{i}", "kind": "http", "title": f"Later {i}", "expects": "200", "endpoint": "svc",
-         "path": f"/l{i}", "cause": "hung", "timeout": 60} for i in range(20)])
+         "path": f"/l{i}", "cause": "hung", "timeout": 60} for i in range(20)]
     entry["examples"][0]["fails"] = [c["id"] for c in entry["checks"] if c["kind"] == "http"]
-    (kb / "service" / "slow-thing.yaml").write_text(yaml.safe_dump(entry))
-    (tmp_path / "app.env").write_text("MODE=live\n")
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
-    port = listener.getsockname()[1]
+    kb = slow_pack(tmp_path, entry)
+    listener = silent_listener(64)
     report = tmp_path / "r.json"
-    env = dict(os.environ, DIAGNOSE_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(ROOT))
+    argv, env = command(tmp_path, kb, listener.getsockname()[1], report, "--deadline", "1.5")
     try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "diagnose", "slow-thing", "--checks", str(kb), "--env-file",
-             f"app={tmp_path}/app.env", "--endpoint", f"svc=http://127.0.0.1:{port}", "--format", "json",
-             "-o", str(report), "--deadline", "1.5"],
-            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=30)
+        proc = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=30)
     finally:
         listener.close()
     assert proc.returncode == 3, proc.stderr    # nothing failed; what did not finish makes it inconclusive

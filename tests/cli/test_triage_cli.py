@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-import yaml
 
 from diagnose.kb.loader import load_pack
-from diagnose.world.build import World
 from diagnose.world.stack import load_stack
 
 PACK = load_pack()
@@ -16,19 +14,9 @@ STACK = load_stack(PACK)
 
 
 @pytest.fixture
-def stack_profile(pg_server, tmp_path):
-    opened = []
-
-    def build(*faults: str):
-        world = World(PACK, STACK.example(list(faults)), pg_server, tmp_path / ("w-" + "-".join(faults or ("ok",))))
-        opened.append(world.__enter__())
-        path = tmp_path / f"profile-{len(opened)}.yaml"
-        path.write_text(yaml.safe_dump(world.profile.sources))
-        return path
-
-    yield build
-    for world in opened:
-        world.close()
+def stack_profile(world_profile):
+    """``stack_profile(*faults)`` -> a profile of the whole stack with those faults planted."""
+    return lambda *faults: world_profile(STACK.example(list(faults)))
 
 
 def test_triage_json_report_ranks_the_planted_faults(diagnose, stack_profile, tmp_path):
