@@ -155,12 +155,18 @@ def default_manual(check: Check) -> str | None:
 def run_checks(checks: list[Check], resolve: Callable[[str, str], Any], *,
                default_timeout: float = DEFAULT_TIMEOUT, now: datetime | None = None,
                on_done: Callable[[CheckResult], None] | None = None,
-               cancel: threading.Event | None = None) -> list[CheckResult]:
-    """Run ``checks`` concurrently; results come back in the order of ``checks``."""
+               cancel: threading.Event | None = None, deadline: float | None = None,
+               stop: Stop | None = None) -> list[CheckResult]:
+    """Run ``checks`` concurrently: one result per check, in the order of ``checks``.
+
+    On Ctrl-C, ``cancel`` or at ``deadline`` the checks that did not run are marked as such;
+    ``stop.reason`` says why.
+    """
+    stop = stop if stop is not None else Stop()
     notify = (lambda i, probe: on_done(finish_probe(checks[i], probe))) if on_done else None
-    probes = run_probes(checks, resolve, default_timeout=default_timeout, now=now, on_done=notify,
-                        cancel=cancel)
-    return [finish_probe(checks[i], probes[i]) for i in sorted(probes)]
+    probes = run_probes(checks, resolve, default_timeout=default_timeout, now=now, on_done=notify, cancel=cancel,
+                        deadline=deadline, stop=stop)
+    return complete_results(checks, probes, stop)
 
 
 def complete_results(checks: list[Check], probes: dict[int, Probe], stop: Stop) -> list[CheckResult]:
@@ -176,12 +182,9 @@ def run_entry(entry: Entry, pack: Pack, resolve: Callable[[str, str], Any], prof
               cancel: threading.Event | None = None, deadline: float | None = None) -> Run:
     """Run every check of ``entry``; on Ctrl-C or at ``deadline``, returns what finished."""
     started_at = datetime.now(timezone.utc)
-    checks = list(entry.checks)
     stop = Stop()
-    notify = (lambda i, probe: on_done(finish_probe(checks[i], probe))) if on_done else None
-    probes = run_probes(checks, resolve, default_timeout=default_timeout, now=now, on_done=notify, cancel=cancel,
-                        deadline=deadline, stop=stop)
-    results = complete_results(checks, probes, stop)
+    results = run_checks(list(entry.checks), resolve, default_timeout=default_timeout, now=now, on_done=on_done,
+                         cancel=cancel, deadline=deadline, stop=stop)
     return Run(entry=entry, pack=pack, results=results, started_at=started_at,
                finished_at=datetime.now(timezone.utc), profile=profile_view,
                incomplete=stop.reason is not None, interrupted=stop.reason == "interrupt",
