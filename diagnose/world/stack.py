@@ -77,6 +77,8 @@ def load_stack(pack: Pack) -> Stack:
     def bad(where: tuple, message: str) -> StackError:
         return StackError(f"{rel}:{loc.line_of(where)}: {format_path(where)}: {message}")
 
+    if loc.problems:  # e.g. a key given twice: YAML would silently keep the last one
+        raise bad(*loc.problems[0])
     if not isinstance(data, dict) or not isinstance(data.get("baseline"), dict):
         raise StackError(f"{rel}:1: needs a `baseline` world and a list of `faults`")
     faults = []

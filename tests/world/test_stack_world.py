@@ -58,6 +58,7 @@ def test_builtin_stack_names_real_symptoms_and_causes():
      "stack.yaml:5: faults[0].symptom: unknown symptom 'nope'"),
     ("baseline: {}\nfaults: []\ndefault: [ghost]\n", "stack.yaml:3: default[0]: unknown fault 'ghost'"),
     ("baseline: {}\nfaults:\n  - name: x\n    symptom: stale-positions\n", "stack.yaml:3: faults[0]: fault needs `title`"),
+    ("baseline: {}\ndefault: []\ndefault: [x]\n", "stack.yaml:3: default: duplicate key"),
 ])
 def test_bad_stack_files_give_one_line_with_file_and_line(tmp_path, text, message):
     root = tmp_path / "kb"
