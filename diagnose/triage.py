@@ -84,6 +84,7 @@ class Triage:
     probes_run: int
     incomplete: bool = False
     interrupted: bool = False
+    deadline: float | None = None   # the run's deadline, when it was reached
 
     @property
     def problems(self) -> list[Finding]:
@@ -131,6 +132,7 @@ def run_triage(pack: Pack, resolve: Callable[[str, str], Any], profile_view: dic
     probes = run_probes(the_plan.probes, resolve, default_timeout=default_timeout, now=started_at,
                         on_done=notify, cancel=cancel, deadline=deadline, stop=stop)
     finished_at = datetime.now(timezone.utc)
+    reached = deadline if stop.reason == "deadline" else None
     findings = []
     for entry in entries:
         index = [the_plan.uses[(entry.id, check.id)] for check in entry.checks]
@@ -139,9 +141,9 @@ def run_triage(pack: Pack, resolve: Callable[[str, str], Any], profile_view: dic
         results = complete_results(list(entry.checks), mine, stop)
         run = Run(entry=entry, pack=pack, results=results, started_at=started_at, finished_at=finished_at,
                   profile=profile_view, incomplete=stop.reason is not None,
-                  interrupted=stop.reason == "interrupt")
+                  interrupted=stop.reason == "interrupt", deadline=reached)
         findings.append(Finding(run, score(run, shared) if run.verdict == "problem" else 0.0, shared))
     order = {"problem": 0, "inconclusive": 1, "healthy": 2}
     findings.sort(key=lambda f: (order[f.run.verdict], -f.score, f.run.entry.id))
     return Triage(findings, started_at, finished_at, profile_view, the_plan.total_checks, len(the_plan.probes),
-                  incomplete=stop.reason is not None, interrupted=stop.reason == "interrupt")
+                  incomplete=stop.reason is not None, interrupted=stop.reason == "interrupt", deadline=reached)

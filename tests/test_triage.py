@@ -134,3 +134,22 @@ def test_triage_json_has_the_ranked_symptoms_list_of_the_contract(stack_world):
         for secret in ("9fHq2-Lx0Pp7aYt4Kc1VnE6w", "Tr4d1ngPw"):
             assert secret not in text
         assert symptoms[0]["id"] in text
+
+
+def test_a_triage_that_reaches_its_deadline_says_so_in_every_report(tmp_path):
+    from netservers import SilentTcpServer
+
+    with SilentTcpServer() as silent:
+        one = entry("one", [http_check("hangs", "/health", cause="c1", timeout=30), http_check("b", "/b")])
+        result = run_triage(pack_of(one), lambda kind, name: f"http://127.0.0.1:{silent.port}", {}, deadline=0.5)
+    assert result.deadline == 0.5 and result.incomplete and not result.interrupted
+    assert [r.message for r in result.findings[0].run.results] == ["did not finish before the run's deadline (0.5s)"] * 2
+    document = build_triage_document(result, result.findings[0].run.pack, Masker())
+    assert document["deadline_reached"] == 0.5
+    import html
+
+    for fmt in ("md", "html"):
+        assert "the run's deadline (0.5s) was reached" in html.unescape(render(document, fmt))
+    from diagnose.reports.triage_terminal import headline
+
+    assert headline(document).endswith("(deadline of 0.5s reached)")

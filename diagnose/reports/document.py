@@ -89,6 +89,16 @@ def header(pack: Any, masker: Masker, generated_at: datetime | None, started_at:
     }
 
 
+def why_incomplete(doc: dict[str, Any], short: bool = False) -> str:
+    """Why a run (symptom or triage) ended early, for every renderer; ``""`` when it did not."""
+    if doc.get("deadline_reached"):
+        seconds = f"{doc['deadline_reached']:g}s"
+        return f"deadline of {seconds} reached" if short else f"the run's deadline ({seconds}) was reached"
+    if doc.get("incomplete"):
+        return "interrupted" if short else "the run was interrupted (Ctrl-C)"
+    return ""
+
+
 def _cause_title(entry: Any, cause_id: str) -> str:
     cause = entry.cause(cause_id)
     return cause.title if cause else cause_id

@@ -12,6 +12,8 @@ import json
 from functools import lru_cache
 from typing import Any
 
+from diagnose.reports.document import why_incomplete
+
 STATUS_LABELS = {"pass": "PASS", "fail": "FAIL", "error": "ERROR", "timeout": "TIMEOUT", "skip": "SKIP"}
 VERDICT_TEXT = {
     "problem": "Problem found",
@@ -35,6 +37,7 @@ def _environment() -> Any:
     env.filters["log_line"] = _log_line
     env.filters["scalar"] = _scalar
     env.filters["url"] = _web_url
+    env.globals["why_incomplete"] = why_incomplete
     return env
 
 

@@ -11,6 +11,8 @@ import json
 import re
 from typing import Any
 
+from diagnose.reports.document import why_incomplete
+
 SYMBOLS = {"pass": "✅ pass", "fail": "❌ fail", "error": "⚠️ error", "timeout": "⏱️ timeout",
            "skip": "⏭️ skip"}
 VERDICT_LINES = {
@@ -97,11 +99,9 @@ def _header(doc: dict[str, Any]) -> str:
         f"- **Knowledge base**: {inline(kb['name'])} {inline(kb['version'])}, digest {code_span(kb['digest'])}",
         f"- **FAQ page**: <{s['page_url']}>",
     ]
-    if doc.get("deadline_reached"):
-        lines.append(f"- **Incomplete**: the run's deadline ({doc['deadline_reached']:g}s) was reached; checks "
-                     "marked *did not run* or *did not finish* are listed below")
-    elif doc["incomplete"]:
-        lines.append("- **Incomplete**: the run was interrupted (Ctrl-C); checks marked *did not run* were not finished")
+    if why_incomplete(doc):
+        lines.append(f"- **Incomplete**: {why_incomplete(doc)}; checks marked *did not run* or *did not finish* "
+                     "were not finished")
     return "\n".join(lines)
 
 

@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Iterator, TextIO
 
+from diagnose.reports.document import why_incomplete
+
 SYMBOLS = {"pass": "✓", "fail": "✗", "error": "!", "timeout": "⏱", "skip": "-"}
 STYLES = {"pass": "green", "fail": "bold red", "error": "yellow", "timeout": "magenta", "skip": "dim"}
 VERDICT_STYLES = {"problem": "bold white on red", "healthy": "bold white on green",
@@ -22,8 +24,7 @@ VERDICT_STYLES = {"problem": "bold white on red", "healthy": "bold white on gree
 def verdict_line(doc: dict[str, Any]) -> str:
     """One line: verdict, symptom and counts, e.g. ``PROBLEM stale-positions: 1 fail, 2 pass``."""
     counts = ", ".join(f"{n} {status}" for status, n in doc["counts"].items() if n) or "no checks"
-    incomplete = (f" (deadline of {doc['deadline_reached']:g}s reached)" if doc.get("deadline_reached")
-                  else " (interrupted)" if doc.get("incomplete") else "")
+    incomplete = f" ({why_incomplete(doc, short=True)})" if why_incomplete(doc) else ""
     return f"{doc['verdict'].upper()} {doc['symptom']['id']}: {doc['symptom']['title']} ({counts}){incomplete}"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from diagnose.reports.document import why_incomplete
 from diagnose.reports.markdown import SYMBOLS, _check_details, code_block, code_span, inline, table
 
 VERDICTS = {"problem": "❌ problem", "healthy": "✅ healthy", "inconclusive": "⚠️ inconclusive"}
@@ -31,7 +32,8 @@ def _header(doc: dict[str, Any]) -> str:
         f"- **Host**: {inline(doc['host'])}",
         f"- **Tool**: {inline(doc['tool']['name'])} {inline(doc['tool']['version'])}",
         f"- **Knowledge base**: {inline(kb['name'])} {inline(kb['version'])}, digest {code_span(kb['digest'])}",
-    ] + (["- **Incomplete**: the run was interrupted"] if doc["incomplete"] else []))
+    ] + ([f"- **Incomplete**: {why_incomplete(doc)}; checks marked *did not run* or *did not finish* were not "
+          "finished"] if why_incomplete(doc) else []))
 
 
 def _ranking(doc: dict[str, Any]) -> str:

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from diagnose.reports.document import why_incomplete
 from diagnose.reports.terminal import STYLES, VERDICT_STYLES, _one_line, _write
 
 MAX_EVIDENCE_LINES = 3
@@ -15,7 +16,7 @@ def headline(doc: dict[str, Any]) -> str:
     c = doc["counts"]
     return (f"TRIAGE: {c['problem']} symptom(s) with a problem, {c['inconclusive']} inconclusive, "
             f"{c['healthy']} healthy ({doc['checks_total']} checks, {doc['probes_run']} probes, "
-            f"{doc['duration_ms'] / 1000:.1f}s)" + (" (interrupted)" if doc["incomplete"] else ""))
+            f"{doc['duration_ms'] / 1000:.1f}s)" + (f" ({why_incomplete(doc, short=True)})" if why_incomplete(doc) else ""))
 
 
 def lines(doc: dict[str, Any], report_path: Any, quiet: bool) -> list[tuple[str, str]]:
