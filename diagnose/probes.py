@@ -83,6 +83,10 @@ def _probe(check: Check, resolve: Callable[[str, str], Any], timeout: float, now
     return Probe(status, detail, variables, evidence, time.monotonic() - started)
 
 
+def deadline_message(deadline: float | None) -> str:
+    return f"did not finish before the run's deadline ({deadline:g}s)"
+
+
 @dataclass
 class Stop:
     """Why a run ended early, if it did: ``"interrupt"`` (Ctrl-C) or ``"deadline"``."""
@@ -113,7 +117,7 @@ def run_probes(checks: list[Check], resolve: Callable[[str, str], Any], *,
     stop.deadline = deadline
     results: dict[int, Probe] = {}
     done = threading.Condition()
-    shared = RunResources()
+    shared = RunResources(planned=[check.raw for check in checks])
     budgets = [check.timeout or default_timeout for check in checks]
     queue = deque(range(len(checks)))
     starts: dict[int, float] = {}
@@ -134,8 +138,12 @@ def run_probes(checks: list[Check], resolve: Callable[[str, str], Any], *,
                     return
                 i = queue.popleft()
                 starts[i] = time.monotonic()
-                budgets[i] = max(0.05, min(budgets[i], ends_at - starts[i]))
+                own = budgets[i]
+                budgets[i] = max(0.05, min(own, ends_at - starts[i]))
             probe = run_probe(checks[i], resolve, budgets[i], now, cancel, shared)
+            if probe.status is Status.TIMEOUT and budgets[i] < own:  # the run's deadline, not its own
+                probe = Probe(Status.TIMEOUT, deadline_message(deadline), probe.vars, probe.evidence,
+                              probe.duration)
             with done:
                 if i not in results:  # not already declared timed out
                     record(i, probe)
@@ -153,8 +161,7 @@ def run_probes(checks: list[Check], resolve: Callable[[str, str], Any], *,
                 if clock >= ends_at:
                     for i, began in starts.items():
                         if i not in results:
-                            record(i, Probe(Status.TIMEOUT, f"did not finish before the run's deadline "
-                                                            f"({deadline:g}s)", {}, [], clock - began))
+                            record(i, Probe(Status.TIMEOUT, deadline_message(deadline), {}, [], clock - began))
                     stop.reason = "deadline"
                     cancel.set()
                     break

@@ -132,9 +132,12 @@ class RunResources:
     run and database, not once per check.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, planned: list[dict[str, Any]] | None = None) -> None:
         self._items: dict[str, Any] = {}
         self._lock = threading.Lock()
+        #: the check dicts this run will probe, so a kind can serve several in one go
+        #: (the log kind reads each file once for all of its patterns)
+        self.planned: list[dict[str, Any]] = planned or []
 
     def get(self, name: str, factory: Callable[[], Any]) -> Any:
         with self._lock:

@@ -16,20 +16,21 @@
 
 Vars for messages: ``count``, ``last`` (text of the last matching line), ``first_time`` and
 ``last_time`` (ISO, or ``""``), ``since``, ``files`` (files read), ``pattern``. The reading
-itself lives in :mod:`diagnose.logscan`; this module only wires the check to it.
+itself lives in :mod:`diagnose.logscan` (one pass per log for all the run's checks on it,
+ripgrep for whole files, a binary search for where a window starts); this module only wires
+the check to it. In a window that skipped the start of a file, evidence gives each line's
+byte ``offset`` in place of its number.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 import shlex
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
-from diagnose.logscan import files as logfiles
-from diagnose.logscan.scan import ScanResult, compile_pattern, scan
+from diagnose.logscan.passes import LogPasses, Request
+from diagnose.logscan.scan import ScanResult, compile_pattern
 from diagnose.logscan.timestamps import TimestampParser, UnknownTimezone, zone
 
 from . import expect as expectations
@@ -114,7 +115,7 @@ def run(check: dict, ctx: Context) -> Outcome:
     spec = ctx.log(check["log"])
     name = check["log"]
     try:
-        pattern = compile_pattern(str(check["pattern"]), bool(check.get("ignore_case")))
+        compile_pattern(str(check["pattern"]), bool(check.get("ignore_case")))
     except re.error as exc:
         raise CheckError(f"invalid pattern {check['pattern']!r}: {exc}") from exc
     try:
@@ -122,36 +123,21 @@ def run(check: dict, ctx: Context) -> Outcome:
         stamps = TimestampParser(zone(spec.timezone), ctx.now)
     except (ValueError, UnknownTimezone) as exc:
         raise CheckError(f"log '{name}': {exc}") from exc
-    since = ctx.now - window if window else None
     try:
         keep = max(0, int(check.get("last", DEFAULT_LAST)))
     except (TypeError, ValueError) as exc:
         raise CheckError(f"last must be a whole number, not {check.get('last')!r}") from exc
-
-    def read(label: str, chunks) -> tuple[str, ScanResult]:
-        with contextlib.closing(chunks):
-            return label, scan(chunks, pattern, stamps=stamps, since=since, keep_last=max(keep, 1),
-                               on_chunk=ctx.check_time)
-
-    results: list[tuple[str, ScanResult]] = []
-    if spec.command:
-        label = logfiles.command_label(spec.command)
-        results.append(read(label, logfiles.command_chunks(name, spec.command, ctx)))
-    elif spec.paths:
-        for log_file in logfiles.log_files(spec):
-            if since is not None and log_file.rotated and _modified(name, log_file.path) < since:
-                continue  # rotated before the window opened: nothing in it can count
-            results.append(read(log_file.path, logfiles.file_chunks(name, log_file.path)))
-    else:
-        raise CheckError(f"log '{name}': the profile gives neither paths nor a command")
-    return _outcome(check, results, keep)
+    passes = ctx.shared.get("log-passes", lambda: LogPasses(ctx.shared.planned))
+    request = Request(str(check["pattern"]), bool(check.get("ignore_case")), window, keep)
+    return _outcome(check, passes.results(name, spec, request, stamps, ctx), keep)
 
 
-def _modified(name: str, path: str) -> datetime:
-    try:
-        return datetime.fromtimestamp(os.stat(path).st_mtime, tz=timezone.utc)
-    except OSError as exc:
-        raise CheckError(f"log '{name}': cannot read {path}: {exc.strerror or exc}") from exc
+def _line(label: str, match) -> dict[str, Any]:
+    """Evidence of one line: where (line number, or byte offset when a window skipped the
+    start of the file and the number is unknown) and what."""
+    if match.line is None:
+        return {"file": label, "line": None, "offset": match.offset, "text": match.text}
+    return {"file": label, "line": match.line, "text": match.text}
 
 
 def _outcome(check: dict, results: list[tuple[str, ScanResult]], keep: int) -> Outcome:
@@ -177,7 +163,7 @@ def _outcome(check: dict, results: list[tuple[str, ScanResult]], keep: int) -> O
     if count > len(matches):
         title += f" (last {len(matches)} shown)"
     evidence = Evidence(kind="lines", title=title, total=count,
-                        lines=[{"file": label, "line": m.line, "text": m.text} for label, m in matches])
+                        lines=[_line(label, m) for label, m in matches])
     spec = check.get("expect")
     spec = DEFAULT_EXPECT if spec is None else spec
     return Outcome(passed=expectations.holds(count, spec), vars=variables, evidence=[evidence])

@@ -21,7 +21,7 @@ import signal
 import subprocess
 import zlib
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 from diagnose.checks.base import CheckError, Context
 
@@ -103,12 +103,15 @@ def _reason(exc: BaseException) -> str:
     return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
 
 
-def file_chunks(log: str, path: str, chunk_size: int = CHUNK) -> Iterator[bytes]:
-    """The bytes of ``path`` (decompressed if ``.gz``) in chunks of about ``chunk_size``."""
+def file_chunks(log: str, path: str, chunk_size: int = CHUNK, offset: int = 0) -> Iterator[bytes]:
+    """The bytes of ``path`` (decompressed if ``.gz``) in chunks of about ``chunk_size``,
+    from byte ``offset`` of a plain file."""
     import gzip
 
     try:
         stream = gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb", buffering=0)
+        if offset:
+            stream.seek(offset)
     except OSError as exc:
         raise CheckError(f"log '{log}': cannot read {path}: {_reason(exc)}") from exc
     with stream:
@@ -127,13 +130,21 @@ def command_label(argv: Sequence[str]) -> str:
     return shlex.join(argv)
 
 
-def command_chunks(log: str, argv: Sequence[str], ctx: Context, chunk_size: int = CHUNK) -> Iterator[bytes]:
+def command_chunks(log: str, argv: Sequence[str], ctx: Context, chunk_size: int = CHUNK,
+                   exit: dict | None = None, started: Callable[[subprocess.Popen], None] | None = None,
+                   ) -> Iterator[bytes]:
     """Standard output of ``argv`` (no shell) as it arrives; the command (and its process
-    group) is killed when the check's time runs out or the reader stops early."""
+    group) is killed when the check's time runs out or the reader stops early.
+
+    A command that fails without output raises :class:`CheckError`, unless ``exit`` is given:
+    then its ``status`` and ``stderr`` are put there for the caller to judge. ``started`` sees
+    the process as soon as it runs (e.g. to limit its memory)."""
     argv = list(argv)
     try:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, start_new_session=True)
+        if started is not None:
+            started(proc)
     except FileNotFoundError as exc:
         raise CheckError(f"log '{log}': command not found: {argv[0]}") from exc
     except OSError as exc:
@@ -162,7 +173,9 @@ def command_chunks(log: str, argv: Sequence[str], ctx: Context, chunk_size: int 
                 break
             except subprocess.TimeoutExpired:
                 continue
-        if status != 0 and not produced:
+        if exit is not None:
+            exit.update(status=status, stderr=bytes(stderr))
+        elif status != 0 and not produced:
             lines = [ln.strip() for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
             why = lines[0][:300] if lines else "no output"
             raise CheckError(f"log '{log}': {command_label(argv)} exited with status {status}: {why}")

@@ -1,18 +1,21 @@
-"""The streaming matcher: count the lines of a log that a regex matches, grep -c style.
+"""The streaming matcher: count the lines of a log that each of several regexes matches.
 
-Why it looks like this: a Python loop over lines is ~20x slower than grep, so the compiled
+Why it looks like this: a Python loop over lines is ~20x slower than grep, so each compiled
 regex runs over whole chunks (``MULTILINE``, so ``^``/``$`` are line anchors) and only the
-lines it hits are cut out. Memory stays bounded: a chunk, the partial line carried into the
-next one, and the last few matches. A line longer than ``max_line`` (a 50 MB JSON dump on one
-line) is scanned in pieces with a small overlap and counted once.
+lines it hits are cut out. Several patterns share one pass: the file is read once and each
+chunk, still in the CPU cache, is searched by every pattern. Memory stays bounded: a chunk,
+the partial line carried into the next one, and the last few matches. A line longer than
+``max_line`` (a 50 MB JSON dump on one line) is scanned in pieces with a small overlap and
+counted once.
 
 Pure-ASCII patterns run as bytes regexes over the raw bytes (no decoding). Patterns with
 non-ASCII text (``行情数据不足``) or with constructs whose meaning differs between bytes and
 characters (``\\w``, ``\\b``, a lone ``.``, ``[^...]``) run as str regexes over chunks decoded
 with ``surrogateescape``, so invalid UTF-8 never raises and ``[行情]`` means characters.
 
-Known limit: inside one over-long line, a match longer than :data:`OVERLAP` that spans a
-piece boundary is missed.
+This is the engine every scan can use; :mod:`.ripgrep` is a faster one for whole files, and
+:mod:`.window` decides where a time-windowed scan may start. Known limit: inside one
+over-long line, a match longer than :data:`OVERLAP` that spans a piece boundary is missed.
 """
 
 from __future__ import annotations
@@ -42,27 +45,44 @@ class LinePattern:
 
     regex: re.Pattern
     source: str
+    ignore_case: bool = False
 
     @property
     def decodes(self) -> bool:
         return isinstance(self.regex.pattern, str)
+
+    def search_line(self, line: bytes) -> bool:
+        """Does the pattern match this one line (no newline)? The check every engine agrees on."""
+        subject = line.decode("utf-8", "surrogateescape") if self.decodes else line
+        return self.regex.search(subject) is not None
 
 
 def compile_pattern(pattern: str, ignore_case: bool = False) -> LinePattern:
     """Compile ``pattern`` (raises :class:`re.error`) in the cheapest mode that is exact."""
     flags = re.MULTILINE | (re.IGNORECASE if ignore_case else 0)
     if pattern.isascii() and not _CHAR_SENSITIVE.search(pattern):
-        return LinePattern(re.compile(pattern.encode("ascii"), flags), pattern)
-    return LinePattern(re.compile(pattern, flags), pattern)
+        return LinePattern(re.compile(pattern.encode("ascii"), flags), pattern, ignore_case)
+    return LinePattern(re.compile(pattern, flags), pattern, ignore_case)
+
+
+@dataclass(frozen=True)
+class Want:
+    """One pattern's part in a pass: lines timed before ``since`` do not count; keep ``keep``."""
+
+    pattern: LinePattern
+    since: datetime | None = None
+    keep: int = 5
 
 
 @dataclass
 class Match:
-    """One matching line: 1-based number in its file, text (evidence-sized), time if known."""
+    """One matching line: 1-based number in its file (``None`` when the scan began past the
+    start, as a time window does), byte offset of the line, text (evidence-sized), time."""
 
-    line: int
+    line: int | None
     text: str
     time: datetime | None
+    offset: int = 0
 
 
 @dataclass
@@ -79,11 +99,23 @@ class ScanResult:
 def scan(chunks: Iterable[bytes], pattern: LinePattern, *, stamps: TimestampParser | None = None,
          since: datetime | None = None, keep_last: int = 5, max_line: int = MAX_LINE,
          overlap: int = OVERLAP, on_chunk: Callable[[], None] | None = None) -> ScanResult:
-    """Scan one file's content. Lines timed before ``since`` are not counted (lines without a
-    time take the closest earlier time in the file; with none they count). ``on_chunk`` runs
-    before each chunk (the check's timeout). ``max_line``/``overlap`` are parameters so tests
-    can exercise the over-long-line path with small inputs."""
-    scanner = _Scanner(pattern, stamps, since, keep_last, max(max_line, 2 * overlap), overlap)
+    """One pattern over one file's content (see :func:`scan_many`)."""
+    return scan_many(chunks, [Want(pattern, since, keep_last)], stamps=stamps, max_line=max_line,
+                     overlap=overlap, on_chunk=on_chunk)[0]
+
+
+def scan_many(chunks: Iterable[bytes], wants: list[Want], *, stamps: TimestampParser | None = None,
+              max_line: int = MAX_LINE, overlap: int = OVERLAP, on_chunk: Callable[[], None] | None = None,
+              offset: int = 0, carried_time: datetime | None = None) -> list[ScanResult]:
+    """Scan one file's content once for every ``want``; results in the same order.
+
+    Lines timed before a want's ``since`` do not count for it (lines without a time take the
+    closest earlier time in the file; with none they count). ``offset`` is where in the file
+    the chunks begin: past 0, line numbers are unknown (``Match.line`` is ``None``) and
+    ``carried_time`` is the time of the lines before. ``on_chunk`` runs before each chunk (the
+    check's timeout). ``max_line``/``overlap`` are parameters so tests can exercise the
+    over-long-line path with small inputs."""
+    scanner = _Scanner(wants, stamps, max(max_line, 2 * overlap), overlap, offset, carried_time)
     for chunk in chunks:
         if on_chunk is not None:
             on_chunk()
@@ -106,12 +138,51 @@ def _head(block: bytes | str, start: int, end: int) -> bytes:
     return block[start:min(end, start + HEAD_BYTES)]
 
 
+class _Matcher:
+    """One want's state during a pass."""
+
+    def __init__(self, want: Want):
+        self.want = want
+        self.regex = want.pattern.regex
+        self.decodes = want.pattern.decodes
+        self.end_sensitive = bool(_END_SENSITIVE.search(want.pattern.source))
+        self.result = ScanResult(last=deque(maxlen=max(want.keep, 0)))
+        self.literal, self.caseless = _prefilter(want.pattern)
+
+    def record(self, number: int | None, offset: int, raw: bytes | str, time: datetime | None) -> None:
+        since = self.want.since
+        if since is not None and time is not None and time < since:
+            return
+        result = self.result
+        result.count += 1
+        if time is not None:
+            if result.first_time is None:
+                result.first_time = time
+            result.last_time = time
+        if result.last.maxlen:
+            result.last.append((number, offset, raw, time))  # decoded once, in finish()
+
+
+def _prefilter(pattern: LinePattern) -> tuple[bytes | None, bool]:
+    """The one literal every match of ``pattern`` contains, as UTF-8 (lowered when compared
+    ignoring case), if there is one: ``bytes.find`` finds it faster than the regex engine,
+    and a character pattern then decodes only the candidate lines, not the whole log."""
+    from .literals import prefilter_literals
+
+    literals = prefilter_literals(pattern)
+    if literals is None or len(literals.strings) != 1:
+        return None, False
+    (text,) = literals.strings
+    return (text.lower() if literals.caseless else text).encode("utf-8"), literals.caseless
+
+
 class _LongLine:
     """State of a line longer than ``max_line``, seen piece by piece."""
 
-    def __init__(self) -> None:
+    def __init__(self, offset: int) -> None:
+        self.offset = offset     # where the line starts in the file
         self.head = b""          # the line's first bytes: its time and its evidence text
-        self.matched = False
+        self.matched: set[int] = set()
 
     def see(self, data: bytes, start: int, end: int) -> None:
         missing = HEAD_LIMIT - len(self.head)
@@ -120,17 +191,18 @@ class _LongLine:
 
 
 class _Scanner:
-    def __init__(self, pattern: LinePattern, stamps: TimestampParser | None, since: datetime | None,
-                 keep_last: int, max_line: int, overlap: int):
-        self.pattern, self.stamps, self.since = pattern, stamps, since
+    def __init__(self, wants: list[Want], stamps: TimestampParser | None, max_line: int, overlap: int,
+                 offset: int = 0, carried_time: datetime | None = None):
+        self.matchers = [_Matcher(w) for w in wants]
+        self.stamps = stamps
         self.max_line, self.overlap = max_line, overlap
-        self.result = ScanResult(last=deque(maxlen=max(keep_last, 0)))
+        self.numbered = offset == 0
         self.pending = b""            # the partial line after the last newline seen
+        self.base = offset            # file offset of ``pending[0]`` (of the next chunk when empty)
         self.lines = 0                # complete lines before ``pending``
-        self.carried_time: datetime | None = None  # closest time before ``pending``
+        self.carried_time = carried_time  # closest time before ``pending``
         self.long: _LongLine | None = None
-        self._known: tuple[int, datetime | None] | None = None  # last line whose time was resolved
-        self.end_sensitive = bool(_END_SENSITIVE.search(pattern.source))
+        self._known: tuple[bool, int, datetime | None] | None = None  # last line whose time was resolved
 
     # -- feeding --------------------------------------------------------------------------
     def feed(self, chunk: bytes) -> None:
@@ -146,31 +218,56 @@ class _Scanner:
             if start <= cut:
                 self._scan_block(data, start, cut + 1)
             self.pending = data[cut + 1:]
+            self.base += cut + 1
         if len(self.pending) > self.max_line:
             self._spill()
 
-    def finish(self) -> ScanResult:
+    def finish(self) -> list[ScanResult]:
         if self.long is not None:
             self._end_long(self.pending, len(self.pending))
         elif self.pending:
             self._scan_block(self.pending + NL, 0, len(self.pending) + 1)
         self.pending = b""
-        self.result.lines = self.lines
-        self.result.last = deque((Match(n, line_text(raw), t) for n, raw, t in self.result.last),
-                                 maxlen=self.result.last.maxlen)
-        return self.result
+        results = []
+        for matcher in self.matchers:
+            result = matcher.result
+            result.lines = self.lines
+            result.last = deque((Match(n, line_text(raw), t, off) for n, off, raw, t in result.last),
+                                maxlen=result.last.maxlen)
+            results.append(result)
+        return results
 
     # -- complete lines -------------------------------------------------------------------
     def _scan_block(self, data: bytes, start: int, end: int) -> None:
-        """Count the matching lines among the complete lines ``data[start:end]``."""
-        if self.pattern.decodes:
-            block: bytes | str = data[start:end].decode("utf-8", "surrogateescape")
-            lo, hi, nl = 0, len(block), "\n"
-        else:
-            block, lo, hi, nl = data, start, end, NL
-        regex = self.pattern.regex
+        """Count, for each pattern, the matching lines among the complete lines ``data[start:end]``;
+        ``data[0]`` is at file offset ``self.base``."""
         self._known = None
+        text: str | None = None
+        lowered: bytes | None = None
+        for matcher in self.matchers:
+            if matcher.literal is not None:
+                if matcher.caseless and lowered is None:
+                    lowered = data[start:end].lower()
+                haystack = lowered if matcher.caseless else data
+                self._find_literal(matcher, data, haystack, start, end, 0 if haystack is data else start)
+            elif matcher.decodes:
+                if text is None:
+                    text = data[start:end].decode("utf-8", "surrogateescape")
+                self._search_block(matcher, text, 0, len(text), self.base + start)
+            else:
+                self._search_block(matcher, data, start, end, self.base)
+        if self.numbered:
+            self.lines += data.count(NL, start, end)
+        if self.stamps is not None:
+            last_start = data.rfind(NL, start, end - 1) + 1 or start
+            self.carried_time = self._time_at(data, max(last_start, start), end - 1, start)
+
+    def _search_block(self, matcher: _Matcher, block: bytes | str, lo: int, hi: int, base: int) -> None:
+        """One pattern over ``block[lo:hi]``; ``block[0]`` is at file offset ``base``."""
+        nl = "\n" if matcher.decodes else NL
+        regex = matcher.regex
         pos, counted_to, number = lo, lo, self.lines
+        byte_pos = base + lo if matcher.decodes else 0  # file offset of ``block[counted_to]``
         while pos < hi:
             m = regex.search(block, pos, hi)
             if m is None or m.start() >= hi:
@@ -181,26 +278,56 @@ class _Scanner:
             line_end = block.find(nl, s, hi)
             # a match running past the line's end (``a\\sb`` over a newline) is not a line match
             if m.end() <= line_end or regex.search(block, line_start, line_end):
-                number += block.count(nl, counted_to, line_start)
+                if self.numbered:
+                    number += block.count(nl, counted_to, line_start)
+                if matcher.decodes:
+                    byte_pos += len(block[counted_to:line_start].encode("utf-8", "surrogateescape"))
+                    offset = byte_pos
+                else:
+                    offset = base + line_start
                 counted_to = line_start
-                self._record(number + 1, block[line_start:min(line_end, line_start + HEAD_LIMIT)],
-                             self._time_at(block, line_start, line_end, lo))
+                matcher.record(number + 1 if self.numbered else None, offset,
+                               block[line_start:min(line_end, line_start + HEAD_LIMIT)],
+                               self._time_at(block, line_start, line_end, lo))
             pos = line_end + 1
-        self.lines += block.count(nl, lo, hi)
-        if self.stamps is not None:
-            last_start = block.rfind(nl, lo, hi - 1) + 1 or lo
-            self.carried_time = self._time_at(block, max(last_start, lo), hi - 1, lo)
+
+    def _find_literal(self, matcher: _Matcher, data: bytes, haystack: bytes, lo: int, hi: int,
+                      shift: int) -> None:
+        """Like :meth:`_search_block`, but candidates are found by the pattern's literal in
+        ``haystack`` (``data`` itself, or ``data[lo:hi]`` lowered: ``shift`` maps back) and
+        each candidate line is then decided by the regex."""
+        literal, regex, base = matcher.literal, matcher.regex, self.base
+        pattern, decodes = matcher.want.pattern, matcher.decodes
+        pos, counted_to, number = lo, lo, self.lines
+        while pos < hi:
+            hit = haystack.find(literal, pos - shift, hi - shift)
+            if hit < 0:
+                break
+            hit += shift
+            line_start = data.rfind(NL, lo, hit) + 1 or lo
+            line_end = data.find(NL, hit, hi)
+            if (pattern.search_line(data[line_start:line_end]) if decodes
+                    else regex.search(data, line_start, line_end)):
+                if self.numbered:
+                    number += data.count(NL, counted_to, line_start)
+                    counted_to = line_start
+                matcher.record(number + 1 if self.numbered else None, base + line_start,
+                               data[line_start:min(line_end, line_start + HEAD_LIMIT)],
+                               self._time_at(data, line_start, line_end, lo))
+            pos = line_end + 1
 
     def _time_at(self, block: bytes | str, line_start: int, line_end: int, lo: int) -> datetime | None:
         """Time of the line at ``line_start``, else of the closest earlier line with one."""
         if self.stamps is None:
             return None
-        nl = "\n" if isinstance(block, str) else NL
+        is_text = isinstance(block, str)
+        nl = "\n" if is_text else NL
         start, end = line_start, line_end
         found: datetime | None = None
         for _ in range(BACKTRACK_LINES):
-            if self._known is not None and self._known[0] == start:
-                found = self._known[1]
+            known = self._known
+            if known is not None and known[0] == is_text and known[1] == start:
+                found = known[2]
                 break
             found = self.stamps.parse(_head(block, start, end))
             if found is not None:
@@ -210,21 +337,8 @@ class _Scanner:
                 break
             end = start - 1
             start = block.rfind(nl, lo, end) + 1 or lo
-        self._known = (line_start, found)
+        self._known = (is_text, line_start, found)
         return found
-
-    # -- the match --------------------------------------------------------------------------
-    def _record(self, number: int, raw: bytes | str, time: datetime | None) -> None:
-        if self.since is not None and time is not None and time < self.since:
-            return
-        result = self.result
-        result.count += 1
-        if time is not None:
-            if result.first_time is None:
-                result.first_time = time
-            result.last_time = time
-        if result.last.maxlen:
-            result.last.append((number, raw, time))  # decoded once, in finish()
 
     # -- over-long lines ------------------------------------------------------------------
     def _spill(self) -> None:
@@ -232,11 +346,14 @@ class _Scanner:
         data = self.pending
         first = self.long is None
         if first:
-            self.long = _LongLine()
+            self.long = _LongLine(self.base)
         self.long.see(data, 0 if first else self.overlap + 1, len(data))
-        if not self.long.matched and self._search_piece(data, 0 if first else 1, open_end=True):
-            self.long.matched = True
-        self.pending = data[-(self.overlap + 1):]   # byte 0 was searched already: a sentinel
+        for i, matcher in enumerate(self.matchers):
+            if i not in self.long.matched and self._search_piece(matcher, data, 0 if first else 1, open_end=True):
+                self.long.matched.add(i)
+        keep = self.overlap + 1
+        self.base += len(data) - keep
+        self.pending = data[-keep:]   # byte 0 was searched already: a sentinel
 
     def _end_long(self, data: bytes, end: int) -> None:
         """The over-long line ends at ``data[end]``; ``data[0]`` is the sentinel byte."""
@@ -245,15 +362,17 @@ class _Scanner:
         time = None
         if self.stamps is not None:
             time = self.carried_time = self.stamps.parse(long.head) or self.carried_time
-        if long.matched or self._search_piece(data[:end], 1, open_end=False):
-            self._record(self.lines + 1, long.head, time)
+        number = self.lines + 1 if self.numbered else None
+        for i, matcher in enumerate(self.matchers):
+            if i in long.matched or self._search_piece(matcher, data[:end], 1, open_end=False):
+                matcher.record(number, long.offset, long.head, time)
         self.lines += 1
 
-    def _search_piece(self, data: bytes, pos: int, open_end: bool) -> bool:
+    def _search_piece(self, matcher: _Matcher, data: bytes, pos: int, open_end: bool) -> bool:
         """Search a piece of one line; with ``open_end`` the line goes on past the piece, so a
         match touching the piece's end counts only if the pattern cannot depend on the end."""
-        piece: bytes | str = data.decode("utf-8", "surrogateescape") if self.pattern.decodes else data
-        m = self.pattern.regex.search(piece, min(pos, len(piece)))
+        piece: bytes | str = data.decode("utf-8", "surrogateescape") if matcher.decodes else data
+        m = matcher.regex.search(piece, min(pos, len(piece)))
         if m is None:
             return False
-        return not (open_end and self.end_sensitive and m.end() >= len(piece))
+        return not (open_end and matcher.end_sensitive and m.end() >= len(piece))

@@ -150,7 +150,8 @@ _EVIDENCE = {
         "rows": {"type": "array", "items": {"type": "array"}},
         "lines": {"type": "array", "items": {
             "type": "object", "required": ["text"],
-            "properties": {"file": _STR_OR_NULL, "line": {"type": ["integer", "null"]}, "text": _STR}}},
+            "properties": {"file": _STR_OR_NULL, "line": {"type": ["integer", "null"]},
+                           "offset": {"type": "integer", "minimum": 0}, "text": _STR}}},
         "values": {"type": "object"},
         "text": _STR,
         "total": {"type": "integer", "minimum": 0},
@@ -223,3 +224,12 @@ REPORT_SCHEMA: dict[str, Any] = {
                                                "additionalProperties": {"type": "integer"}}}},
     },
 }
+
+
+def log_line(line: dict[str, Any]) -> str:
+    """One evidence line as ``file:line: text``; ``file (byte N): text`` when a time window
+    skipped the start of the file, so only the byte offset of the line is known."""
+    where = ":".join(str(p) for p in (line.get("file"), line.get("line")) if p not in (None, ""))
+    if line.get("line") is None and line.get("offset") is not None:
+        where = f"{where} (byte {line['offset']})" if where else f"byte {line['offset']}"
+    return f"{where}: {line.get('text', '')}" if where else str(line.get("text", ""))

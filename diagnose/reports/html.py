@@ -12,7 +12,7 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from diagnose.reports.document import why_incomplete
+from diagnose.reports.document import log_line, why_incomplete
 
 STATUS_LABELS = {"pass": "PASS", "fail": "FAIL", "error": "ERROR", "timeout": "TIMEOUT", "skip": "SKIP"}
 VERDICT_TEXT = {
@@ -34,7 +34,7 @@ def _environment() -> Any:
         lstrip_blocks=True,
     )
     env.filters["markdown"] = _markdown
-    env.filters["log_line"] = _log_line
+    env.filters["log_line"] = log_line
     env.filters["scalar"] = _scalar
     env.filters["url"] = _web_url
     env.globals["why_incomplete"] = why_incomplete
@@ -53,11 +53,6 @@ def _markdown(text: str) -> Any:
     from markupsafe import Markup
 
     return Markup(_markdown_parser().render(text or ""))
-
-
-def _log_line(line: dict[str, Any]) -> str:
-    where = ":".join(str(p) for p in (line.get("file"), line.get("line")) if p not in (None, ""))
-    return f"{where}: {line.get('text', '')}" if where else str(line.get("text", ""))
 
 
 def _scalar(value: Any) -> str:

@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from diagnose.reports.document import why_incomplete
+from diagnose.reports.document import log_line, why_incomplete
 
 SYMBOLS = {"pass": "✅ pass", "fail": "❌ fail", "error": "⚠️ error", "timeout": "⏱️ timeout",
            "skip": "⏭️ skip"}
@@ -134,7 +134,7 @@ def _evidence(ev: dict[str, Any]) -> str:
     if kind == "rows":
         body = table(ev.get("columns") or [], ev.get("rows") or []) if ev.get("columns") else "(no rows)"
     elif kind == "lines":
-        body = code_block("\n".join(_log_line(line) for line in ev.get("lines") or []) or "(no lines)")
+        body = code_block("\n".join(log_line(line) for line in ev.get("lines") or []) or "(no lines)")
     elif kind == "values":
         body = "\n".join(_value_item(k, v) for k, v in (ev.get("values") or {}).items()) or "(no values)"
     else:
@@ -145,11 +145,6 @@ def _evidence(ev: dict[str, Any]) -> str:
 def _shown(ev: dict[str, Any]) -> tuple[int, int | None]:
     items = ev.get("rows") if ev.get("kind") == "rows" else ev.get("lines") or []
     return len(items or []), ev.get("total")
-
-
-def _log_line(line: dict[str, Any]) -> str:
-    where = ":".join(str(p) for p in (line.get("file"), line.get("line")) if p not in (None, ""))
-    return f"{where}: {line.get('text', '')}" if where else str(line.get("text", ""))
 
 
 def _value_item(name: str, value: Any) -> str:

@@ -153,12 +153,12 @@ def test_multi_megabyte_line_without_newline_is_found_with_bounded_carry():
     chunks = chunked(data, 64 * 1024)
     from diagnose.logscan import scan as scan_module
 
-    scanner = scan_module._Scanner(pattern, STAMPS, None, 5, max_line=256 * 1024, overlap=4096)
+    scanner = scan_module._Scanner([scan_module.Want(pattern, None, 5)], STAMPS, max_line=256 * 1024, overlap=4096)
     biggest = 0
     for chunk in chunks:
         scanner.feed(chunk)
         biggest = max(biggest, len(scanner.pending))
-    result = scanner.finish()
+    result = scanner.finish()[0]
     assert result.count == 1
     assert result.last[0].line == 2
     assert result.last[0].text.startswith("2026-11-21 08:59:00,000 ERROR dump: zzz")

@@ -1,0 +1,135 @@
+"""One pass over a log for all the log checks of a run that read it.
+
+A triage runs dozens of log checks, many on the same file (``execution``: sync failures,
+sync heartbeats, tracebacks...). Each reading the file on its own would read a gigabyte
+several times over. Instead the first check of a log to run scans it for the patterns of
+*every* planned check on that log (:attr:`RunResources.planned`), in one pass
+(:func:`.engine.scan_log`), and the others take their results from it, waiting if it is
+still running. Windowed checks (``since``) and whole-file checks make two passes, since a
+window reads only its end of the file.
+
+The pass runs within the budget of the check that started it; one that fails (unreadable
+file, timeout) fails the same way for the checks waiting on it.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from diagnose.checks.base import CheckError, CheckTimeout, Context
+
+from .engine import scan_log
+from .scan import ScanResult, Want, compile_pattern
+from .timestamps import TimestampParser
+
+#: how often a check waiting for another's pass looks at its own clock
+POLL = 0.05
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a log check asks of its log, as far as reading goes."""
+
+    pattern: str
+    ignore_case: bool
+    window: timedelta | None
+    keep: int
+
+
+class LogPasses:
+    """The run's passes over its logs (a :class:`~diagnose.checks.base.RunResources` item)."""
+
+    def __init__(self, planned: list[dict[str, Any]]):
+        self.planned = planned
+        self._lock = threading.Lock()
+        self._passes: dict[tuple[str, bool], _Pass] = {}
+
+    def results(self, name: str, spec, request: Request, stamps: TimestampParser,
+                ctx: Context) -> list[tuple[str, ScanResult]]:
+        """The (source, result) pairs of ``request`` on log ``name``, from the shared pass."""
+        key = (name, request.window is not None)
+        with self._lock:
+            shared = self._passes.get(key)
+            owner = shared is None or (shared.done.is_set() and request not in shared.requests)
+            if owner:
+                requests = [request] + [r for r in self._planned(name, key[1]) if r != request]
+                shared = self._passes[key] = _Pass(requests)
+        if owner:
+            shared.run(name, spec, stamps, ctx)
+        else:
+            shared.wait(ctx)
+        if request not in shared.requests:   # a check nobody planned, after the pass began
+            own = _Pass([request])
+            own.run(name, spec, stamps, ctx)
+            shared = own
+        return shared.result(request)
+
+    def _planned(self, name: str, windowed: bool) -> list[Request]:
+        found: list[Request] = []
+        for check in self.planned:
+            if check.get("kind") != "log" or check.get("log") != name:
+                continue
+            request = request_of(check)
+            if request is not None and (request.window is not None) == windowed and request not in found:
+                found.append(request)
+        return found
+
+    def close(self) -> None:
+        self._passes.clear()
+
+
+def request_of(check: dict[str, Any]) -> Request | None:
+    """The request of a check dict, or ``None`` when its fields are invalid (it reports that)."""
+    from diagnose.checks.log import DEFAULT_LAST, parse_since
+
+    try:
+        pattern = str(check["pattern"])
+        ignore_case = bool(check.get("ignore_case"))
+        compile_pattern(pattern, ignore_case)
+        return Request(pattern, ignore_case, parse_since(check.get("since")),
+                       max(0, int(check.get("last", DEFAULT_LAST))))
+    except (KeyError, ValueError, TypeError, re.error):
+        return None
+
+
+class _Pass:
+    def __init__(self, requests: list[Request]):
+        self.requests = requests
+        self.done = threading.Event()
+        self._results: dict[Request, list[tuple[str, ScanResult]]] = {}
+        self._error: BaseException | None = None
+
+    def run(self, name: str, spec, stamps: TimestampParser, ctx: Context) -> None:
+        try:
+            wants = [_want(r, ctx.now) for r in self.requests]
+            found = scan_log(name, spec, wants, stamps, ctx)
+            self._results = dict(zip(self.requests, found))
+        except BaseException as exc:  # kept for the waiting checks, and raised here too
+            self._error = exc
+        finally:
+            self.done.set()
+        if self._error is not None:
+            raise self._error
+
+    def wait(self, ctx: Context) -> None:
+        while not self.done.wait(POLL):
+            ctx.check_time()
+
+    def result(self, request: Request) -> list[tuple[str, ScanResult]]:
+        error = self._error
+        if isinstance(error, CheckTimeout):
+            raise CheckTimeout(f"the shared pass over this log did not finish: {error}")
+        if isinstance(error, CheckError):
+            raise CheckError(str(error))
+        if error is not None:
+            raise CheckError(f"reading the log failed: {type(error).__name__}: {error}")
+        return self._results[request]
+
+
+def _want(request: Request, now: datetime) -> Want:
+    since = now - request.window if request.window is not None else None
+    return Want(compile_pattern(request.pattern, request.ignore_case), since, max(request.keep, 1))

@@ -1,0 +1,178 @@
+"""Whole-file scans at ripgrep's speed: ripgrep finds the candidate lines, Python decides.
+
+Measured on a 1 GiB log (see ``bench/log_speed.py``): ripgrep counts a literal at several
+GB/s with SIMD and counts lines as it goes; Python's ``re`` over whole chunks manages about
+1.4 GB/s and counting newlines alone costs it half a second a gigabyte. So for a full scan
+ripgrep (the ``ripgrep`` wheel's own binary, or one on ``PATH``) searches the file once for
+the *literals* every pattern requires (:mod:`.literals`) as fixed strings, and prints the
+candidate lines with their numbers and byte offsets; each pattern's Python regex then
+decides each candidate. Results are the Python engine's by construction: ripgrep's regex
+dialect never decides anything.
+
+Safety rails, each falling back to the Python engine (:mod:`.scan`) for that file:
+``--no-mmap`` and an address-space limit keep ripgrep's memory small (a 2 GB line without a
+newline makes it fail, not swell); a candidate line longer than :data:`MAX_LINE` is not
+read into memory; any ripgrep failure. ``DIAGNOSE_LOGSCAN=plain`` turns the engine off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import shutil
+import sysconfig
+from collections import deque
+from typing import Callable
+
+from .literals import Literals
+from .scan import HEAD_LIMIT, MAX_LINE, Match, ScanResult, Want, line_text
+from .timestamps import HEAD_BYTES, TimestampParser
+
+#: address space ripgrep may use: plenty for any log with sane lines (it needs ~10 MB); a
+#: line of hundreds of MB makes it fail at this size and the Python engine takes over
+MEMORY_LIMIT = 64 << 20
+#: bytes read back from a continuation line to find the time of the line it continues
+LOOK_BACK = 256 << 10
+
+
+class Unavailable(Exception):
+    """This file cannot be scanned with ripgrep; use the Python engine."""
+
+
+def plain_only() -> bool:
+    """``DIAGNOSE_LOGSCAN=plain``: no fast path at all (to compare, or to rule one out)."""
+    return os.environ.get("DIAGNOSE_LOGSCAN", "").strip().lower() == "plain"
+
+
+@functools.lru_cache(maxsize=1)
+def _find_rg() -> str | None:
+    name = "rg.exe" if os.name == "nt" else "rg"
+    beside = os.path.join(sysconfig.get_path("scripts"), name)
+    if os.access(beside, os.X_OK):
+        return beside
+    return shutil.which("rg")
+
+
+def rg_binary() -> str | None:
+    """The ripgrep to use, or ``None`` (not installed, or turned off)."""
+    return None if plain_only() else _find_rg()
+
+
+def argv(rg: str, literals: list[Literals], path: str) -> list[str]:
+    """ripgrep looking for any of ``literals`` as fixed strings, printing ``LINE:OFFSET:text``.
+
+    ``-a`` searches binary-looking files as text, ``--encoding none`` reads bytes as they are
+    (no BOM sniffing), ``--no-config`` ignores the user's ripgreprc: the same bytes the Python
+    engine reads. Case-insensitive literals make the whole search ``-i`` (a superset)."""
+    caseless = any(lits.caseless for lits in literals)
+    strings = _minimal({s for lits in literals for s in lits.strings}, caseless)
+    command = [rg, "--no-config", "--no-mmap", "-a", "--encoding", "none", "--color", "never",
+               "--no-heading", "--no-filename", "-n", "-b", "-F"]
+    if caseless:
+        command.append("-i")
+    for text in strings:
+        command += ["-e", text]
+    return command + ["--", path]
+
+
+def _minimal(strings: set[str], caseless: bool) -> list[str]:
+    """Drop strings that contain another one: a line with the longer has the shorter too."""
+    fold = str.lower if caseless else (lambda text: text)
+    return sorted(s for s in strings if not any(t != s and fold(t) in fold(s) for t in strings))
+
+
+def _limit_memory(proc) -> None:
+    try:
+        import resource
+
+        resource.prlimit(proc.pid, resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    except (ImportError, AttributeError, OSError, ValueError):
+        pass  # not Linux: ripgrep runs without the limit
+
+
+def scan_file(rg: str, path: str, wants: list[Want], literals: list[Literals], stamps: TimestampParser | None,
+              read: Callable[..., object]) -> list[ScanResult]:
+    """Scan ``path`` for ``wants`` (none with a time window); :class:`Unavailable` when the
+    Python engine must do it. ``read(argv, exit=..., started=...)`` yields the command's output
+    (:func:`diagnose.logscan.files.command_chunks` bound to the check's time)."""
+    collectors = [_Collector(want) for want in wants]
+    exit: dict = {}
+    chunks = read(argv(rg, literals, path), exit=exit, started=_limit_memory)
+    with contextlib.closing(chunks):
+        pending = b""
+        for chunk in chunks:
+            data = pending + chunk if pending else chunk
+            cut = data.rfind(b"\n")
+            if cut >= 0:
+                for line in data[:cut].split(b"\n"):
+                    _candidate(line, collectors)
+            pending = data[cut + 1:]
+            if len(pending) > MAX_LINE:
+                raise Unavailable(f"a matching line of {path} is longer than {MAX_LINE} bytes")
+    if exit.get("status") not in (0, 1):   # 1: no line matched
+        raise Unavailable(f"ripgrep failed on {path}: status {exit.get('status')}")
+    if pending:
+        _candidate(pending, collectors)
+    return [c.finish(path, stamps) for c in collectors]
+
+
+def _candidate(line: bytes, collectors: list[_Collector]) -> None:
+    first = line.find(b":")
+    second = line.find(b":", first + 1)
+    number, offset, text = int(line[:first]), int(line[first + 1:second]), line[second + 1:]
+    for collector in collectors:
+        if collector.want.pattern.search_line(text):
+            collector.add(number, offset, text)
+
+
+class _Collector:
+    """One pattern's matches among the candidates: the count, the first, the last few."""
+
+    def __init__(self, want: Want):
+        self.want = want
+        self.count = 0
+        self.first: tuple[int, int, bytes] | None = None
+        self.last: deque = deque(maxlen=max(want.keep, 1))
+
+    def add(self, number: int, offset: int, text: bytes) -> None:
+        self.count += 1
+        entry = (number, offset, text[:HEAD_LIMIT])
+        if self.first is None:
+            self.first = entry
+        self.last.append(entry)
+
+    def finish(self, path: str, stamps: TimestampParser | None) -> ScanResult:
+        def time_of(entry):
+            return _time_of(path, entry[1], entry[2], stamps) if stamps is not None else None
+
+        keep = self.want.keep
+        shown = list(self.last)[-keep:] if keep else []
+        result = ScanResult(count=self.count, last=deque(maxlen=max(keep, 0)))
+        for number, offset, text in shown:
+            result.last.append(Match(number, line_text(text), time_of((number, offset, text)), offset))
+        if self.first is not None:
+            result.first_time = time_of(self.first)
+            result.last_time = time_of(self.last[-1])
+        return result
+
+
+def _time_of(path: str, offset: int, text: bytes, stamps: TimestampParser):
+    """A line's own time, else that of the closest earlier timed line (a continuation line)."""
+    own = stamps.parse(text[:HEAD_BYTES])
+    if own is not None or offset == 0:
+        return own
+    with open(path, "rb") as f:
+        begin = max(0, offset - LOOK_BACK)
+        f.seek(begin)
+        data = f.read(offset - begin)
+    end = len(data) - 1 if data.endswith(b"\n") else len(data)
+    while end > 0:
+        start = data.rfind(b"\n", 0, end) + 1
+        if start == 0 and begin > 0:
+            return None  # the line's start is further back than we look
+        stamp = stamps.parse(data[start:min(end, start + HEAD_BYTES)])
+        if stamp is not None:
+            return stamp
+        end = start - 1
+    return None
