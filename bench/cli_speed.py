@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Wall time of the CLI against bare Python start-up, measured in the same run.
 
-    python bench/cli_speed.py [--runs N]
+    python bench/cli_speed.py [--runs N] [--import-runs N] [--top N]
 
 Figures (medians of N runs, each a fresh process):
   baseline   `python -c pass`
@@ -9,7 +9,18 @@ Figures (medians of N runs, each a fresh process):
   symptom    `diagnose stale-positions` on the demo world (9 checks: 4 sql, 2 log, 2 env, 1 http)
                                                       aim: within 500 ms of the baseline
 The demo world (a throwaway PostgreSQL, log and env files, a fake api) is built once before timing;
-the knowledge-base cache is warm, as on any second run.
+the knowledge-base cache is warm, as on any second run, and so is the byte-code (kept in a
+throwaway PYTHONPYCACHEPREFIX, so the figures do not depend on the state of __pycache__).
+
+Below the table, the import-time offenders of `--help` and of the symptom run, from
+`python -X importtime` (medians of --import-runs runs, in ms): the top modules by self time, and
+the top packages by cumulative time, each with the module that first imported it ("a function or
+the script": a lazy import inside a function, or the script itself). `diagnose` is split into its
+sub-packages, which is where a fix would go. For these runs the CLI starts under a small driver
+(IMPORT_DRIVER) that lets one thread import at a time and sends importlib.import_module through
+the import statement: -X importtime keeps one global nesting level, so the imports of concurrent
+checks would otherwise be charged to each other, and the modules loaded by import_module (the
+check kinds) would not be listed at all.
 """
 
 from __future__ import annotations
@@ -41,9 +52,103 @@ def timed(argv: list[str], runs: int, env: dict, expect_code: int = 0) -> float:
     return statistics.median(samples)
 
 
+#: runs the CLI with one importing thread at a time, import_module going through ``import`` (see above)
+IMPORT_DRIVER = """
+import builtins, importlib, importlib.util, runpy, sys, threading
+lock, plain_import = threading.RLock(), builtins.__import__
+def one_at_a_time(*args, **kwargs):
+    with lock:
+        return plain_import(*args, **kwargs)
+def import_module(name, package=None):
+    name = importlib.util.resolve_name(name, package)
+    one_at_a_time(name)
+    return sys.modules[name]
+builtins.__import__, importlib.import_module = one_at_a_time, import_module
+sys.argv = ["diagnose", *sys.argv[1:]]
+runpy.run_module("diagnose", run_name="__main__", alter_sys=True)
+"""
+
+
+def import_lines(stderr: str) -> list[tuple[str, int, int, int]]:
+    """``(module, self us, cumulative us, depth)`` from ``-X importtime`` lines, in printed order."""
+    rows = []
+    for line in stderr.splitlines():
+        if not line.startswith("import time:"):
+            continue
+        own, cumulative, name = line[len("import time:"):].split("|", 2)
+        if not own.strip().lstrip("-").isdigit():
+            continue  # the header line
+        depth = (len(name) - len(name.lstrip(" ")) - 1) // 2
+        rows.append((name.strip(), int(own), int(cumulative), depth))
+    return rows
+
+
+def package_of(module: str) -> str:
+    """The package a module is charged to: its top-level name, or ``diagnose.<sub>`` for ours."""
+    parts = module.split(".")
+    return ".".join(parts[:2]) if parts[0] == "diagnose" and len(parts) > 1 else parts[0]
+
+
+def import_profile(rows: list[tuple[str, int, int, int]]) -> tuple[dict, dict, dict]:
+    """Self time per module, cumulative time per package and each package's first importer.
+
+    A package's cumulative time is the sum over its outermost imports (those with no ancestor in
+    the same package), so a package re-entered from its own dependencies is not counted twice.
+    """
+    own: dict[str, int] = {}
+    cumulative: dict[str, int] = {}
+    importer: dict[str, str] = {}
+    ancestors: list[str] = []  # modules on the path from the top, by depth
+    for name, self_us, cumulative_us, depth in reversed(rows):  # reversed = parents before children
+        del ancestors[depth:]
+        own[name] = own.get(name, 0) + self_us
+        package = package_of(name)
+        if all(package_of(a) != package for a in ancestors):
+            cumulative[package] = cumulative.get(package, 0) + cumulative_us
+            importer[package] = ancestors[-1] if ancestors else "(a function or the script)"  # the earliest wins
+        ancestors.append(name)
+    return own, cumulative, importer
+
+
+def median_of(dicts: list[dict[str, int]]) -> dict[str, float]:
+    """Per key, the median over runs (a key missing from a run counts as 0), in ms."""
+    keys = {k for d in dicts for k in d}
+    return {k: statistics.median(d.get(k, 0) for d in dicts) / 1000 for k in keys}
+
+
+def print_import_offenders(title: str, argv: list[str], runs: int, env: dict, top: int = 10,
+                           expect_code: int = 0) -> None:
+    """Top modules by self time and top packages by cumulative time of ``argv`` (``py -m diagnose ...``)."""
+    assert argv[1:3] == ["-m", "diagnose"], argv
+    profiles, totals = [], []
+    for _ in range(runs):
+        proc = subprocess.run([argv[0], "-X", "importtime", "-c", IMPORT_DRIVER, *argv[3:]], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True, env=env, cwd=env["_CWD"])
+        if proc.returncode != expect_code:
+            sys.exit(f"bench: -X importtime {' '.join(argv[1:])} exited {proc.returncode}, expected {expect_code}: "
+                     f"{proc.stderr[-500:]!r}")
+        rows = import_lines(proc.stderr)
+        profiles.append(import_profile(rows))
+        totals.append(sum(cumulative_us for _, _, cumulative_us, depth in rows if depth == 0))
+    own = median_of([p[0] for p in profiles])
+    cumulative = median_of([p[1] for p in profiles])
+    importer = profiles[0][2]
+    print(f"\nimport time of `{title}`: {statistics.median(totals) / 1000:.1f} ms in all "
+          f"(median of {runs} runs of -X importtime, which slows imports down)")
+    print(f"  {'module (top by self time)':<44} {'self':>8}")
+    for name, ms in sorted(own.items(), key=lambda kv: -kv[1])[:top]:
+        print(f"  {name:<44} {ms:6.1f}ms")
+    print(f"  {'package (top by cumulative time)':<44} {'cumul':>8}  first imported by")
+    for name, ms in sorted(cumulative.items(), key=lambda kv: -kv[1])[:top]:
+        print(f"  {name:<44} {ms:6.1f}ms  {importer.get(name, '?')}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--import-runs", type=int, default=3,
+                        help="runs of -X importtime behind the offender lists (0: no lists)")
+    parser.add_argument("--top", type=int, default=10, help="length of each offender list")
     args = parser.parse_args()
 
     from diagnose.kb.loader import load_pack
@@ -57,14 +162,26 @@ def main() -> None:
         with World(pack, example, pg, Path(tmp)) as world:
             profile = Path(tmp) / "diagnose.yaml"
             profile.write_text(yaml.safe_dump(world.profile.sources))
-            env = dict(os.environ, _CWD=tmp, PYTHONPATH=str(ROOT))
+            # byte-code in a private cache, as an installed tool has it: with PYTHONDONTWRITEBYTECODE
+            # (or a stale __pycache__) every run would recompile whatever was edited last
+            env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+            env.update(_CWD=tmp, PYTHONPATH=str(ROOT), PYTHONPYCACHEPREFIX=f"{tmp}/pycache")
             py = sys.executable
             subprocess.run([py, "-m", "diagnose", "stale-positions", "--profile", str(profile), "-o",
                             f"{tmp}/warm.md"], env=env, cwd=tmp, capture_output=True)  # warm the KB cache
+            help_argv = [py, "-m", "diagnose", "--help"]
+            symptom_argv = [py, "-m", "diagnose", "stale-positions", "--profile", str(profile), "-o", f"{tmp}/r.md"]
             base = timed([py, "-c", "pass"], args.runs, env)
-            helptime = timed([py, "-m", "diagnose", "--help"], args.runs, env)
-            symptom = timed([py, "-m", "diagnose", "stale-positions", "--profile", str(profile), "-o",
-                             f"{tmp}/r.md"], args.runs, env, expect_code=1)
+            helptime = timed(help_argv, args.runs, env)
+            symptom = timed(symptom_argv, args.runs, env, expect_code=1)
+            print_table(base, helptime, symptom)
+            if args.import_runs > 0:
+                print_import_offenders("diagnose --help", help_argv, args.import_runs, env, args.top)
+                print_import_offenders("diagnose stale-positions (demo world)", symptom_argv, args.import_runs, env,
+                                       args.top, expect_code=1)
+
+
+def print_table(base: float, helptime: float, symptom: float) -> None:
     rows = [
         ("python -c pass (baseline)", base, None),
         ("diagnose --help", helptime, 0.150),

@@ -7,7 +7,6 @@ this module turns probes into the results, verdict and ranked causes a report sh
 from __future__ import annotations
 
 import re
-import socket
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -40,7 +39,7 @@ class Run:
     started_at: datetime
     finished_at: datetime
     profile: dict[str, Any]
-    host: str = field(default_factory=socket.gethostname)
+    host: str = field(default_factory=lambda: _hostname())
     incomplete: bool = False
     interrupted: bool = False      # Ctrl-C: the checks that did not finish are marked as not run
     deadline: float | None = None  # --deadline of the run, when it was reached
@@ -56,6 +55,13 @@ class Run:
     @property
     def causes(self) -> list[RankedCause]:
         return rank_causes(self.entry, self.results)
+
+
+def _hostname() -> str:
+    """The machine the run happened on; socket is imported here, as a log-only run needs no network."""
+    import socket
+
+    return socket.gethostname()
 
 
 EXIT_CODES = {"healthy": 0, "problem": 1, "inconclusive": 3}

@@ -129,18 +129,19 @@ def run(check: dict, ctx: Context) -> Outcome:
         raise CheckError(f"last must be a whole number, not {check.get('last')!r}") from exc
     passes = ctx.shared.get("log-passes", lambda: LogPasses(ctx.shared.planned))
     request = Request(str(check["pattern"]), bool(check.get("ignore_case")), window, keep)
-    return _outcome(check, passes.results(name, spec, request, stamps, ctx), keep)
+    return _outcome(check, passes.results(name, spec, request, stamps, ctx), keep, not spec.command)
 
 
-def _line(label: str, match) -> dict[str, Any]:
-    """Evidence of one line: where (line number, or byte offset when a window skipped the
-    start of the file and the number is unknown) and what."""
-    if match.line is None:
-        return {"file": label, "line": None, "offset": match.offset, "text": match.text}
+def _line(label: str, match, in_file: bool) -> dict[str, Any]:
+    """Evidence of one line: where and what. ``line`` is ``None`` when a window skipped the
+    start of the file (the number is unknown); in a file the byte ``offset`` of the line is
+    always there (``tail -c +OFFSET+1`` shows it), a command's output has none."""
+    if in_file:
+        return {"file": label, "line": match.line, "offset": match.offset, "text": match.text}
     return {"file": label, "line": match.line, "text": match.text}
 
 
-def _outcome(check: dict, results: list[tuple[str, ScanResult]], keep: int) -> Outcome:
+def _outcome(check: dict, results: list[tuple[str, ScanResult]], keep: int, in_file: bool) -> Outcome:
     count = sum(r.count for _, r in results)
     everything = [(label, m) for label, r in results for m in r.last]
     matches = everything[-keep:] if keep else []
@@ -163,7 +164,7 @@ def _outcome(check: dict, results: list[tuple[str, ScanResult]], keep: int) -> O
     if count > len(matches):
         title += f" (last {len(matches)} shown)"
     evidence = Evidence(kind="lines", title=title, total=count,
-                        lines=[_line(label, m) for label, m in matches])
+                        lines=[_line(label, m, in_file) for label, m in matches])
     spec = check.get("expect")
     spec = DEFAULT_EXPECT if spec is None else spec
     return Outcome(passed=expectations.holds(count, spec), vars=variables, evidence=[evidence])

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 
@@ -30,6 +29,8 @@ def find(pack: Pack, text: str) -> Entry | None:
 
 def suggest(pack: Pack, text: str, extra: tuple[str, ...] = (), n: int = 3) -> list[str]:
     """Closest ids and aliases to a name that matched nothing (``stale-position`` -> ``stale-positions``)."""
+    import difflib  # only a mistyped symptom needs it
+
     names = {e.id: e.id for e in pack.entries}
     for entry in pack.entries:
         for alias in entry.aliases:

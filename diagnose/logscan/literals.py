@@ -127,4 +127,8 @@ def prefilter_literals(pattern) -> Literals | None:
     literals = required_literals(pattern.source, pattern.ignore_case)
     if literals is None or (literals.caseless and pattern.decodes):
         return None
+    if any("\x00" in text or "\n" in text for text in literals.strings):
+        return None   # cannot be a command-line argument, or cannot be in one line
+    if not pattern.decodes and any(not text.isascii() for text in literals.strings):
+        return None   # \xe9 in a bytes pattern is the byte 0xe9, not UTF-8 'é'
     return literals

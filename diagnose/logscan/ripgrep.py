@@ -79,7 +79,10 @@ def argv(rg: str, literals: list[Literals], path: str) -> list[str]:
 def _minimal(strings: set[str], caseless: bool) -> list[str]:
     """Drop strings that contain another one: a line with the longer has the shorter too."""
     fold = str.lower if caseless else (lambda text: text)
-    return sorted(s for s in strings if not any(t != s and fold(t) in fold(s) for t in strings))
+
+    def covered(s: str, t: str) -> bool:   # is s redundant next to t?
+        return t != s and fold(t) in fold(s) and (fold(t) != fold(s) or t < s)
+    return sorted(s for s in strings if not any(covered(s, t) for t in strings))
 
 
 def _limit_memory(proc) -> None:
@@ -96,7 +99,7 @@ def scan_file(rg: str, path: str, wants: list[Want], literals: list[Literals], s
     """Scan ``path`` for ``wants`` (none with a time window); :class:`Unavailable` when the
     Python engine must do it. ``read(argv, exit=..., started=...)`` yields the command's output
     (:func:`diagnose.logscan.files.command_chunks` bound to the check's time)."""
-    collectors = [_Collector(want) for want in wants]
+    collectors = [_Collector(want, path, stamps) for want in wants]
     exit: dict = {}
     chunks = read(argv(rg, literals, path), exit=exit, started=_limit_memory)
     with contextlib.closing(chunks):
@@ -114,7 +117,7 @@ def scan_file(rg: str, path: str, wants: list[Want], literals: list[Literals], s
         raise Unavailable(f"ripgrep failed on {path}: status {exit.get('status')}")
     if pending:
         _candidate(pending, collectors)
-    return [c.finish(path, stamps) for c in collectors]
+    return [c.finish() for c in collectors]
 
 
 def _candidate(line: bytes, collectors: list[_Collector]) -> None:
@@ -127,33 +130,39 @@ def _candidate(line: bytes, collectors: list[_Collector]) -> None:
 
 
 class _Collector:
-    """One pattern's matches among the candidates: the count, the first, the last few."""
+    """One pattern's matches among the candidates: the count, the first with a time (the
+    first match, unless it comes before any timed line), the last few."""
 
-    def __init__(self, want: Want):
-        self.want = want
+    def __init__(self, want: Want, path: str, stamps: TimestampParser | None):
+        self.want, self.path, self.stamps = want, path, stamps
         self.count = 0
-        self.first: tuple[int, int, bytes] | None = None
+        self.first_time = None
         self.last: deque = deque(maxlen=max(want.keep, 1))
 
     def add(self, number: int, offset: int, text: bytes) -> None:
         self.count += 1
         entry = (number, offset, text[:HEAD_LIMIT])
-        if self.first is None:
-            self.first = entry
+        if self.first_time is None and self.stamps is not None:
+            self.first_time = self.time_of(entry)
         self.last.append(entry)
 
-    def finish(self, path: str, stamps: TimestampParser | None) -> ScanResult:
-        def time_of(entry):
-            return _time_of(path, entry[1], entry[2], stamps) if stamps is not None else None
+    def time_of(self, entry):
+        if self.stamps is None:
+            return None
+        try:
+            return _time_of(self.path, entry[1], entry[2], self.stamps)
+        except OSError as exc:
+            raise Unavailable(f"cannot read back in {self.path}: {exc}") from exc
 
+    def finish(self) -> ScanResult:
         keep = self.want.keep
         shown = list(self.last)[-keep:] if keep else []
         result = ScanResult(count=self.count, last=deque(maxlen=max(keep, 0)))
         for number, offset, text in shown:
-            result.last.append(Match(number, line_text(text), time_of((number, offset, text)), offset))
-        if self.first is not None:
-            result.first_time = time_of(self.first)
-            result.last_time = time_of(self.last[-1])
+            result.last.append(Match(number, line_text(text), self.time_of((number, offset, text)), offset))
+        if self.count:
+            result.first_time = self.first_time
+            result.last_time = self.time_of(self.last[-1])
         return result
 
 
@@ -163,16 +172,23 @@ def _time_of(path: str, offset: int, text: bytes, stamps: TimestampParser):
     if own is not None or offset == 0:
         return own
     with open(path, "rb") as f:
-        begin = max(0, offset - LOOK_BACK)
-        f.seek(begin)
-        data = f.read(offset - begin)
-    end = len(data) - 1 if data.endswith(b"\n") else len(data)
-    while end > 0:
-        start = data.rfind(b"\n", 0, end) + 1
-        if start == 0 and begin > 0:
-            return None  # the line's start is further back than we look
-        stamp = stamps.parse(data[start:min(end, start + HEAD_BYTES)])
-        if stamp is not None:
-            return stamp
-        end = start - 1
+        end = offset - 1                  # the newline ending the previous line
+        carry = b""
+        while end > 0:
+            begin = max(0, end - LOOK_BACK)
+            f.seek(begin)
+            data = f.read(end - begin) + carry
+            cut = len(data)
+            while True:
+                start = data.rfind(b"\n", 0, cut) + 1
+                if start == 0 and begin > 0:
+                    carry = data[:cut]    # this line starts further back: read more
+                    break
+                stamp = stamps.parse(data[start:min(cut, start + HEAD_BYTES)])
+                if stamp is not None:
+                    return stamp
+                if start == 0:
+                    return None
+                cut = start - 1
+            end = begin
     return None

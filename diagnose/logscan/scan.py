@@ -32,10 +32,13 @@ NL = b"\n"
 MAX_LINE = 1 << 20        # bytes of a partial line carried before it is scanned in pieces
 OVERLAP = 4096            # bytes kept between the pieces of an over-long line
 TEXT_CHARS = 500          # characters of a matching line kept as evidence
-BACKTRACK_LINES = 200     # lines looked back for the timestamp of a continuation line
 HEAD_LIMIT = 4 * TEXT_CHARS  # bytes of a line enough for TEXT_CHARS characters
 
-_CHAR_SENSITIVE = re.compile(r"\\[wWbB]|\[\^|(?<!\\)\.(?![*+])")
+_CHAR_SENSITIVE = re.compile(r"\\[wWbB]|\[\^|(?<!\\)\.(?![*+])"
+                             r"|\\[uUN]|\\x[89a-fA-F]|\\[0-3][0-7]{2}|\(\?[a-zA-Z]*u")
+# lookarounds and \A \Z would see the neighbouring lines in a chunk: such patterns are
+# decided line by line (a line is searched alone, as grep does)
+_EDGE_SENSITIVE = re.compile(r"\(\?<?[=!]|\\[AZ]")
 _END_SENSITIVE = re.compile(r"\$|\\[ZbB]|\(\?[=!]")
 
 
@@ -61,7 +64,10 @@ def compile_pattern(pattern: str, ignore_case: bool = False) -> LinePattern:
     """Compile ``pattern`` (raises :class:`re.error`) in the cheapest mode that is exact."""
     flags = re.MULTILINE | (re.IGNORECASE if ignore_case else 0)
     if pattern.isascii() and not _CHAR_SENSITIVE.search(pattern):
-        return LinePattern(re.compile(pattern.encode("ascii"), flags), pattern, ignore_case)
+        try:
+            return LinePattern(re.compile(pattern.encode("ascii"), flags), pattern, ignore_case)
+        except re.error:
+            pass  # valid for text only (a \u escape, a (?u) flag...): compile it as text
     return LinePattern(re.compile(pattern, flags), pattern, ignore_case)
 
 
@@ -148,6 +154,7 @@ class _Matcher:
         self.end_sensitive = bool(_END_SENSITIVE.search(want.pattern.source))
         self.result = ScanResult(last=deque(maxlen=max(want.keep, 0)))
         self.literal, self.caseless = _prefilter(want.pattern)
+        self.by_line = bool(_EDGE_SENSITIVE.search(want.pattern.source))
 
     def record(self, number: int | None, offset: int, raw: bytes | str, time: datetime | None) -> None:
         since = self.want.since
@@ -250,6 +257,8 @@ class _Scanner:
                     lowered = data[start:end].lower()
                 haystack = lowered if matcher.caseless else data
                 self._find_literal(matcher, data, haystack, start, end, 0 if haystack is data else start)
+            elif matcher.by_line:
+                self._search_lines(matcher, data, start, end)
             elif matcher.decodes:
                 if text is None:
                     text = data[start:end].decode("utf-8", "surrogateescape")
@@ -306,7 +315,7 @@ class _Scanner:
             hit += shift
             line_start = data.rfind(NL, lo, hit) + 1 or lo
             line_end = data.find(NL, hit, hi)
-            if (pattern.search_line(data[line_start:line_end]) if decodes
+            if (pattern.search_line(data[line_start:line_end]) if decodes or matcher.by_line
                     else regex.search(data, line_start, line_end)):
                 if self.numbered:
                     number += data.count(NL, counted_to, line_start)
@@ -316,6 +325,19 @@ class _Scanner:
                                self._time_at(data, line_start, line_end, lo))
             pos = line_end + 1
 
+    def _search_lines(self, matcher: _Matcher, data: bytes, lo: int, hi: int) -> None:
+        """The slow, exact way for patterns that look past a line's edges: each line alone."""
+        number, line_start = self.lines, lo
+        pattern = matcher.want.pattern
+        while line_start < hi:
+            line_end = data.find(NL, line_start, hi)
+            number += 1
+            if pattern.search_line(data[line_start:line_end]):
+                matcher.record(number if self.numbered else None, self.base + line_start,
+                               data[line_start:min(line_end, line_start + HEAD_LIMIT)],
+                               self._time_at(data, line_start, line_end, lo))
+            line_start = line_end + 1
+
     def _time_at(self, block: bytes | str, line_start: int, line_end: int, lo: int) -> datetime | None:
         """Time of the line at ``line_start``, else of the closest earlier line with one."""
         if self.stamps is None:
@@ -324,7 +346,7 @@ class _Scanner:
         nl = "\n" if is_text else NL
         start, end = line_start, line_end
         found: datetime | None = None
-        for _ in range(BACKTRACK_LINES):
+        while True:  # back to the previous match's line at worst: its time is known
             known = self._known
             if known is not None and known[0] == is_text and known[1] == start:
                 found = known[2]

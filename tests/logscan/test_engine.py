@@ -1,0 +1,275 @@
+"""The fast paths through ``kind: log`` end to end: the same outcome as ``DIAGNOSE_LOGSCAN=plain``.
+
+Each scenario runs the same checks twice over the same real files, fast (ripgrep for whole
+files, binary search for windows, rotated files skipped by mtime) and plain, and compares the
+outcomes: vars exactly; evidence exactly, except that a window skipping the start of a file
+reports ``line: None`` and a byte offset, which must point at the plain line's start. An
+audit hook records which files are opened, and which processes started.
+"""
+
+from __future__ import annotations
+
+import gzip
+import inspect
+import os
+import random
+import sys
+import threading
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from diagnose.checks import load_kind
+from diagnose.checks.base import CheckError, Context
+from diagnose.logscan import files, ripgrep, window
+from diagnose.logscan.scan import line_text
+from diagnose.sources import LogSpec
+
+log_kind = load_kind("log")
+UTC = timezone.utc
+NOW = datetime(2026, 11, 21, 9, 0, 0, tzinfo=UTC)
+
+_RECORDING = threading.Event()
+EVENTS: list[tuple[str, str]] = []
+
+
+def _audit(event: str, args: tuple) -> None:
+    """Installed once (audit hooks cannot be removed); records only inside :func:`recording`."""
+    if not _RECORDING.is_set():
+        return
+    try:
+        if event == "open" and isinstance(args[0], (str, bytes, os.PathLike)):
+            EVENTS.append(("open", os.fsdecode(args[0])))
+        elif event == "subprocess.Popen":
+            EVENTS.append(("popen", os.fsdecode(args[1][0])))
+    except Exception:
+        pass
+
+
+sys.addaudithook(_audit)
+
+
+@contextmanager
+def recording():
+    EVENTS.clear()
+    _RECORDING.set()
+    try:
+        yield EVENTS
+    finally:
+        _RECORDING.clear()
+
+
+def set_defaults(monkeypatch, fn, **values) -> None:
+    """Thresholds are bound as parameter defaults: change them there (for small test files)."""
+    params = [p for p in inspect.signature(fn).parameters.values()
+              if p.default is not p.empty and p.kind is p.POSITIONAL_OR_KEYWORD]
+    assert set(values) <= {p.name for p in params}
+    monkeypatch.setattr(fn, "__defaults__", tuple(values.get(p.name, p.default) for p in params))
+
+
+def small_chunks(monkeypatch, size: int) -> None:
+    monkeypatch.setattr(files, "CHUNK", size)
+    set_defaults(monkeypatch, files.file_chunks, chunk_size=size)
+    set_defaults(monkeypatch, files.command_chunks, chunk_size=size)
+
+
+def small_windows(monkeypatch, granule: int = 64) -> None:
+    monkeypatch.setattr(window, "SMALL", 0)
+    monkeypatch.setattr(window, "GRANULE", granule)
+    set_defaults(monkeypatch, window.window_start, small=0, granule=granule)
+
+
+def outcome(check: dict, spec: LogSpec):
+    ctx = Context(timeout=30, now=NOW, resolve=lambda kind, name: spec)
+    try:
+        result = log_kind.run(check, ctx)
+    except CheckError as exc:
+        return ("error", str(exc))
+    return (result.passed, result.vars, [e.to_dict() for e in result.evidence])
+
+
+def fast_and_plain(monkeypatch, checks: list[dict], spec: LogSpec):
+    monkeypatch.delenv("DIAGNOSE_LOGSCAN", raising=False)
+    with recording() as events:
+        fast = [outcome(c, spec) for c in checks]
+        fast_events = list(events)
+    monkeypatch.setenv("DIAGNOSE_LOGSCAN", "plain")
+    with recording() as events:
+        plain = [outcome(c, spec) for c in checks]
+        plain_events = list(events)
+    monkeypatch.delenv("DIAGNOSE_LOGSCAN")
+    assert not any(kind == "popen" for kind, _ in plain_events)
+    return fast, plain, fast_events, plain_events
+
+
+def same_but_offsets(fast, plain) -> int:
+    """Equal outcomes, where a windowed line (``line: None``) gives the byte offset of the plain
+    line; returns how many such lines there were."""
+    assert fast[:2] == plain[:2]
+    windowed = 0
+    for f_ev, p_ev in zip(fast[2], plain[2], strict=True):
+        assert {k: v for k, v in f_ev.items() if k != "lines"} == {k: v for k, v in p_ev.items() if k != "lines"}
+        for f_line, p_line in zip(f_ev["lines"], p_ev["lines"], strict=True):
+            if f_line["line"] is not None:
+                assert f_line == p_line
+                continue
+            windowed += 1
+            assert (f_line["file"], f_line["text"]) == (p_line["file"], p_line["text"])
+            with open(f_line["file"], "rb") as f:
+                head = f.read(f_line["offset"])
+                assert head.count(b"\n") + 1 == p_line["line"] and head[-1:] in (b"", b"\n")
+                assert line_text(f.readline()) == p_line["text"]
+    return windowed
+
+
+# -- random logs ---------------------------------------------------------------------------------
+STYLES = [lambda t: t.strftime("%Y-%m-%d %H:%M:%S,000 ERROR app.sync: ").encode(),
+          lambda t: ("execution-1  | " + t.strftime("%Y-%m-%dT%H:%M:%S.000000000Z ")).encode(),
+          lambda t: t.strftime("%b %d %H:%M:%S host execution[7]: ").encode()]
+BODIES = [b"position_sync_failed account=7", b"position_sync: checking", b"ok", "行情数据不足 ".encode() + b"\xff", b"WebSocket DISCONNECTED", b"fail \xff\xfe\x00", b"", b"took 120 ms"]
+UNTIMED = [b"Traceback (most recent call last):", b"PositionSyncError: position_sync_failed", "  行情数据不足".encode()]
+CHECKS = [{"pattern": "position_sync_failed"}, {"pattern": "行情数据", "last": 2}, {"pattern": r"\d{3} ms"},
+          {"pattern": "websocket disconnected", "ignore_case": True, "last": 1}, {"pattern": "(?i)FAIL"},
+          {"pattern": "^$", "expect": {"min": 1}}, {"pattern": r"\w+不足", "last": 0}, {"pattern": "ok\r?$"}]
+
+
+def timed_log(rng: random.Random, lines: int, start: datetime) -> bytes:
+    out, t = [], start
+    for i in range(lines):
+        if i and rng.random() < 0.2:
+            line = rng.choice(UNTIMED)
+        else:
+            t += timedelta(seconds=rng.choice([0, 1, 20, 60]))
+            line = rng.choice(STYLES)(t) + rng.choice(BODIES)
+        out.append(line + (b"\r\n" if rng.random() < 0.3 else b"\n"))
+    data = b"".join(out)
+    return data[:-1] if rng.random() < 0.3 else data
+
+
+def log_checks(**extra) -> list[dict]:
+    return [{"id": f"c{i}", "kind": "log", "log": "app", **c, **extra} for i, c in enumerate(CHECKS)]
+
+
+@pytest.mark.parametrize("chunk", [7, 64, None])
+def test_whole_file_scans(tmp_path, monkeypatch, chunk):
+    if chunk:
+        small_chunks(monkeypatch, chunk)
+        assert max(len(c) for c in files.file_chunks("app", __file__)) == chunk
+    for seed in range(6):
+        rng = random.Random(seed)
+        path = tmp_path / f"app{seed}.log"
+        path.write_bytes(timed_log(rng, rng.randrange(1, 200), NOW - timedelta(hours=3)))
+        spec = LogSpec("app", paths=(str(path),), timezone="UTC")
+        fast, plain, events, _ = fast_and_plain(monkeypatch, log_checks(), spec)
+        assert fast == plain, seed
+        if ripgrep.rg_binary() is not None:
+            assert any(kind == "popen" and name.endswith(("rg", "rg.exe")) for kind, name in events)
+
+
+@pytest.mark.parametrize("chunk", [7, 64, None])
+def test_since_windows_by_binary_search(tmp_path, monkeypatch, chunk):
+    small_windows(monkeypatch)
+    if chunk:
+        small_chunks(monkeypatch, chunk)
+    windowed = 0
+    for seed in range(8):
+        rng = random.Random(seed)
+        path = tmp_path / f"app{seed}.log"
+        path.write_bytes(timed_log(rng, rng.randrange(1, 300), NOW - timedelta(hours=rng.choice([1, 3]))))
+        spec = LogSpec("app", paths=(str(path),), timezone="UTC")
+        since = rng.choice(["1m", "10m", "30m", "1h", "2h", "4h"])
+        fast, plain, _, _ = fast_and_plain(monkeypatch, log_checks(since=since), spec)
+        windowed += sum(same_but_offsets(f, p) for f, p in zip(fast, plain))
+    assert windowed > 20   # the binary search really skipped the start of files
+
+
+@pytest.mark.parametrize("since, count", [("60m", 3), ("59m", 2), ("40m", 1), ("39m", 0)])
+def test_window_starting_in_the_first_or_the_last_line(tmp_path, monkeypatch, since, count):
+    small_windows(monkeypatch, granule=1)
+    minutes = [60] + [50] * 40 + [40]
+    data = b"".join(STYLES[0](NOW - timedelta(minutes=m)) + (b"ok" if m == 50 and i > 1 else b"position_sync_failed")
+                    + b"\r\n" for i, m in enumerate(minutes))
+    path = tmp_path / "app.log"
+    path.write_bytes(data)
+    spec = LogSpec("app", paths=(str(path),), timezone="UTC")
+    check = {"log": "app", "pattern": "position_sync_failed", "since": since}
+    fast, plain, _, _ = fast_and_plain(monkeypatch, [check], spec)
+    same_but_offsets(fast[0], plain[0])
+    assert fast[0][1]["count"] == count
+
+
+def test_five_megabytes_with_the_real_thresholds(tmp_path, monkeypatch):
+    lines = 60_000
+    start = NOW - timedelta(hours=10)
+    step = 10 * 3600 / lines
+    data = b"".join(STYLES[0](start + timedelta(seconds=i * step)) + b"sync loop %06d position_sync%s\n" % (
+        i, b"_failed" if i % 997 == 0 else b": checking") for i in range(lines))
+    assert len(data) > window.SMALL
+    path = tmp_path / "app.log"
+    path.write_bytes(data)
+    spec = LogSpec("app", paths=(str(path),), timezone="UTC")
+    checks = [{"log": "app", "pattern": "position_sync_failed", "since": s} for s in ("30m", "2h")]
+    fast, plain, _, _ = fast_and_plain(monkeypatch, checks, spec)
+    assert [f[1]["count"] for f in fast] == [3, 12]
+    assert sum(same_but_offsets(f, p) for f, p in zip(fast, plain)) == 3 + 5
+
+
+def old(path, lines: list[str] | bytes, minutes: int) -> str:
+    data = lines if isinstance(lines, bytes) else "".join(x + "\n" for x in lines).encode()
+    path.write_bytes(gzip.compress(data) if str(path).endswith(".gz") else data)
+    stamp = (NOW - timedelta(minutes=minutes)).timestamp()
+    os.utime(path, (stamp, stamp))
+    return str(path)
+
+
+def py(minutes: int, msg: str) -> str:
+    return f"{NOW - timedelta(minutes=minutes):%Y-%m-%d %H:%M:%S},123 ERROR app: {msg}"
+
+
+def test_rotated_files_older_than_the_window_are_never_opened(tmp_path, monkeypatch):
+    small_windows(monkeypatch)
+    one = old(tmp_path / "app.log.1", [py(m, "position_sync_failed") for m in (180, 150, 122)], 121)
+    two = old(tmp_path / "app.log.2.gz", b"\x1f\x8b\x08\x00 corrupt: opening it would fail", 300)
+    live = old(tmp_path / "app.log", [py(m, "position_sync_failed") for m in range(119, 0, -1)], 0)
+    spec = LogSpec("app", paths=(live,), timezone="UTC")
+    checks = [{"log": "app", "pattern": "position_sync_failed", "since": s} for s in ("10m", "1h", "2h")]
+    fast, plain, fast_events, plain_events = fast_and_plain(monkeypatch, checks, spec)
+    for events in (fast_events, plain_events):
+        opened = {name for kind, name in events if kind == "open"}
+        assert live in opened and one not in opened and two not in opened
+    assert [f[1]["count"] for f in fast] == [10, 60, 119]
+    for f, p in zip(fast, plain):
+        same_but_offsets(f, p)
+    old(tmp_path / "app.log.1", [py(m, "position_sync_failed") for m in (180, 150, 110)], 100)  # now in "2h"
+    fast, plain, _, _ = fast_and_plain(monkeypatch, checks[2:], spec)
+    assert fast == plain and fast[0][1]["count"] == 119 + 1
+
+
+@pytest.mark.parametrize("chunk", [7, None])
+def test_gz_rotated_files_read_like_plain(tmp_path, monkeypatch, chunk):
+    small_windows(monkeypatch)
+    if chunk:
+        small_chunks(monkeypatch, chunk)
+    rng = random.Random(chunk)
+    old(tmp_path / "app.log.2.gz", timed_log(rng, 150, NOW - timedelta(hours=6)), 30)
+    old(tmp_path / "app.log.1", timed_log(rng, 150, NOW - timedelta(hours=4)), 20)
+    live = old(tmp_path / "app.log", timed_log(rng, 150, NOW - timedelta(hours=2)), 0)
+    spec = LogSpec("app", paths=(live,), timezone="UTC")
+    everything = {"log": "app", "pattern": "^"}
+    for extra in ({}, {"since": "3h"}):
+        fast, plain, _, _ = fast_and_plain(monkeypatch, log_checks(**extra) + [{**everything, **extra}], spec)
+        for f, p in zip(fast, plain):
+            same_but_offsets(f, p)
+        assert fast[0][1]["files"] == 3
+        assert fast[-1][1]["count"] == (150 if extra else 3 * 150)   # rotated lines are 3-6 hours old
+
+
+@pytest.mark.parametrize("pattern", [r"\u884c\u60c5", r"\N{CJK UNIFIED IDEOGRAPH-884C}\u60c5", r"(?u)sync: \u884c"])
+def test_unicode_escapes_in_an_ascii_pattern(tmp_path, monkeypatch, pattern):
+    """Pure-ASCII patterns valid only as text (\\u, \\N{...}, (?u)) are valid patterns."""
+    path = tmp_path / "app.log"
+    path.write_bytes(py(1, "sync: 行情数据不足").encode() + b"\n" + py(1, "sync: ok").encode() + b"\n")
+    spec = LogSpec("app", paths=(str(path),), timezone="UTC")
+    fast, plain, _, _ = fast_and_plain(monkeypatch, [{"log": "app", "pattern": pattern}], spec)
+    assert fast == plain and fast[0][1]["count"] == 1
