@@ -135,7 +135,7 @@ def run(check: dict, ctx: Context) -> Outcome:
 def _line(label: str, match, in_file: bool) -> dict[str, Any]:
     """Evidence of one line: where and what. ``line`` is ``None`` when a window skipped the
     start of the file (the number is unknown); in a file the byte ``offset`` of the line is
-    always there (``tail -c +OFFSET+1`` shows it), a command's output has none."""
+    always there (``tail -c +$((OFFSET + 1))`` shows it), a command's output has none."""
     if in_file:
         return {"file": label, "line": match.line, "offset": match.offset, "text": match.text}
     return {"file": label, "line": match.line, "text": match.text}

@@ -25,7 +25,7 @@ from typing import Any
 
 from . import expect as expectations
 from .base import CheckError, CheckTimeout, Context, Evidence, Outcome, SkipCheck
-from .sql_text import jsonable, lint_query, one_line, placeholders, redact, render_manual
+from .sql_text import jsonable, lint_query, one_line, placeholders, redact, refusal, render_manual
 
 KIND = "sql"
 SOURCE = "database"
@@ -80,6 +80,9 @@ def run(check: dict, ctx: Context) -> Outcome:
     expect = check.get("expect") or {}
     if not isinstance(expect, dict) or not ("rows" in expect or "value" in expect):
         raise CheckError(f"check {check.get('id')!r} has no expect.rows or expect.value")
+    refused = refusal(check["query"])
+    if refused:  # what the read-only transaction would let through (lint says the same, earlier)
+        raise CheckError(f"refused, not sent to database '{name}': {refused}")
     params = resolve_params(check.get("params") or {}, ctx)
     dsn = ctx.database(name)
     max_rows = int(check.get("max_rows") or DEFAULT_MAX_ROWS)
@@ -210,7 +213,9 @@ def _fetch(dsn: str, name: str, query: str, params: dict, ctx: Context, max_rows
         raise _query_error(exc, name, ctx) from None
     finally:
         try:
-            conn.rollback()
+            # Session-level advisory locks outlive ROLLBACK (a function the query calls may take one):
+            # dropped in the same round trip, so a pooled connection never holds one between checks.
+            conn.execute("ROLLBACK; SELECT pg_advisory_unlock_all()")
         except psycopg.Error:
             conn.close()
         pool.release(dsn, conn)

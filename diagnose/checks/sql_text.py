@@ -16,12 +16,27 @@ _SKIPPED = re.compile(r"""
   | (?P<ident>"(?:""|[^"])*")
 """, re.S | re.X)
 READ_STARTS = ("SELECT", "WITH", "VALUES", "TABLE", "SHOW", "EXPLAIN")
+#: PostgreSQL's statements that are not reads: refused before sending. INSERT, UPDATE, DELETE and MERGE
+#: are sent: a READ ONLY transaction always refuses them, naming them (as the server names a typo).
+NOT_READS = frozenset("ABORT ALTER ANALYZE ANALYSE BEGIN CALL CHECKPOINT CLOSE CLUSTER COMMENT COMMIT COPY CREATE "
+                      "DEALLOCATE DECLARE DISCARD DO DROP END EXECUTE FETCH GRANT IMPORT LISTEN LOAD LOCK MOVE NOTIFY "
+                      "PREPARE REASSIGN REFRESH REINDEX RELEASE RESET REVOKE ROLLBACK SAVEPOINT SECURITY SET START "
+                      "TRUNCATE UNLISTEN VACUUM".split())
 _ROW_LOCKS = re.compile(r"\bFOR\s+(?:NO\s+KEY\s+UPDATE|UPDATE|KEY\s+SHARE|SHARE)\b", re.I)
 _WRITES = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE|TRUNCATE|INTO)\b", re.I)
+#: Effects a READ ONLY transaction neither refuses nor rolls back (signals to other sessions, server
+#: files, replication slots, reset statistics, session-level locks, writes over another connection),
+#: and functions that run SQL given as text. Searched in the raw query, strings included: that is
+#: where SQL run by query_to_xml() or dblink() hides. A quoted name ("pg_cancel_backend") counts.
+_UNSTOPPABLE = re.compile(
+    r"\b(pg_terminate_backend|pg_cancel_backend|pg_reload_conf|pg_rotate_logfile|pg_switch_wal|pg_promote"
+    r"|pg_create_restore_point|pg_(?:try_)?advisory_lock(?:_shared)?|lo_import|lo_export|dblink\w*"
+    r"|pg_stat_reset\w*|pg_stat_statements_reset|pg_\w*replication_(?:slot|origin)\w*|pg_logical_emit_message"
+    r"|pg_file_write|pg_file_rename|pg_file_unlink|query_to_xml\w*|ts_stat)\"?\s*\(", re.I)
+#: side effects the transaction refuses or undoes, still never what a check is for
 _SIDE_EFFECTS = re.compile(
-    r"\b(nextval|setval|pg_terminate_backend|pg_cancel_backend|pg_reload_conf|pg_rotate_logfile|pg_switch_wal"
-    r"|pg_advisory_lock|pg_advisory_xact_lock|lo_import|lo_export|lo_unlink|dblink_exec|pg_notify|set_config)\s*\(",
-    re.I)
+    r"\b(nextval|setval|set_config|pg_notify|pg_(?:try_)?advisory_xact_lock(?:_shared)?|lo_unlink)\"?\s*\(", re.I)
+_ESCAPED_NAME = re.compile(r'\bU&"', re.I)
 _PERCENT = re.compile(r"%(\((?P<name>[^)]*)\)[sbt]|%|[sbt])?")
 
 
@@ -38,15 +53,15 @@ def lint_query(query: str) -> list[str]:
     code = _code_only(query).strip()
     if ";" in code.rstrip(";").rstrip():
         problems.append("several statements (';'): a check runs exactly one read statement")
-    first = re.match(r"[\s(]*([A-Za-z]+)", code)
-    if not first or first.group(1).upper() not in READ_STARTS:
-        problems.append(f"starts with {first.group(1).upper() if first else code[:10]!r}: a check runs one read "
-                        f"statement ({', '.join(READ_STARTS)})")
+    first = _first_word(code)
+    if first not in READ_STARTS:
+        problems.append(f"starts with {first or code[:10]!r}: a check runs one read statement ({', '.join(READ_STARTS)})")
     if _ROW_LOCKS.search(code):
         problems.append(f"'{_ROW_LOCKS.search(code).group(0)}' locks rows: checks must only read")
     for word in sorted({w.upper() for w in _WRITES.findall(_ROW_LOCKS.sub(" ", code))}):
         problems.append("SELECT ... INTO creates a table: checks must only read" if word == "INTO"
                         else f"{word} changes data: checks must only read")
+    problems += _unstoppable(query, code)
     for function in sorted({f.lower() for f in _SIDE_EFFECTS.findall(code)}):
         problems.append(f"{function}() has side effects: checks must only read")
     for match in _PERCENT.finditer(query):
@@ -57,6 +72,36 @@ def lint_query(query: str) -> list[str]:
             problems.append(f"line {line}: positional %{match.group(1)} is not supported: use %(name)s")
         elif match.group("name") is not None and not re.fullmatch(r"\w+", match.group("name")):
             problems.append(f"line {line}: placeholder name {match.group('name')!r} must be letters, digits, _")
+    return problems
+
+
+def refusal(query: str) -> str | None:
+    """Why ``query`` must not even be sent (None: send it), checked again by every run, so a check that
+    never went through lint (a pack edited after loading, a caller building checks) is held too.
+
+    A READ ONLY transaction refuses writes and undoes what a read can do inside it; this refuses what
+    it would let through: statements that are not reads (COPY ... TO a server file or PROGRAM, LOCK,
+    CALL, DO, CHECKPOINT, ANALYZE, SET...) and the :data:`_UNSTOPPABLE` functions. Whatever
+    ``lint_query`` accepts passes here.
+    """
+    code = _code_only(query).strip()
+    first = _first_word(code)
+    if first in NOT_READS:
+        return f"{first} is not a read statement (a check runs one of {', '.join(READ_STARTS)})"
+    problems = _unstoppable(query, code)
+    return problems[0] if problems else None
+
+
+def _first_word(code: str) -> str:
+    first = re.match(r"[\s(]*([A-Za-z]+)", code)
+    return first.group(1).upper() if first else ""
+
+
+def _unstoppable(query: str, code: str) -> list[str]:
+    problems = [f"{name}() acts beyond the read-only transaction (checks must only read)"
+                for name in sorted({f.lower() for f in _UNSTOPPABLE.findall(query)})]
+    if _ESCAPED_NAME.search(code):
+        problems.append('U&"..." identifiers can hide a function\'s name: write names plainly')
     return problems
 
 

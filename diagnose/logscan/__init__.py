@@ -3,6 +3,7 @@
 * :mod:`.files` - which files (or which command) a :class:`~diagnose.sources.LogSpec` means,
   oldest rotated sibling first, and their content as a stream of binary chunks;
 * :mod:`.timestamps` - the time of a log line, whatever its prefix and format;
+* :mod:`.pattern` - a pattern compiled as bytes or text, and what a line match means;
 * :mod:`.scan` - the Python engine: each regex run over whole chunks, several in one pass;
 * :mod:`.literals` - the text every match must contain, to look for instead of the regex;
 * :mod:`.ripgrep` - the fast engine for whole files: ripgrep finds candidates, Python decides;

@@ -106,10 +106,11 @@ def _reason(exc: BaseException) -> str:
 def file_chunks(log: str, path: str, chunk_size: int = CHUNK, offset: int = 0) -> Iterator[bytes]:
     """The bytes of ``path`` (decompressed if ``.gz``) in chunks of about ``chunk_size``,
     from byte ``offset`` of a plain file."""
-    import gzip
-
+    if path.endswith(".gz"):
+        yield from gz_chunks(log, path, chunk_size)
+        return
     try:
-        stream = gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb", buffering=0)
+        stream = open(path, "rb", buffering=0)
         if offset:
             stream.seek(offset)
     except OSError as exc:
@@ -118,11 +119,85 @@ def file_chunks(log: str, path: str, chunk_size: int = CHUNK, offset: int = 0) -
         while True:
             try:
                 chunk = stream.read(chunk_size)
-            except (OSError, EOFError, zlib.error) as exc:  # unreadable, truncated or corrupt .gz
+            except OSError as exc:
                 raise CheckError(f"log '{log}': cannot read {path}: {_reason(exc)}") from exc
             if not chunk:
                 return
             yield chunk
+
+
+_END = object()
+GZ_AHEAD = 4   # decompressed chunks a .gz reader may run ahead of the scan (memory bound)
+
+
+def gz_chunks(log: str, path: str, chunk_size: int = CHUNK) -> Iterator[bytes]:
+    """A ``.gz`` file's content, decompressed by a thread of its own while the caller scans
+    (zlib lets go of the GIL), so the two overlap as ``zcat | grep`` does on two cores.
+    Concatenated members are read in turn; no chunk exceeds ``chunk_size`` (a 1 KB bomb
+    cannot fill memory); a truncated or corrupt file is a :class:`CheckError`."""
+    import queue
+    import threading
+
+    try:
+        raw = open(path, "rb")
+    except OSError as exc:
+        raise CheckError(f"log '{log}': cannot read {path}: {_reason(exc)}") from exc
+    out: queue.Queue = queue.Queue(maxsize=GZ_AHEAD)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                out.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            with raw:
+                _inflate(raw, chunk_size, put)
+            put(_END)
+        except (OSError, EOFError, zlib.error) as exc:
+            put(CheckError(f"log '{log}': cannot read {path}: {_reason(exc)}"))
+
+    threading.Thread(target=produce, daemon=True, name="diagnose-gunzip").start()
+    try:
+        while True:
+            item = out.get()
+            if item is _END:
+                return
+            if isinstance(item, CheckError):
+                raise item
+            yield item
+    finally:
+        stop.set()
+
+
+def _inflate(raw, chunk_size: int, put) -> None:
+    """Decompress every gzip member of ``raw``, handing out chunks of at most ``chunk_size``."""
+    inflater = zlib.decompressobj(31)
+    started = False   # inside a member (its end not seen yet)
+    while True:
+        data = raw.read(chunk_size // 4 or 1)
+        if not data:
+            if started:
+                raise EOFError("compressed file ended before the end-of-stream marker was reached")
+            return
+        while data or started:
+            if not started and not data.strip(b"\x00"):
+                break            # zero padding after the last member, as gzip allows
+            started = True
+            piece = inflater.decompress(data, chunk_size)
+            if piece and not put(piece):
+                return
+            data = inflater.unconsumed_tail
+            if inflater.eof:
+                data = inflater.unused_data + data
+                inflater, started = zlib.decompressobj(31), False
+            elif not data and len(piece) < chunk_size:
+                break            # all input taken and no output held back: read more
 
 
 def command_label(argv: Sequence[str]) -> str:

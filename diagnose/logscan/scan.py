@@ -8,10 +8,7 @@ the partial line carried into the next one, and the last few matches. A line lon
 ``max_line`` (a 50 MB JSON dump on one line) is scanned in pieces with a small overlap and
 counted once.
 
-Pure-ASCII patterns run as bytes regexes over the raw bytes (no decoding). Patterns with
-non-ASCII text (``行情数据不足``) or with constructs whose meaning differs between bytes and
-characters (``\\w``, ``\\b``, a lone ``.``, ``[^...]``) run as str regexes over chunks decoded
-with ``surrogateescape``, so invalid UTF-8 never raises and ``[行情]`` means characters.
+How a pattern is compiled and what a line match means: :mod:`.pattern`.
 
 This is the engine every scan can use; :mod:`.ripgrep` is a faster one for whole files, and
 :mod:`.window` decides where a time-windowed scan may start. Known limit: inside one
@@ -26,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Iterable
 
+from .pattern import LinePattern, compile_pattern  # noqa: F401 (the scan's vocabulary)
 from .timestamps import HEAD_BYTES, TimestampParser
 
 NL = b"\n"
@@ -34,41 +32,7 @@ OVERLAP = 4096            # bytes kept between the pieces of an over-long line
 TEXT_CHARS = 500          # characters of a matching line kept as evidence
 HEAD_LIMIT = 4 * TEXT_CHARS  # bytes of a line enough for TEXT_CHARS characters
 
-_CHAR_SENSITIVE = re.compile(r"\\[wWbB]|\[\^|(?<!\\)\.(?![*+])"
-                             r"|\\[uUN]|\\x[89a-fA-F]|\\[0-3][0-7]{2}|\(\?[a-zA-Z]*u")
-# lookarounds and \A \Z would see the neighbouring lines in a chunk: such patterns are
-# decided line by line (a line is searched alone, as grep does)
-_EDGE_SENSITIVE = re.compile(r"\(\?<?[=!]|\\[AZ]")
 _END_SENSITIVE = re.compile(r"\$|\\[ZbB]|\(\?[=!]")
-
-
-@dataclass(frozen=True)
-class LinePattern:
-    """A compiled pattern; ``regex`` is a bytes regex, or a str one when it needs characters."""
-
-    regex: re.Pattern
-    source: str
-    ignore_case: bool = False
-
-    @property
-    def decodes(self) -> bool:
-        return isinstance(self.regex.pattern, str)
-
-    def search_line(self, line: bytes) -> bool:
-        """Does the pattern match this one line (no newline)? The check every engine agrees on."""
-        subject = line.decode("utf-8", "surrogateescape") if self.decodes else line
-        return self.regex.search(subject) is not None
-
-
-def compile_pattern(pattern: str, ignore_case: bool = False) -> LinePattern:
-    """Compile ``pattern`` (raises :class:`re.error`) in the cheapest mode that is exact."""
-    flags = re.MULTILINE | (re.IGNORECASE if ignore_case else 0)
-    if pattern.isascii() and not _CHAR_SENSITIVE.search(pattern):
-        try:
-            return LinePattern(re.compile(pattern.encode("ascii"), flags), pattern, ignore_case)
-        except re.error:
-            pass  # valid for text only (a \u escape, a (?u) flag...): compile it as text
-    return LinePattern(re.compile(pattern, flags), pattern, ignore_case)
 
 
 @dataclass(frozen=True)
@@ -154,7 +118,7 @@ class _Matcher:
         self.end_sensitive = bool(_END_SENSITIVE.search(want.pattern.source))
         self.result = ScanResult(last=deque(maxlen=max(want.keep, 0)))
         self.literal, self.caseless = _prefilter(want.pattern)
-        self.by_line = bool(_EDGE_SENSITIVE.search(want.pattern.source))
+        self.by_line = want.pattern.looks_past_line
 
     def record(self, number: int | None, offset: int, raw: bytes | str, time: datetime | None) -> None:
         since = self.want.since

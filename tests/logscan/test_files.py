@@ -177,3 +177,22 @@ def test_reader_stopping_early_kills_the_command(tmp_path):
     chunks.close()
     with pytest.raises(ProcessLookupError):
         os.kill(int(pid_file.read_text()), 0)
+
+
+def test_gz_members_padding_and_bombs_stream_in_bounded_chunks(tmp_path):
+    """Concatenated members are all read, trailing zero padding is ignored (as gzip does), and
+    no chunk exceeds the chunk size even when 5 MB inflate from a few KB."""
+    import gzip as gz
+
+    from diagnose.logscan.files import gz_chunks
+
+    data = b"first member\n" + b"z" * 5_000_000 + b"\nlast line\n"
+    path = tmp_path / "app.log.1.gz"
+    path.write_bytes(gz.compress(data[:13]) + gz.compress(data[13:]) + b"\0" * 64)
+    for size in (7, 4096, 1 << 20):
+        chunks = list(gz_chunks("app", str(path), size))
+        assert b"".join(chunks) == data
+        assert max(len(c) for c in chunks) <= size
+    path.write_bytes(gz.compress(data)[:-16])
+    with pytest.raises(CheckError, match=r"log 'app': cannot read .*app\.log\.1\.gz: compressed file ended"):
+        list(gz_chunks("app", str(path)))
