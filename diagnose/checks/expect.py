@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from diagnose import safe_regex
+
 OPERATORS = ("equals", "not_equals", "min", "max", "in", "not_in", "matches", "not_matches", "present")
 
 SCHEMA: dict[str, Any] = {
@@ -79,9 +81,9 @@ def holds(actual: Any, spec: Any) -> bool:
             return False
         if op == "not_in" and any(_eq(actual, w) for w in want):
             return False
-        if op == "matches" and (actual is None or not re.search(want, str(actual))):
+        if op == "matches" and (actual is None or not safe_regex.search(want, str(actual))):
             return False
-        if op == "not_matches" and actual is not None and re.search(want, str(actual)):
+        if op == "not_matches" and actual is not None and safe_regex.search(want, str(actual)):
             return False
         if op == "present" and bool(actual not in (None, "")) != bool(want):
             return False
@@ -115,7 +117,7 @@ def lint(spec: Any, path: str) -> list[tuple[str, str]]:
         for op in ("matches", "not_matches"):
             if op in spec:
                 try:
-                    re.compile(spec[op])
+                    safe_regex.compile(spec[op])
                 except re.error as exc:
                     problems.append((f"{path}.{op}", f"invalid regex: {exc}"))
     return problems

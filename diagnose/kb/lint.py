@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from diagnose import safe_regex
 from diagnose.checks import KINDS, load_kind
 from diagnose.kb.loader import Problem
 from diagnose.kb.yamlsrc import Located, YamlError, format_path, load
@@ -169,7 +170,7 @@ def check_pack(root: Path, manifest: dict, located: list[tuple[Path, Located]]) 
         causes = {c["id"] for c in data["causes"]}
         for i, pattern in enumerate(data.get("error_patterns", [])):
             try:
-                re.compile(pattern)
+                safe_regex.compile(pattern)
             except re.error as exc:
                 problem(("error_patterns", i), f"invalid regex: {exc}")
         for i, check in enumerate(data["checks"]):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from diagnose import safe_regex
 from diagnose.kb.model import Entry, Pack
 
 
@@ -68,7 +69,7 @@ def explain(pack: Pack, message: str, limit: int = 5) -> list[Explanation]:
     for entry in pack.entries:
         for pattern in entry.error_patterns:
             try:
-                match = re.search(pattern, message)
+                match = safe_regex.search(pattern, message)
             except re.error:
                 continue
             if match:

@@ -4,7 +4,8 @@ Pure-ASCII patterns run as bytes regexes over the raw bytes (no decoding). Patte
 non-ASCII text (``行情数据不足``), escapes above ASCII (``\\xe9``, ``\\u884c``), or constructs
 whose meaning differs between bytes and characters (``\\w``, ``\\b``, a lone ``.``, ``[^...]``)
 run as str regexes over text decoded with ``surrogateescape``, so invalid UTF-8 never raises
-and ``[行情]`` means characters. Either way a line matches when the regex finds a match in
+and ``[行情]`` means characters. A pattern whose shape could backtrack for ever runs on RE2
+over the bytes (:mod:`diagnose.safe_regex`). Either way a line matches when the regex finds a match in
 the line alone (:meth:`LinePattern.search_line`), as grep's lines do.
 """
 
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from diagnose import safe_regex
 
 _CHAR_SENSITIVE = re.compile(r"\\[wWbB]|\[\^|(?<!\\)\.(?![*+])"
                              r"|\\[uUN]|\\x[89a-fA-F]|\\[0-3][0-7]{2}|\(\?[a-zA-Z]*u")
@@ -47,6 +50,8 @@ class LinePattern:
 def compile_pattern(pattern: str, ignore_case: bool = False) -> LinePattern:
     """Compile ``pattern`` (raises :class:`re.error`) in the cheapest mode that is exact."""
     flags = re.MULTILINE | (re.IGNORECASE if ignore_case else 0)
+    if safe_regex.risk(pattern):  # could backtrack for ever: RE2 over the raw bytes, linear time
+        return LinePattern(safe_regex.compile(pattern.encode("utf-8"), flags), pattern, ignore_case)
     if pattern.isascii() and not _CHAR_SENSITIVE.search(pattern):
         try:
             return LinePattern(re.compile(pattern.encode("ascii"), flags), pattern, ignore_case)
