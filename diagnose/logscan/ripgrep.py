@@ -60,20 +60,32 @@ def rg_binary() -> str | None:
 
 
 def argv(rg: str, literals: list[Literals], path: str) -> list[str]:
-    """ripgrep looking for any of ``literals`` as fixed strings, printing ``LINE:OFFSET:text``.
+    """ripgrep looking for any of ``literals``, printing ``LINE:OFFSET:text``.
 
     ``-a`` searches binary-looking files as text, ``--encoding none`` reads bytes as they are
     (no BOM sniffing), ``--no-config`` ignores the user's ripgreprc: the same bytes the Python
-    engine reads. Case-insensitive literals make the whole search ``-i`` (a superset)."""
-    caseless = any(lits.caseless for lits in literals)
-    strings = _minimal({s for lits in literals for s in lits.strings}, caseless)
+    engine reads. All case-sensitive: fixed strings (``-F``, ripgrep's fastest path); some
+    ignoring case: escaped literals, those in ``(?i:...)`` (measured 1.4-3x faster than
+    making the whole search ``-i``)."""
     command = [rg, "--no-config", "--no-mmap", "-a", "--encoding", "none", "--color", "never",
-               "--no-heading", "--no-filename", "-n", "-b", "-F"]
-    if caseless:
-        command.append("-i")
-    for text in strings:
-        command += ["-e", text]
+               "--no-heading", "--no-filename", "-n", "-b"]
+    if not any(lits.caseless for lits in literals):
+        command.append("-F")
+        for text in _minimal({s for lits in literals for s in lits.strings}, False):
+            command += ["-e", text]
+    else:
+        wanted = {(s, lits.caseless) for lits in literals for s in lits.strings}
+        for text, caseless in sorted(wanted):
+            command += ["-e", f"(?i:{_escape(text)})" if caseless else _escape(text)]
     return command + ["--", path]
+
+
+_META = set("\\.+*?()|[]{}^$#&-~")
+
+
+def _escape(text: str) -> str:
+    """``text`` as a literal in ripgrep's regex syntax (only its meta characters escaped)."""
+    return "".join("\\" + ch if ch in _META else ch for ch in text)
 
 
 def _minimal(strings: set[str], caseless: bool) -> list[str]:
