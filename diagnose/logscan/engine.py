@@ -71,25 +71,27 @@ def _python(chunks, wants: list[Want], stamps: TimestampParser, ctx: Context, **
 
 def _windowed(name: str, path: str, wants: list[Want], stamps: TimestampParser, since: datetime,
               ctx: Context) -> list[ScanResult]:
-    try:
-        start = window_start(path, since, stamps)
-    except OSError as exc:
-        raise CheckError(f"log '{name}': cannot read {path}: {exc.strerror or exc}") from exc
-    if start is None:   # cannot trust the file's order: read it all, filtering every line
-        return _python(logfiles.file_chunks(name, path), wants, stamps, ctx)
-    chunks = logfiles.file_chunks(name, path, offset=start.offset)
-    return _python(chunks, wants, stamps, ctx, offset=start.offset, carried_time=start.time)
+    with logfiles.open_log(name, path) as f:   # opened once: searched and read as one file
+        try:
+            start = window_start(f, since, stamps)
+        except OSError as exc:
+            raise CheckError(f"log '{name}': cannot read {path}: {exc.strerror or exc}") from exc
+        if start is None:   # cannot trust the file's order: read it all, filtering every line
+            return _python(logfiles.stream_chunks(name, path, f), wants, stamps, ctx)
+        chunks = logfiles.stream_chunks(name, path, f, offset=start.offset)
+        return _python(chunks, wants, stamps, ctx, offset=start.offset, carried_time=start.time)
 
 
 def _ripgrep(name: str, rg: str, path: str, wants: list[Want], literals, stamps: TimestampParser,
              ctx: Context) -> list[ScanResult]:
-    def read(argv, **kw):
-        return logfiles.command_chunks(name, argv, ctx, **kw)
+    with logfiles.open_log(name, path) as f:   # ripgrep reads it as its stdin; so would the fallback
+        def read(argv, **kw):
+            return logfiles.command_chunks(name, argv, ctx, stdin=f, **kw)
 
-    try:
-        return ripgrep.scan_file(rg, path, wants, literals, stamps, read)
-    except ripgrep.Unavailable:
-        return _python(logfiles.file_chunks(name, path), wants, stamps, ctx)
+        try:
+            return ripgrep.scan_file(rg, path, wants, literals, stamps, read, stream=f)
+        except ripgrep.Unavailable:
+            return _python(logfiles.stream_chunks(name, path, f), wants, stamps, ctx)
 
 
 def _modified(name: str, path: str) -> datetime:

@@ -109,21 +109,30 @@ def file_chunks(log: str, path: str, chunk_size: int = CHUNK, offset: int = 0) -
     if path.endswith(".gz"):
         yield from gz_chunks(log, path, chunk_size)
         return
+    with open_log(log, path) as stream:
+        yield from stream_chunks(log, path, stream, chunk_size, offset)
+
+
+def open_log(log: str, path: str):
+    """``path`` opened for reading; :class:`CheckError` naming it when it cannot be."""
     try:
-        stream = open(path, "rb", buffering=0)
-        if offset:
-            stream.seek(offset)
+        return open(path, "rb", buffering=0)
     except OSError as exc:
         raise CheckError(f"log '{log}': cannot read {path}: {_reason(exc)}") from exc
-    with stream:
+
+
+def stream_chunks(log: str, path: str, stream, chunk_size: int = CHUNK, offset: int = 0) -> Iterator[bytes]:
+    """The bytes of an open file from ``offset``: the file the engine looked at, even if the
+    log is rotated (renamed, a new one created) while it reads."""
+    try:
+        stream.seek(offset)
         while True:
-            try:
-                chunk = stream.read(chunk_size)
-            except OSError as exc:
-                raise CheckError(f"log '{log}': cannot read {path}: {_reason(exc)}") from exc
+            chunk = stream.read(chunk_size)
             if not chunk:
                 return
             yield chunk
+    except OSError as exc:
+        raise CheckError(f"log '{log}': cannot read {path}: {_reason(exc)}") from exc
 
 
 _END = object()
@@ -207,16 +216,16 @@ def command_label(argv: Sequence[str]) -> str:
 
 def command_chunks(log: str, argv: Sequence[str], ctx: Context, chunk_size: int = CHUNK,
                    exit: dict | None = None, started: Callable[[subprocess.Popen], None] | None = None,
-                   ) -> Iterator[bytes]:
+                   stdin=None) -> Iterator[bytes]:
     """Standard output of ``argv`` (no shell) as it arrives; the command (and its process
     group) is killed when the check's time runs out or the reader stops early.
 
     A command that fails without output raises :class:`CheckError`, unless ``exit`` is given:
     then its ``status`` and ``stderr`` are put there for the caller to judge. ``started`` sees
-    the process as soon as it runs (e.g. to limit its memory)."""
+    the process as soon as it runs (e.g. to limit its memory); ``stdin`` an open file it reads."""
     argv = list(argv)
     try:
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL if stdin is None else stdin, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, start_new_session=True)
         if started is not None:
             started(proc)

@@ -107,13 +107,15 @@ def _limit_memory(proc) -> None:
 
 
 def scan_file(rg: str, path: str, wants: list[Want], literals: list[Literals], stamps: TimestampParser | None,
-              read: Callable[..., object]) -> list[ScanResult]:
+              read: Callable[..., object], stream=None) -> list[ScanResult]:
     """Scan ``path`` for ``wants`` (none with a time window); :class:`Unavailable` when the
     Python engine must do it. ``read(argv, exit=..., started=...)`` yields the command's output
-    (:func:`diagnose.logscan.files.command_chunks` bound to the check's time)."""
-    collectors = [_Collector(want, path, stamps) for want in wants]
+    (:func:`diagnose.logscan.files.command_chunks` bound to the check's time). With ``stream``
+    (``path`` opened, at its start, and given to the command as stdin) ripgrep reads that very
+    file, whatever happens to the path meanwhile (rotation)."""
+    collectors = [_Collector(want, _Reader(path, stream), stamps) for want in wants]
     exit: dict = {}
-    chunks = read(argv(rg, literals, path), exit=exit, started=_limit_memory)
+    chunks = read(argv(rg, literals, "-" if stream is not None else path), exit=exit, started=_limit_memory)
     with contextlib.closing(chunks):
         pending = b""
         for chunk in chunks:
@@ -145,8 +147,8 @@ class _Collector:
     """One pattern's matches among the candidates: the count, the first with a time (the
     first match, unless it comes before any timed line), the last few."""
 
-    def __init__(self, want: Want, path: str, stamps: TimestampParser | None):
-        self.want, self.path, self.stamps = want, path, stamps
+    def __init__(self, want: Want, reader: _Reader, stamps: TimestampParser | None):
+        self.want, self.reader, self.stamps = want, reader, stamps
         self.count = 0
         self.first_time = None
         self.last: deque = deque(maxlen=max(want.keep, 1))
@@ -162,9 +164,9 @@ class _Collector:
         if self.stamps is None:
             return None
         try:
-            return _time_of(self.path, entry[1], entry[2], self.stamps)
+            return _time_of(self.reader, entry[1], entry[2], self.stamps)
         except OSError as exc:
-            raise Unavailable(f"cannot read back in {self.path}: {exc}") from exc
+            raise Unavailable(f"cannot read back in {self.reader}: {exc}") from exc
 
     def finish(self) -> ScanResult:
         keep = self.want.keep
@@ -178,29 +180,46 @@ class _Collector:
         return result
 
 
-def _time_of(path: str, offset: int, text: bytes, stamps: TimestampParser):
+class _Reader:
+    """Reads bytes at an offset of the file being scanned: of the open ``stream`` when there
+    is one (``os.pread``: its shared position, which ripgrep is reading from, stays put),
+    else of ``path``."""
+
+    def __init__(self, path: str, stream=None):
+        self.path, self.stream = path, stream
+
+    def __str__(self) -> str:
+        return self.path
+
+    def read(self, begin: int, size: int) -> bytes:
+        if self.stream is not None and hasattr(os, "pread"):
+            return os.pread(self.stream.fileno(), size, begin)
+        with open(self.path, "rb") as f:
+            f.seek(begin)
+            return f.read(size)
+
+
+def _time_of(reader: _Reader, offset: int, text: bytes, stamps: TimestampParser):
     """A line's own time, else that of the closest earlier timed line (a continuation line)."""
     own = stamps.parse(text[:HEAD_BYTES])
     if own is not None or offset == 0:
         return own
-    with open(path, "rb") as f:
-        end = offset - 1                  # the newline ending the previous line
-        carry = b""
-        while end > 0:
-            begin = max(0, end - LOOK_BACK)
-            f.seek(begin)
-            data = f.read(end - begin) + carry
-            cut = len(data)
-            while True:
-                start = data.rfind(b"\n", 0, cut) + 1
-                if start == 0 and begin > 0:
-                    carry = data[:cut]    # this line starts further back: read more
-                    break
-                stamp = stamps.parse(data[start:min(cut, start + HEAD_BYTES)])
-                if stamp is not None:
-                    return stamp
-                if start == 0:
-                    return None
-                cut = start - 1
-            end = begin
+    end = offset - 1                  # the newline ending the previous line
+    carry = b""
+    while end > 0:
+        begin = max(0, end - LOOK_BACK)
+        data = reader.read(begin, end - begin) + carry
+        cut = len(data)
+        while True:
+            start = data.rfind(b"\n", 0, cut) + 1
+            if start == 0 and begin > 0:
+                carry = data[:cut]    # this line starts further back: read more
+                break
+            stamp = stamps.parse(data[start:min(cut, start + HEAD_BYTES)])
+            if stamp is not None:
+                return stamp
+            if start == 0:
+                return None
+            cut = start - 1
+        end = begin
     return None

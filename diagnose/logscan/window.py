@@ -36,38 +36,42 @@ class Stamped:
     time: datetime | None   # None only for offset 0: no line comes before
 
 
-def window_start(path: str, since: datetime, stamps: TimestampParser,
+def window_start(source, since: datetime, stamps: TimestampParser,
                  small: int = SMALL, granule: int = GRANULE) -> Stamped | None:
     """A line start before which every line is older than ``since``, with its time (the time
     of the lines before it); offset 0 means "from the start". ``None``: scan the whole file
     and filter by time (it cannot be trusted to be in order). ``small``/``granule`` are
-    parameters so tests can exercise the search on small files."""
-    with open(path, "rb") as f:
-        size = os.fstat(f.fileno()).st_size
-        if size < small:
-            return Stamped(0, None)
-        first = _stamped_at(f, 0, stamps)
-        last = _last_stamped(f, size, stamps)
-        if first is None or first.offset != 0 or last is None or first.time > last.time:
-            return None
-        if since <= first.time:
-            return Stamped(0, None)
-        if last.time < since:
-            return last
-        lo, hi_pos, hi_time = first, size, last.time
-        while hi_pos - lo.offset > granule:
-            mid = (lo.offset + hi_pos) // 2
-            probe = _stamped_at(f, mid, stamps)
-            if probe is None or probe.offset >= hi_pos:
-                hi_pos = mid   # nothing timed between here and hi: the start stays at lo, safely
-                continue
-            if probe.time < lo.time or probe.time > hi_time:
-                return None    # out of order: the search would not be exact
-            if probe.time < since:
-                lo = probe
-            else:
-                hi_pos, hi_time = mid, probe.time
-        return lo
+    parameters so tests can exercise the search on small files. ``source``: a path, or a
+    binary file open for reading (the one the scan will then read)."""
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as f:
+            return window_start(f, since, stamps, small, granule)
+    f = source
+    size = os.fstat(f.fileno()).st_size
+    if size < small:
+        return Stamped(0, None)
+    first = _stamped_at(f, 0, stamps)
+    last = _last_stamped(f, size, stamps)
+    if first is None or first.offset != 0 or last is None or first.time > last.time:
+        return None
+    if since <= first.time:
+        return Stamped(0, None)
+    if last.time < since:
+        return last
+    lo, hi_pos, hi_time = first, size, last.time
+    while hi_pos - lo.offset > granule:
+        mid = (lo.offset + hi_pos) // 2
+        probe = _stamped_at(f, mid, stamps)
+        if probe is None or probe.offset >= hi_pos:
+            hi_pos = mid   # nothing timed between here and hi: the start stays at lo, safely
+            continue
+        if probe.time < lo.time or probe.time > hi_time:
+            return None    # out of order: the search would not be exact
+        if probe.time < since:
+            lo = probe
+        else:
+            hi_pos, hi_time = mid, probe.time
+    return lo
 
 
 def _stamped_at(f, pos: int, stamps: TimestampParser) -> Stamped | None:

@@ -121,7 +121,7 @@ def test_whole_file_checks_run_one_ripgrep(app_log, monkeypatch):
     checks = checks_of(WHOLE, "whole")
     with recording() as events:
         together = probe(checks, specs)
-    assert rg_runs(events) == 1 and opens(events, path) == 0
+    assert rg_runs(events) == 1 and opens(events, path) == 1  # opened once, handed to ripgrep as stdin
     assert together == one_by_one(checks, specs)
     monkeypatch.setenv("DIAGNOSE_LOGSCAN", "plain")
     assert together == probe(checks, specs)
