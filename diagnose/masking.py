@@ -19,6 +19,8 @@ from collections import Counter
 from functools import lru_cache
 from typing import Any, Iterable
 
+from diagnose import safe_regex
+
 LABEL = "«masked-{}»"
 LABEL_RE = re.compile(r"«masked-\d+»")
 MIN_KNOWN = 4  # shorter known secrets would shred ordinary text: masked by key context only
@@ -26,7 +28,7 @@ MIN_KNOWN = 4  # shorter known secrets would shred ordinary text: masked by key 
 # words of a key name that make its value secret ("API_JWT_SECRET", "x-api-key", "dbPassword")
 _SECRET_WORDS = {"secret", "secrets", "password", "passwd", "passphrase", "token", "jwt",
                  "credential", "credentials", "private", "privkey", "apikey", "salt", "cookie",
-                 "authorization"}
+                 "authorization", "sessionid", "sessid", "jsessionid", "phpsessid"}
 _SECRET_SUBSTRINGS = ("password", "passwd", "secret", "credential", "apikey", "privatekey",
                       "accesskey", "authtoken", "accesstoken", "refreshtoken")
 # secret only after a qualifier ("API_KEY", "DB_PASS"; a bare "key" is a field name, PWD a directory)
@@ -57,6 +59,8 @@ def _words(key: str) -> list[str]:
 def key_looks_secret(key: str) -> bool:
     """Does a key name (env var, JSON field, header, column) announce a secret value?"""
     words = _words(key)
+    if len(words) > 1 and words[-2] in ("session", "sess") and words[-1] in ("id", "key"):
+        return True  # a session id is a bearer credential, unlike other ids
     if not words or words[-1] in _DESCRIPTIVE_LAST and len(words) > 1:
         return False
     for i, word in enumerate(words):
@@ -65,6 +69,17 @@ def key_looks_secret(key: str) -> bool:
         if word in _QUALIFIED_WORDS and i > 0 and words[i - 1] not in _PUBLIC_KEY_PREFIXES:
             return True
     return False
+
+
+def looks_random(token: str) -> bool:
+    """Is ``token`` (20+ letters, digits, ``_``, ``-``) mixed like generated output? Upper, lower
+    case and digits, 3+ of each, switching class often: identifiers (``PositionSyncTimeoutError``),
+    hex hashes, UUIDs and ULIDs have one or two classes or switch only at word boundaries."""
+    classes = [0 if c.isdigit() else 1 if c.isupper() else 2 for c in token if c.isalnum()]
+    if min(classes.count(0), classes.count(1), classes.count(2)) < 3:
+        return False
+    switches = sum(1 for a, b in zip(classes, classes[1:]) if a != b)
+    return switches >= 0.4 * (len(classes) - 1)
 
 
 _VALUE = r"""(?P<val>"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|<[^<>\n]*>|[^\s"',;&)}\]>]+)"""
@@ -81,7 +96,9 @@ _SHAPES: list[tuple[str, re.Pattern, str]] = [
         r"\b(?:sk-(?:proj-|live-|test-|ant-)?[A-Za-z0-9_-]{16,}|[spr]k_(?:live|test)_[A-Za-z0-9]{10,}"
         r"|(?:AKIA|ASIA)[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{20,}"
         r"|xox[abprs]-[A-Za-z0-9-]{10,}|glpat-[A-Za-z0-9_-]{20,}|AIza[0-9A-Za-z_-]{35}"
-        r"|sb_(?:secret|publishable)_[A-Za-z0-9_-]{10,})"), "0"),
+        r"|sb_(?:secret|publishable)_[A-Za-z0-9_-]{10,}|npm_[A-Za-z0-9]{36}|hf_[A-Za-z0-9]{30,}"
+        r"|SG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{30,})(?![A-Za-z0-9_-])"), "0"),
+    ("api-key", re.compile(r"(?<![0-9])\d{6,12}:AA[A-Za-z0-9_-]{30,}(?![A-Za-z0-9_-])"), "0"),  # Telegram bot
 ]
 # "KEY=value", "key: value", "\"key\": \"value\"": the value sits in a lookahead, so a pair whose key
 # is not secret ("https://host/?token=x") does not swallow the secret pair inside its value
@@ -90,8 +107,16 @@ _KEY_VALUE = re.compile(r"(?<![\w.-])(?P<key>[A-Za-z_][\w.-]*)[\"']?[ \t]*(?::|=
 _HINTS = {
     "private-key": ("private key",), "url-password": ("://",), "jwt": ("eyj",),
     "auth-header": ("authorization", "bearer", "basic"),
-    "api-key": ("sk-", "sk_", "pk_", "rk_", "akia", "asia", "gh", "xox", "glpat-", "aiza", "sb_"),
+    "api-key": ("sk-", "sk_", "pk_", "rk_", "akia", "asia", "gh", "xox", "glpat-", "aiza", "sb_", "npm_", "hf_",
+                "sg.", ":aa"),
 }
+# "Cookie: a=1; sid=2" / "Set-Cookie: sid=2; Path=/": every cookie value, not the attributes
+_COOKIE_HEADER = re.compile(r"(?i)\b(?:set-)?cookie[\"']?[ \t]*[:=][ \t]*[\"']?(?P<rest>[^\r\n\"']*)")
+_COOKIE_PAIR = re.compile(r"(?:^|;)[ \t]*(?P<name>[!#$%&*+.^`|~\w-]+)=(?P<val>[^;\s]*)")
+_COOKIE_ATTRIBUTES = {"path", "domain", "expires", "max-age", "samesite", "secure", "httponly", "priority",
+                      "partitioned", "version", "comment"}
+# a long run of letters and digits mixed like random output ("mF3kT9qW2x..."), found without any key
+_RANDOM_CANDIDATE = re.compile(r"(?<![A-Za-z0-9_+-])[A-Za-z0-9_-]{20,}(?![A-Za-z0-9_+-])")
 
 
 class MaskingError(ValueError):
@@ -105,6 +130,7 @@ class Masker:
         self._labels: dict[str, str] = {}
         self._known: set[str] = set()
         self._kinds: dict[str, str] = {}  # how a learned secret was first recognised, for summary()
+        self._same: dict[str, str] = {}  # another spelling of a secret -> the secret (shares its label)
         self._known_re: re.Pattern | None = None
         self._counting = True
         self._used: set[str] = set()
@@ -112,10 +138,11 @@ class Masker:
         self._extra: list[tuple[str, re.Pattern, str]] = []
         for pattern in patterns:
             try:
-                regex = re.compile(pattern)
+                regex = safe_regex.compile(pattern)   # a profile's regex cannot hang the report
             except re.error as exc:
                 raise MaskingError(f"masking pattern {pattern!r} is not a valid regex: {exc}") from None
-            group = "secret" if "secret" in regex.groupindex else ("1" if regex.groups else "0")
+            index = regex.groupindex.get("secret")   # by number: RE2 matches take no names in span()
+            group = str(index) if index is not None else ("1" if regex.groups else "0")
             self._extra.append(("pattern", regex, group))
         for secret in secrets:
             self.add(secret)
@@ -138,8 +165,14 @@ class Masker:
 
     def add_dsn(self, dsn: str) -> None:
         """Register the password of a DSN (URL form or libpq ``password=`` form)."""
+        from urllib.parse import unquote
+
         for match in _SHAPES[1][1].finditer(dsn or ""):
             self.add(match.group("s"), "dsn-password")
+            decoded = unquote(match.group("s"))  # the password itself, as the server and logs see it
+            if decoded != match.group("s"):
+                self._same.setdefault(decoded, match.group("s"))
+                self.add(decoded, "dsn-password")
         for match in _KEY_VALUE.finditer(dsn or ""):
             if key_looks_secret(match.group("key")):
                 self.add(_unquote(match.group("val")), "dsn-password")
@@ -170,20 +203,44 @@ class Masker:
             for kind, regex, group in _SHAPES:
                 if any(hint in lowered for hint in _HINTS[kind]):
                     text = regex.sub(lambda m, k=kind, g=group: self._replace(m, k, g), text)
+            if "cookie" in lowered:
+                text = _COOKIE_HEADER.sub(self._mask_cookies, text)
             if "=" in text or ":" in text:
                 text = self._mask_pairs(text)
             for kind, regex, group in self._extra:
                 text = regex.sub(lambda m, k=kind, g=group: self._replace(m, k, g), text)
+            text = _RANDOM_CANDIDATE.sub(self._mask_random, text)
         return text
+
+    def _mask_cookies(self, header: re.Match) -> str:
+        """Mask the cookie values of a ``Cookie:`` / ``Set-Cookie:`` header (any may be a session),
+        but not its attributes nor plain words (``theme=dark``)."""
+        def one(pair: re.Match) -> str:
+            value = pair.group("val")
+            if pair.group("name").lower() in _COOKIE_ATTRIBUTES or not value or LABEL_RE.search(value) \
+                    or _PLACEHOLDER.match(value) or value.isalpha() and len(value) < 12:  # theme=dark
+                return pair.group(0)
+            self._learn(value, "cookie")
+            return pair.group(0)[:pair.start("val") - pair.start(0)] + self._label(value, "cookie")
+
+        start = header.start("rest") - header.start(0)
+        return header.group(0)[:start] + _COOKIE_PAIR.sub(one, header.group("rest"))
+
+    def _mask_random(self, match: re.Match) -> str:
+        token = match.group(0)
+        if not looks_random(token):
+            return token
+        self._learn(token, "random-token")
+        return self._label(token, "random-token")
 
     def _mask_pairs(self, text: str) -> str:
         """Mask the values of secret-looking keys (``API_JWT_SECRET=...``) in free text."""
         pieces, last = [], 0
         for match in _KEY_VALUE.finditer(text):
             start, end = match.span("val")
-            if start < last or not key_looks_secret(match.group("key")):
-                continue
-            raw = match.group("val")
+            key, raw = match.group("key"), match.group("val")
+            if start < last or not key_looks_secret(key) or key.lower().endswith("cookie") and "=" in raw:
+                continue  # "Cookie: a=1; b=2" was masked value by value
             secret = _unquote(raw)
             if not secret or LABEL_RE.search(secret) or _PLACEHOLDER.match(secret):
                 continue
@@ -261,6 +318,7 @@ class Masker:
             self.add(secret, kind)
 
     def _label(self, secret: str, kind: str) -> str:
+        secret = self._same.get(secret, secret)
         label = self._labels.get(secret)
         if label is None:
             label = self._labels[secret] = LABEL.format(len(self._labels) + 1)

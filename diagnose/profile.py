@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from diagnose import safe_regex
 from diagnose.checks.base import CheckError, SkipCheck
 from diagnose.sources import LogSpec
 
@@ -96,6 +97,11 @@ def load_profile(path: str | Path | None) -> Profile:
             where = tuple(e.absolute_path)
             raise ProfileError(f"{path}:{loc.line_of(where)}: {format_path(where)}: {e.message}")
         _remember_valid(data)
+    for i, pattern in enumerate(data.get("mask") or []):
+        try:
+            safe_regex.compile(pattern)   # also refuses what could backtrack for ever and RE2 cannot run
+        except (re.error, OverflowError) as exc:  # OverflowError: a{99999999999}
+            raise ProfileError(f"{path}:{loc.line_of(('mask', i))}: mask[{i}]: invalid regex {pattern!r:.60}: {exc}") from None
     profile = Profile(path=path, timezone=data.get("timezone"), mask=list(data.get("mask") or []))
     for kind in KINDS:
         for name, value in (data.get(kind) or {}).items():
@@ -103,26 +109,32 @@ def load_profile(path: str | Path | None) -> Profile:
     return profile
 
 
-def _marker(data: Any) -> Path:
+def _marker(data: Any) -> Path | None:
+    """Cache marker of ``data``; ``None`` when it cannot be serialised (keys of mixed types)."""
     import hashlib
     import json
 
     from diagnose.kb.loader import cache_dir
 
-    digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
-    return cache_dir() / "profiles" / digest
+    try:
+        text = json.dumps(data, sort_keys=True, default=str)
+    except (TypeError, ValueError):  # {1: a, b: c} cannot sort its keys
+        return None
+    return cache_dir() / "profiles" / hashlib.sha256(text.encode()).hexdigest()
 
 
 def _validated_before(data: Any) -> bool:
     """A profile whose exact content passed validation before skips jsonschema (~80 ms to import)."""
-    return _marker(data).is_file()
+    marker = _marker(data)
+    return marker is not None and marker.is_file()
 
 
 def _remember_valid(data: Any) -> None:
     try:
         marker = _marker(data)
-        marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.touch()
+        if marker is not None:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
     except OSError:  # a read-only cache only costs speed
         pass
 

@@ -31,7 +31,10 @@ class UnsafePattern(re.error):
 def risk(pattern: str | bytes) -> str | None:
     """Why ``pattern`` could take exponential time in a backtracking engine, or ``None``.
     Invalid patterns raise ``re.error`` as ``re.compile`` would."""
-    tree = parser.parse(pattern)
+    try:
+        tree = parser.parse(pattern)
+    except (OverflowError, RecursionError) as exc:   # a{99999999999}, ((((...)))) 1000 deep
+        raise re.error(f"too large to compile: {type(exc).__name__}") from None
     return _walk(list(tree), outer=False)
 
 
@@ -82,7 +85,10 @@ def compile(pattern: str | bytes, flags: int = 0) -> Any:  # noqa: A001 - the re
     shape could backtrack catastrophically (same ``search``/``pattern`` interface)."""
     why = risk(pattern)
     if why is None:
-        return re.compile(pattern, flags)
+        try:
+            return re.compile(pattern, flags)
+        except (OverflowError, RecursionError) as exc:
+            raise re.error(f"too large to compile: {type(exc).__name__}") from None
     try:
         import re2
     except ImportError as exc:

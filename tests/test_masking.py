@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from diagnose.masking import LABEL_RE, Masker, MaskingError, key_looks_secret
+from diagnose.masking import LABEL_RE, Masker, MaskingError, key_looks_secret, looks_random
 
 JWT = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJyb2xlIjoiYW5vbiJ9.dBjftJeZ4CVPmB92K27uhbUJU1p1r_wW1gFWFOEjXk"
 
@@ -33,6 +33,21 @@ PLANTED = [
     ("stripe sk_live_4eC39HqLyjWDarjtT1zdp7dc", "sk_live_4eC39HqLyjWDarjtT1zdp7dc"),
     ("apiKey=camel-case-key-11", "camel-case-key-11"),
     ("PGPASSWORD=pg-env-pass-1 psql", "pg-env-pass-1"),
+    ("Cookie: theme=dark; session=SessCookie7Hq2vXw9LmN4", "SessCookie7Hq2vXw9LmN4"),
+    ("Cookie: csrftoken=x7Yk2Lq9Wd3Xs; lang=en", "x7Yk2Lq9Wd3Xs"),
+    ("SESSION_COOKIE=plain-cookie-secret-1 and cookie: bare-cookie-value-2", "plain-cookie-secret-1"),
+    ("cookie: bare-cookie-value-2", "bare-cookie-value-2"),
+    ("Set-Cookie: sessionid=8c1f5a0e9b2d4c7fa3e6d1b0; Path=/; HttpOnly", "8c1f5a0e9b2d4c7fa3e6d1b0"),
+    ('{"session_id": "sess_4KxQ9mZ2pL7vR3wT8nB5", "user": 7}', "sess_4KxQ9mZ2pL7vR3wT8nB5"),
+    ("JSESSIONID=node0abc123def456 on /app", "node0abc123def456"),
+    ("publish npm_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8 done", "npm_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"),
+    ("sendgrid 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 failed",
+     "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"),
+    ("POST https://api.telegram.org/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/sendMessage",
+     "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"),
+    ("hub hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567 pull", "hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567"),
+    ("callback signature mF3kT9qW2xZ7bL4nR8vC1yH6jD5sG0aP verified", "mF3kT9qW2xZ7bL4nR8vC1yH6jD5sG0aP"),
+    ("reset link https://app.example.test/reset/Qm7Xk2Lp9Vz4Rt8Wn3Bc6Hy1/confirm", "Qm7Xk2Lp9Vz4Rt8Wn3Bc6Hy1"),
     ("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA1234\n-----END RSA PRIVATE KEY-----", "MIIEowIBAAKCAQEA1234"),
 ]
 
@@ -50,6 +65,11 @@ ORDINARY = [
     "WebSocket disconnected (code 1006), reconnecting in 5s",
     "export API_JWT_SECRET=$API_JWT_SECRET; DB_PASSWORD=${DB_PASSWORD} token=<your token> password=****",
     "https://api.bybit.com/v5/position/list?category=linear&symbol=BTCUSDT",
+    "trace 01HQZ3K8M6P4R7T9V2X5Y8B1C3 pod backend-7d9f8c6b5d-x2k4q raised PositionSyncTimeoutError",
+    "at com.example.trading.PositionSynchronizer.getUserById2FactorAuthV3Handler(Sync.java:42)",
+    "image sha256:9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08 request_id=req_0042",
+    "Set-Cookie attributes logged: cookie_policy=strict session_timeout=1800 token_expired password_reset",
+    "order ord-20261121-000417 qty=0.250 client_order_id=BTCUSDT-1h-20261121T081502Z",
 ]
 
 
@@ -199,3 +219,37 @@ def test_summary_counts_by_kind():
 ])
 def test_key_names(key, secret):
     assert key_looks_secret(key) is secret
+
+
+def test_cookie_attributes_and_other_header_text_stay():
+    masked = Masker().mask_text("Set-Cookie: sid=Zx81Qw77Lp0aa; Path=/; Max-Age=3600; SameSite=Lax; HttpOnly")
+    assert masked == "Set-Cookie: sid=«masked-1»; Path=/; Max-Age=3600; SameSite=Lax; HttpOnly"
+    assert Masker().mask_text("Cookie: theme=dark; lang=en") == "Cookie: theme=dark; lang=en"
+
+
+def test_a_cookie_found_once_is_masked_bare_elsewhere():
+    masker = Masker()
+    masker.mask_text("Cookie: session=SessCookie7Hq2vXw9LmN4")
+    assert masker.mask_text("user SessCookie7Hq2vXw9LmN4 logged out") == "user «masked-1» logged out"
+
+
+def test_url_encoded_dsn_password_shares_its_label_with_the_decoded_one():
+    masker = Masker()
+    masker.add_dsn("postgresql://app:p%40ss%21word-9@db/app")
+    masked = masker.mask_text("dsn postgresql://app:p%40ss%21word-9@db/app; server saw p@ss!word-9")
+    assert masked == "dsn postgresql://app:«masked-1»@db/app; server saw «masked-1»"
+
+
+@pytest.mark.parametrize("token,random", [
+    ("mF3kT9qW2xZ7bL4nR8vC1yH6jD5sG0aP", True), ("Zr8Qp2Lw7Ks4Nd9Xv3Bm6Hc1Jf5Ty0Ga", True),
+    ("PositionSyncTimeoutError", False), ("01HQZ3K8M6P4R7T9V2X5Y8B1C3", False),
+    ("4b825dc642cb6eb9a060e54bf8d69288fbee4904", False), ("getUserById2FactorAuthV3Handler", False),
+    ("BTCUSDT-1h-20261121T081502Z", False), ("backend-7d9f8c6b5d-x2k4q", False),
+])
+def test_looks_random(token, random):
+    assert looks_random(token) is random
+
+
+def test_session_id_keys_are_secret():
+    assert key_looks_secret("session_id") and key_looks_secret("sessionId") and key_looks_secret("PHPSESSID")
+    assert not key_looks_secret("session_timeout") and not key_looks_secret("user_id")

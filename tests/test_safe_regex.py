@@ -72,3 +72,13 @@ def test_a_refused_log_pattern_is_a_lint_problem_and_a_check_error(tmp_path):
                   resolve=lambda kind, name: LogSpec(name="app", paths=(str(tmp_path / "none.log"),)))
     with pytest.raises(CheckError, match="invalid pattern .*repetition inside a repetition"):
         log_kind.run(check, ctx)
+
+
+def test_a_profile_masking_pattern_with_a_risky_shape_masks_in_linear_time():
+    from diagnose.masking import Masker, MaskingError
+
+    masker = Masker(patterns=[r"tok=(?P<secret>(?:[a-z0-9]+)+)"])
+    assert masker.mask_text("a tok=abc123 b") == "a tok=«masked-1» b"
+    masker.mask_text("tok=" + "a" * 50_000 + "!")   # would not return with re's backtracking
+    with pytest.raises(MaskingError, match="repetition inside a repetition"):
+        Masker(patterns=[r"(a+)+(?=b)"])

@@ -115,7 +115,7 @@ def lint(spec: Any, path: str) -> list[tuple[str, str]]:
     problems = []
     if isinstance(spec, dict):
         for op in ("matches", "not_matches"):
-            if op in spec:
+            if op in spec and isinstance(spec[op], str):   # other types: the schema says so
                 try:
                     safe_regex.compile(spec[op])
                 except re.error as exc:

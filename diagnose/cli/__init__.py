@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "lint": ("diagnose.cli.lint", "lint", "Validate a knowledge base; list every problem with file:line."),
     "schema": ("diagnose.cli.lint", "schema", "Print the JSON Schema of knowledge-base entries."),
     "selftest": ("diagnose.cli.selftest", "selftest", "Prove the checks against their example worlds on a real PostgreSQL."),
+    "report": ("diagnose.cli.report", "report", "Re-render a support bundle's report offline, in any format."),
     "demo": ("diagnose.cli.demo", "demo", "Plant faults in a throwaway reference stack and diagnose them."),
     "docs": ("diagnose.cli.docs", "docs", "Build or serve the FAQ site generated from the knowledge base."),
 }
@@ -33,7 +34,8 @@ Examples:
   diagnose stale-positions --profile diagnose.yaml
   diagnose stale-positions --dsn trading=postgresql://app@db/trading --format html
   diagnose explain "order rejected: position_mutex_blocked (BTCUSDT 1h)"
-  diagnose triage --profile diagnose.yaml
+  diagnose triage --profile diagnose.yaml --bundle triage.tar.gz
+  diagnose report triage.tar.gz --format html -o triage.html
   diagnose list
   diagnose demo
 

@@ -30,8 +30,8 @@ from diagnose.cli.options import checks_option, fail, find_entry_or_exit, load_p
 @checks_option
 @report_options
 def demo(faults: tuple[str, ...], force_triage: bool, healthy: bool, example_ref: str | None, list_faults: bool,
-         checks_path: Path | None, fmt: str, output: Path | None, timeout: float, deadline: float | None,
-         quiet: bool) -> None:
+         checks_path: Path | None, fmt: str, output: Path | None, bundle: Path | None, timeout: float,
+         deadline: float | None, quiet: bool) -> None:
     """Plant faults in a throwaway reference stack and diagnose them.
 
     Starts a private PostgreSQL (system binaries when installed, else the embedded wheel; as
@@ -66,7 +66,7 @@ def demo(faults: tuple[str, ...], force_triage: bool, healthy: bool, example_ref
         what = ", ".join(f"{f.name} ({f.title})" for f in planted) or "nothing (healthy stack)"
         plan = _Plan(f"the reference stack with: {what}", stack.example(chosen), entry, planted[0] if single else None,
                      planted)
-    code = _run(pack, plan, fmt, output, timeout, quiet, deadline)
+    code = _run(pack, plan, fmt, output, timeout, quiet, deadline, bundle)
     sys.exit(code)
 
 
@@ -76,7 +76,7 @@ class _Plan:
 
 
 def _run(pack: Any, plan: _Plan, fmt: str, output: Path | None, timeout: float, quiet: bool,
-         deadline: float | None = None) -> int:
+         deadline: float | None = None, bundle: Path | None = None) -> int:
     from diagnose.pg.binaries import PostgresUnavailable
     from diagnose.pg.server import PostgresStartError, TempPostgres
     from diagnose.world.build import World
@@ -90,7 +90,7 @@ def _run(pack: Any, plan: _Plan, fmt: str, output: Path | None, timeout: float, 
             with World(pack, plan.example, pg, Path(workdir)) as world:
                 sources = ", ".join(f"{len(names)} {kind}" for kind, names in world.profile.sources.items() if names)
                 say(f"  built: {sources} ({time.monotonic() - started:.1f}s)")
-                ok = _diagnose(pack, plan, world.profile, fmt, output, timeout, quiet, say, deadline)
+                ok = _diagnose(pack, plan, world.profile, fmt, output, timeout, quiet, say, deadline, bundle)
     except (PostgresUnavailable, PostgresStartError) as exc:
         fail(str(exc))
     say(f"\ndiagnose demo: done in {time.monotonic() - started:.1f}s; the throwaway database and files are gone.")
@@ -98,14 +98,14 @@ def _run(pack: Any, plan: _Plan, fmt: str, output: Path | None, timeout: float, 
 
 
 def _diagnose(pack: Any, plan: _Plan, profile: Any, fmt: str, output: Path | None, timeout: float, quiet: bool,
-              say: Any, deadline: float | None = None) -> bool:
+              say: Any, deadline: float | None = None, bundle: Path | None = None) -> bool:
     from diagnose.cli.run import diagnose_entry
     from diagnose.cli.triage import triage_pack
 
     if plan.entry is not None:
         say(f"  running: diagnose {plan.entry.id}\n")
         code = diagnose_entry(pack, plan.entry, profile, fmt=fmt, output=output, timeout=timeout, quiet=quiet,
-                              deadline=deadline)
+                              deadline=deadline, bundle=bundle)
         expected = {"problem": 1, "healthy": 0, "inconclusive": 3}[plan.example.verdict if plan.fault is None
                                                                      else "problem"]
         if code != expected:
@@ -114,6 +114,7 @@ def _diagnose(pack: Any, plan: _Plan, profile: Any, fmt: str, output: Path | Non
     say("  running: diagnose triage\n")
     found: list[str] = []
     code = triage_pack(pack, profile, fmt=fmt, output=output, timeout=timeout, quiet=quiet, deadline=deadline,
+                       bundle=bundle,
                        on_document=lambda doc: found.extend(s["id"] for s in doc["symptoms"]
                                                             if s["verdict"] == "problem"))
     wanted = [f.symptom for f in plan.planted]

@@ -83,11 +83,16 @@ def profile_from(profile_path: Path | None, dsn: tuple, logs: tuple, env_file: t
 
 
 def report_options(f: Callable) -> Callable:
+    """--format, --output, --bundle, --timeout, --deadline, --quiet: every command that writes a report."""
     options = [
         click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md", show_default=True,
                      help="Report format."),
         click.option("--output", "-o", type=click.Path(path_type=Path),
                      help="Report file (default: ./diagnose-reports/<symptom>-<UTC time>.<format>)."),
+        click.option("--bundle", type=click.Path(path_type=Path), metavar="PATH",
+                     help="Also write a support bundle (.tar.gz: the report in every format, evidence files, "
+                          "masked profile, checksums) for a ticket; a folder gets <symptom>-<UTC time>.tar.gz. "
+                          "`diagnose report PATH` re-renders it."),
         click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=10.0, show_default=True,
                      help="Seconds each check may take, unless its entry sets its own."),
         click.option("--deadline", type=click.FloatRange(min=0.1, max=86400), default=None, metavar="SECONDS",

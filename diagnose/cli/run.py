@@ -26,8 +26,8 @@ from diagnose.cli.options import (
 @profile_options
 @report_options
 def run(symptom: str, checks_path: Path | None, profile_path: Path | None, dsn: tuple, logs: tuple,
-        env_file: tuple, endpoint: tuple, fmt: str, output: Path | None, timeout: float, deadline: float | None,
-        quiet: bool) -> None:
+        env_file: tuple, endpoint: tuple, fmt: str, output: Path | None, bundle: Path | None, timeout: float,
+        deadline: float | None, quiet: bool) -> None:
     """Run the checks of SYMPTOM (an id, alias or close title) and write a report.
 
     The checks run concurrently, each under its own timeout, against the sources of the
@@ -37,13 +37,13 @@ def run(symptom: str, checks_path: Path | None, profile_path: Path | None, dsn: 
     entry = find_entry_or_exit(pack, symptom)
     profile = profile_from(profile_path, dsn, logs, env_file, endpoint)
     code = diagnose_entry(pack, entry, profile, fmt=fmt, output=output, timeout=timeout, quiet=quiet,
-                          deadline=deadline)
+                          deadline=deadline, bundle=bundle)
     sys.exit(code)
 
 
 def diagnose_entry(pack: Any, entry: Any, profile: Any, *, fmt: str = "md", output: Path | None = None,
                    timeout: float = 10.0, quiet: bool = False, stream: Any = None,
-                   deadline: float | None = None) -> int:
+                   deadline: float | None = None, bundle: Path | None = None) -> int:
     """Run, report, summarise; returns the exit code (shared by ``run`` and ``demo``)."""
     from diagnose.profile import Resolver
     from diagnose.reports.document import build_document
@@ -59,6 +59,7 @@ def diagnose_entry(pack: Any, entry: Any, profile: Any, *, fmt: str = "md", outp
     document = build_document(run_result, masker_for(profile, resolver))
     path = write_document(document, entry.id, fmt, output)
     print_summary(document, path, stream=stream, rich=interactive, quiet=quiet)
+    write_bundle_or_exit(document, entry.id, bundle, stream)
     return run_result.exit_code
 
 
@@ -85,3 +86,20 @@ def write_document(document: dict, name: str, fmt: str, output: Path | None) -> 
     except ReportWriteError as exc:
         fail(str(exc))
         raise  # fail() exits; this line only satisfies the type checker
+
+
+def write_bundle_or_exit(document: dict, name: str, bundle: Path | None, stream: Any = None) -> Path | None:
+    """With ``--bundle``, write the support bundle and print its path; exit 2 with one line when
+    it cannot be written (the report itself is already written and summarised by then)."""
+    if bundle is None:
+        return None
+    from diagnose.reports.bundle import BundleError, bundle_path, write_bundle
+
+    target, overwrite = bundle_path(bundle, name, datetime.now(timezone.utc))
+    try:
+        path = write_bundle(document, target, overwrite=overwrite)
+    except BundleError as exc:
+        fail(str(exc))
+        raise  # fail() exits
+    click.echo(f"Bundle: {path}", file=stream or sys.stdout)
+    return path

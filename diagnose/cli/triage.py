@@ -17,8 +17,8 @@ from diagnose.cli.options import checks_option, load_pack_or_exit, profile_from,
 @profile_options
 @report_options
 def triage(checks_path: Path | None, profile_path: Path | None, dsn: tuple, logs: tuple, env_file: tuple,
-           endpoint: tuple, fmt: str, output: Path | None, timeout: float, deadline: float | None,
-           quiet: bool) -> None:
+           endpoint: tuple, fmt: str, output: Path | None, bundle: Path | None, timeout: float,
+           deadline: float | None, quiet: bool) -> None:
     """Run the checks of every symptom and rank what was found, most likely first.
 
     For "something is wrong" when you do not know which symptom it is. A check shared by
@@ -27,14 +27,15 @@ def triage(checks_path: Path | None, profile_path: Path | None, dsn: tuple, logs
     """
     pack = load_pack_or_exit(checks_path)
     profile = profile_from(profile_path, dsn, logs, env_file, endpoint)
-    sys.exit(triage_pack(pack, profile, fmt=fmt, output=output, timeout=timeout, quiet=quiet, deadline=deadline))
+    sys.exit(triage_pack(pack, profile, fmt=fmt, output=output, timeout=timeout, quiet=quiet, deadline=deadline,
+                         bundle=bundle))
 
 
 def triage_pack(pack: Any, profile: Any, *, fmt: str = "md", output: Path | None = None, timeout: float = 10.0,
                 quiet: bool = False, stream: Any = None, on_document: Any = None,
-                deadline: float | None = None) -> int:
+                deadline: float | None = None, bundle: Path | None = None) -> int:
     """Run, report, summarise; returns the exit code (shared by ``triage`` and ``demo``)."""
-    from diagnose.cli.run import masker_for, write_document
+    from diagnose.cli.run import masker_for, write_bundle_or_exit, write_document
     from diagnose.profile import Resolver
     from diagnose.reports.terminal import progress
     from diagnose.reports.triage_document import build_triage_document
@@ -53,4 +54,5 @@ def triage_pack(pack: Any, profile: Any, *, fmt: str = "md", output: Path | None
         on_document(document)
     path = write_document(document, "triage", fmt, output)
     print_triage(document, path, stream=stream, rich=interactive, quiet=quiet)
+    write_bundle_or_exit(document, "triage", bundle, stream)
     return result.exit_code

@@ -69,10 +69,24 @@ def check_file(root: Path, path: Path) -> tuple[Located | None, list[Problem]]:
     return loc, []
 
 
+def _format_checker():
+    """jsonschema's format checks, with ``regex`` also refusing what ``re`` refuses with other
+    exceptions than ``re.error`` (``a{99999999999}`` raises OverflowError)."""
+    from jsonschema import FormatChecker
+
+    checker = FormatChecker()
+
+    @checker.checks("regex", raises=(re.error, OverflowError, RecursionError))
+    def _is_regex(instance: Any) -> bool:
+        return not isinstance(instance, str) or bool(re.compile(instance))
+
+    return checker
+
+
 def _schema_problems(loc: Located, schema: dict, base: tuple, name: str, instance: Any = None) -> list[Problem]:
     from jsonschema import Draft202012Validator
 
-    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    validator = Draft202012Validator(schema, format_checker=_format_checker())
     data = loc.data if instance is None else instance
     problems = []
     seen = set()

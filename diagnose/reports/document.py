@@ -233,3 +233,11 @@ def log_line(line: dict[str, Any]) -> str:
     if line.get("line") is None and line.get("offset") is not None:
         where = f"{where} (byte {line['offset']})" if where else f"byte {line['offset']}"
     return f"{where}: {line.get('text', '')}" if where else str(line.get("text", ""))
+
+
+def masking_line(masking: dict[str, Any]) -> str:
+    """``3 secret(s) masked in 5 place(s) (jwt 2, url-password 3)``: what was masked, how often
+    (one wording for every report format)."""
+    kinds = ", ".join(f"{kind} {count}" for kind, count in masking.get("by_kind", {}).items())
+    return (f"{masking['secrets']} secret(s) masked in {masking['replacements']} place(s)"
+            + (f" ({kinds})" if kinds else ""))

@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from diagnose.reports.document import log_line, why_incomplete
+from diagnose.reports.document import log_line, masking_line, why_incomplete
 
 SYMBOLS = {"pass": "✅ pass", "fail": "❌ fail", "error": "⚠️ error", "timeout": "⏱️ timeout",
            "skip": "⏭️ skip"}
@@ -189,8 +189,8 @@ def _footer(doc: dict[str, Any]) -> str:
         out.append("")
     masking = doc["masking"]
     out += ["## Target profile (secrets masked)", "",
-            f"{masking['secrets']} secret(s) masked in {masking['replacements']} place(s) "
-            "as `«masked-N»`; the same secret has the same label throughout this report.", "",
+            f"{masking_line(masking)} as `«masked-N»`; the same secret has the same label "
+            "throughout this report.", "",
             code_block(json.dumps(doc["profile"], indent=2, ensure_ascii=False), "json"), "",
             f"---\nFull entry: <{doc['symptom']['page_url']}> · generated {inline(doc['generated_at'])}"]
     return "\n".join(out)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from diagnose.reports.document import why_incomplete
+from diagnose.reports.document import masking_line, why_incomplete
 from diagnose.reports.markdown import SYMBOLS, _check_details, code_block, code_span, inline, table
 
 VERDICTS = {"problem": "❌ problem", "healthy": "✅ healthy", "inconclusive": "⚠️ inconclusive"}
@@ -69,6 +69,6 @@ def _footer(doc: dict[str, Any]) -> str:
     m = doc["masking"]
     return "\n".join([
         "## Target profile (secrets masked)", "",
-        f"{m['secrets']} secret(s) masked in {m['replacements']} place(s) as `«masked-N»`.", "",
+        f"{masking_line(m)} as `«masked-N»`; the same secret has the same label throughout this report.", "",
         code_block(json.dumps(doc["profile"], indent=2, ensure_ascii=False), "json"), "",
         f"---\ngenerated {inline(doc['generated_at'])}"])

@@ -1,0 +1,330 @@
+"""Support bundles: one ``.tar.gz`` holding a run's report in every format, for a ticket.
+
+A bundle has ``report.json`` / ``.md`` / ``.html``, the evidence of every check as files a
+support engineer can open or load (``evidence/<check>.log`` for log lines, ``.csv`` for SQL
+rows, ``.json`` for probed values, ``.txt`` for free text; triage bundles use
+``evidence/<symptom>/<check>.<ext>``), ``profile.yaml`` and ``manifest.json`` (each member's
+size and sha256, plus version, time, symptom, verdict, exit code).
+
+Everything is derived from the *masked* report document, never from raw results, so a bundle
+cannot hold a secret the report does not. Bundles are reproducible: the same document gives
+the same bytes (fixed member order, times, owners, gzip header). :func:`read_bundle` treats a
+bundle as untrusted input: it refuses unsafe members, caps sizes and verifies every checksum.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import json
+import os
+import re
+import tarfile
+import tempfile
+import zlib
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+FORMAT = "diagnose-bundle"
+BUNDLE_VERSION = 1
+MANIFEST = "manifest.json"
+REPORT_JSON = "report.json"
+SUFFIX = ".tar.gz"
+MAX_MEMBER_BYTES = 50 * 1024 * 1024      # report.json (and any member) larger than this is refused
+MAX_TOTAL_BYTES = 200 * 1024 * 1024
+MAX_MEMBERS = 10_000
+_UNSAFE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class BundleError(Exception):
+    """A bundle cannot be written or read; the message is one line naming the file."""
+
+
+def bundle_members(document: dict[str, Any]) -> list[tuple[str, bytes, dict[str, Any]]]:
+    """``(name, bytes, manifest extras)`` of every member but the manifest, in bundle order."""
+    from diagnose.reports import render
+
+    plain = json.loads(render(document, "json"))  # JSON-only data: what report.json holds
+    members: list[tuple[str, bytes, dict[str, Any]]] = [
+        (REPORT_JSON, render(document, "json").encode(), {}),
+        ("report.md", render(document, "md").encode(), {}),
+        ("report.html", render(document, "html").encode(), {}),
+        ("profile.yaml", _yaml(plain.get("profile") or {}), {}),
+    ]
+    taken = {name for name, _, _ in members}
+    for folder, symptom_id, checks in _check_groups(plain):
+        for check in checks:
+            for evidence in check.get("evidence") or []:
+                ext, data = evidence_file(evidence)
+                name = _free_name(f"{folder}{safe_name(str(check.get('id', 'check')))}", ext, taken)
+                extras = {"check": check.get("id"), "evidence": evidence.get("kind"),
+                          "title": evidence.get("title", "")}
+                if symptom_id is not None:
+                    extras = {"symptom": symptom_id, **extras}
+                members.append((name, data, extras))
+    return members
+
+
+def evidence_file(evidence: dict[str, Any]) -> tuple[str, bytes]:
+    """The file extension and content of one (masked) evidence item."""
+    kind = evidence.get("kind")
+    if kind == "rows":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(evidence.get("columns") or [])
+        writer.writerows([_cell(v) for v in row] for row in evidence.get("rows") or [])
+        return "csv", out.getvalue().encode()
+    if kind == "lines":
+        from diagnose.reports.document import log_line
+
+        return "log", "".join(log_line(line) + "\n" for line in evidence.get("lines") or []).encode()
+    if kind == "text":
+        return "txt", str(evidence.get("text") or "").encode()
+    payload = evidence.get("values") if kind == "values" else evidence
+    return "json", (json.dumps(payload, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def manifest(document: dict[str, Any], members: list[tuple[str, bytes, dict[str, Any]]]) -> dict[str, Any]:
+    kind = document.get("kind", "symptom")
+    return {
+        "format": FORMAT, "bundle_version": BUNDLE_VERSION,
+        "diagnose_version": (document.get("tool") or {}).get("version"),
+        "schema_version": document.get("schema_version"),
+        "generated_at": document.get("generated_at"),
+        "kind": kind,
+        "symptom": None if kind == "triage" else (document.get("symptom") or {}).get("id"),
+        "verdict": document.get("verdict"), "exit_code": document.get("exit_code"),
+        "knowledge_base": document.get("knowledge_base"),
+        "members": [{"name": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest(), **extras}
+                    for name, data, extras in members],
+    }
+
+
+def bundle_bytes(document: dict[str, Any]) -> bytes:
+    """The bundle as bytes: the manifest first, then the members; the same document, the same bytes."""
+    members = bundle_members(document)
+    index = (json.dumps(manifest(document, members), indent=2, ensure_ascii=False) + "\n").encode()
+    mtime = _epoch(document.get("generated_at"))
+    raw = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz:
+        with tarfile.open(fileobj=gz, mode="w", format=tarfile.GNU_FORMAT) as tar:
+            for name, data in [(MANIFEST, index), *((n, d) for n, d, _ in members)]:
+                info = tarfile.TarInfo(name)
+                info.size, info.mtime, info.mode, info.type = len(data), mtime, 0o644, tarfile.REGTYPE
+                info.uid = info.gid = 0
+                info.uname = info.gname = "diagnose"
+                tar.addfile(info, io.BytesIO(data))
+    return raw.getvalue()
+
+
+def bundle_path(option: str | os.PathLike, name: str, now: datetime | None = None) -> tuple[Path, bool]:
+    """Where ``--bundle`` writes, and whether overwriting is allowed: an existing directory gets
+    ``<name>-<UTC time>.tar.gz`` inside (never overwriting), any other path is that exact file."""
+    path = Path(option).expanduser()
+    if not path.is_dir():
+        return path, True
+    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    return path / f"{safe_name(name)}-{now:%Y%m%dT%H%M%SZ}{SUFFIX}", False
+
+
+def write_bundle(document: dict[str, Any], path: str | os.PathLike, *, overwrite: bool = True) -> Path:
+    """Write the bundle of ``document`` atomically (temp file + rename); returns the path written.
+
+    With ``overwrite=False`` an existing file is kept and the bundle takes the first free
+    ``<stem>-2.tar.gz``... name. On any error nothing is left behind and :class:`BundleError` says why.
+    """
+    path = Path(path)
+    data = bundle_bytes(document)
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        umask = os.umask(0o022)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a bundle is an ordinary file
+        path = _place(tmp, path, overwrite)
+        tmp = None
+        return path
+    except OSError as exc:
+        blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+        detail = f"{blocker} is a file, not a folder" if blocker else exc.strerror or exc
+        raise BundleError(f"cannot write bundle {path}: {detail}") from None
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
+def _place(tmp: str, path: Path, overwrite: bool) -> Path:
+    if overwrite:
+        os.replace(tmp, path)
+        return path
+    stem = path.name[:-len(SUFFIX)] if path.name.endswith(SUFFIX) else path.stem
+    for n in range(1, 1000):
+        candidate = path if n == 1 else path.with_name(f"{stem}-{n}{SUFFIX}")
+        try:
+            os.link(tmp, candidate)  # atomic: fails if the name is taken
+        except FileExistsError:
+            continue
+        os.unlink(tmp)
+        return candidate
+    raise FileExistsError(f"no free file name next to {path}")
+
+
+def read_bundle(path: str | os.PathLike) -> dict[str, Any]:
+    """The report document of a bundle, after checking every member against the manifest.
+
+    Raises :class:`BundleError` (one line naming the file) for a missing, truncated, corrupt,
+    tampered or unsafe bundle, or one whose ``report.json`` is not a valid report.
+    """
+    path = Path(path)
+    try:
+        with tarfile.open(path, mode="r:gz") as tar:
+            contents, digests = _read_members(tar, path)
+    except BundleError:
+        raise
+    except (tarfile.TarError, EOFError, zlib.error) as exc:
+        raise BundleError(f"{path}: not a readable diagnose bundle ({_line(exc) or 'truncated or corrupt'})") from None
+    except OSError as exc:
+        raise BundleError(f"{path}: cannot read bundle: {exc.strerror or _line(exc)}") from None
+    index = _json_member(path, contents, MANIFEST, "not a diagnose bundle (no manifest.json)")
+    if not isinstance(index, dict) or index.get("format") != FORMAT or not isinstance(index.get("members"), list):
+        raise BundleError(f"{path}: not a diagnose bundle (manifest.json is not a bundle manifest)")
+    _verify(path, index["members"], digests)
+    document = _json_member(path, contents, REPORT_JSON, "the bundle has no report.json")
+    _validate(path, document)
+    return document
+
+
+def _read_members(tar: tarfile.TarFile, path: Path) -> tuple[dict[str, bytes], dict[str, tuple[int, str]]]:
+    """Read every member once, refusing unsafe ones; keep the JSON members, hash all of them."""
+    contents: dict[str, bytes] = {}
+    digests: dict[str, tuple[int, str]] = {}
+    total = 0
+    for count, member in enumerate(tar, 1):
+        name = member.name
+        if count > MAX_MEMBERS:
+            raise BundleError(f"{path}: refused: more than {MAX_MEMBERS} members")
+        if _unsafe(name):
+            raise BundleError(f"{path}: refused: unsafe member name {name!r}")
+        if not member.isreg():
+            raise BundleError(f"{path}: refused: member {name!r} is not a regular file (link, device or directory)")
+        if name in digests:
+            raise BundleError(f"{path}: refused: member {name!r} appears twice")
+        total += member.size
+        if member.size > MAX_MEMBER_BYTES or total > MAX_TOTAL_BYTES:
+            raise BundleError(f"{path}: refused: member {name!r} is too large ({member.size} bytes; "
+                              f"at most {MAX_MEMBER_BYTES} per member, {MAX_TOTAL_BYTES} in all)")
+        data = tar.extractfile(member).read()  # type: ignore[union-attr]  # a regular file has a reader
+        if len(data) != member.size:
+            raise BundleError(f"{path}: not a readable diagnose bundle (member {name!r} is truncated)")
+        digests[name] = (len(data), hashlib.sha256(data).hexdigest())
+        if name in (MANIFEST, REPORT_JSON):
+            contents[name] = data
+    return contents, digests
+
+
+def _verify(path: Path, listed: list[Any], digests: dict[str, tuple[int, str]]) -> None:
+    names = set()
+    for item in listed:
+        name = item.get("name") if isinstance(item, dict) else None
+        if not isinstance(name, str):
+            raise BundleError(f"{path}: not a diagnose bundle (manifest.json lists a member without a name)")
+        names.add(name)
+        if name not in digests:
+            raise BundleError(f"{path}: member {name!r} listed in the manifest is missing")
+        if digests[name] != (item.get("size"), item.get("sha256")):
+            raise BundleError(f"{path}: checksum mismatch for {name!r}: the bundle was changed or corrupted")
+    extra = sorted(set(digests) - names - {MANIFEST})
+    if extra:
+        raise BundleError(f"{path}: member {extra[0]!r} is not in the manifest: the bundle was changed")
+
+
+def _json_member(path: Path, contents: dict[str, bytes], name: str, missing: str) -> Any:
+    if name not in contents:
+        raise BundleError(f"{path}: {missing}")
+    try:
+        return json.loads(contents[name].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BundleError(f"{path}: {name} is not valid JSON ({_line(exc)})") from None
+
+
+def _validate(path: Path, document: Any) -> None:
+    """Renderers trust their document: check it against the report schema first."""
+    import jsonschema
+
+    from diagnose.reports.document import REPORT_SCHEMA
+    from diagnose.reports.triage_document import TRIAGE_SCHEMA
+
+    if not isinstance(document, dict):
+        raise BundleError(f"{path}: report.json is not a report document")
+    schema = TRIAGE_SCHEMA if document.get("kind") == "triage" else REPORT_SCHEMA
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(document))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise BundleError(f"{path}: report.json is not a valid report: {where}: {_line(error.message)[:160]}")
+
+
+def _check_groups(doc: dict[str, Any]) -> list[tuple[str, str | None, list[dict[str, Any]]]]:
+    """``(folder, symptom id, checks)``: one group for a symptom report, one per symptom for triage."""
+    if doc.get("kind") == "triage":
+        return [(f"evidence/{safe_name(str(s.get('id', 'symptom')))}/", s.get("id"), s.get("checks") or [])
+                for s in doc.get("symptoms") or []]
+    return [("evidence/", None, doc.get("checks") or [])]
+
+
+def _free_name(stem: str, ext: str, taken: set[str]) -> str:
+    name, n = f"{stem}.{ext}", 1
+    while name in taken:
+        n += 1
+        name = f"{stem}-{n}.{ext}"
+    taken.add(name)
+    return name
+
+
+def safe_name(part: str) -> str:
+    """A file-name component that cannot escape its folder: no separators, no ``..``, short."""
+    return _UNSAFE_CHARS.sub("_", part).strip("._")[:80] or "item"
+
+
+def _unsafe(name: str) -> bool:
+    parts = PurePosixPath(name).parts
+    return (not name or name.startswith(("/", "\\")) or "\\" in name or ".." in parts
+            or (len(name) > 1 and name[1] == ":"))
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+def _yaml(data: Any) -> bytes:
+    import yaml
+
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False).encode()
+
+
+def _epoch(stamp: Any) -> int:
+    """The report's own time as the members' mtime (reproducible, yet meaningful when extracted)."""
+    try:
+        moment = datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
+    except ValueError:
+        return 0
+    return max(0, int((moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()))
+
+
+def _line(exc: Any) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else ""

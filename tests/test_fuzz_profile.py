@@ -1,0 +1,218 @@
+"""Property: whatever a profile file holds, ``load_profile`` either returns a Profile or raises
+ProfileError with one line ``path:line: ...`` - never another exception, never a hang.
+Inputs: random bytes and text, a valid profile mutated (wrong types, huge values, deep nesting,
+unknown keys, removed sections), alias bombs, tabs, invalid UTF-8, duplicate keys, and
+catastrophic or invalid regexes in ``mask``.
+"""
+
+import copy
+import os
+import re
+import signal
+from contextlib import contextmanager
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from diagnose.profile import Profile, ProfileError, load_profile
+
+FUZZ = settings(deadline=1000, max_examples=150, derandomize=True, database=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+BASE = {
+    "databases": {"trading": "postgresql://app:pw@db:5432/trading", "desk": "${DESK_DSN}"},
+    "logs": {"execution": "logs/execution*.log", "many": ["a.log", "b.log"],
+             "backend": {"command": "docker compose logs backend", "timezone": "UTC", "rotated": False}},
+    "env": {"trading": "trading.env", "proc": {"process": True}},
+    "endpoints": {"api": "http://127.0.0.1:8000"},
+    "timezone": "Europe/Berlin",
+    "mask": ["sk-[A-Za-z0-9]{20,}"],
+}
+BASE_TEXT = yaml.safe_dump(BASE, sort_keys=False)
+REGEXES = ["(a+)+$", "(a|aa)+$", "(.*a){20}", "^(\\w+\\s?)*$", "(", ")", "[", "a{2,1}", "\\", "(?P<1>x)", "*",
+           "(?<=a+)b", "a{99999999999}", "a{4294967296}", "x" * 5000, "(?i", "[z-a]", "\\1", ""]
+
+
+@pytest.fixture(scope="module")
+def profile_path(tmp_path_factory):
+    """The file each example overwrites; the validation cache goes to a private folder."""
+    base = tmp_path_factory.mktemp("fuzzprofile")
+    saved = os.environ.get("DIAGNOSE_CACHE_DIR")
+    os.environ["DIAGNOSE_CACHE_DIR"] = str(base / "cache")
+    yield base / "diagnose.yaml"
+    if saved is None:
+        del os.environ["DIAGNOSE_CACHE_DIR"]
+    else:
+        os.environ["DIAGNOSE_CACHE_DIR"] = saved
+
+
+@contextmanager
+def hard_limit(seconds: float = 5.0):
+    """A real hang would never reach hypothesis' deadline check: interrupt it instead."""
+    def expired(signum, frame):
+        raise TimeoutError(f"loading took more than {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def assert_loads_or_clean_error(path, content: bytes | str) -> Profile | None:
+    path.write_bytes(content.encode("utf-8", "surrogatepass") if isinstance(content, str) else content)
+    try:
+        with hard_limit():
+            return load_profile(path)
+    except ProfileError as exc:
+        text = str(exc)
+        assert re.match(rf"{re.escape(str(path))}:[1-9][0-9]*: \S", text), text
+        assert "\n" not in text, text
+        return None
+
+
+def nest(depth: int, leaf="x"):
+    value = leaf
+    for i in range(depth):
+        value = [value] if i % 2 else {"k": value}
+    return value
+
+
+WRONG = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True),
+    st.sampled_from([10**300, 2**64, float("inf"), "x" * 100_000, "", "${X", "${X:-${Y}}", {"process": False},
+                     {1: "a", "b": "c"}, {"paths": 3}]),
+    st.text(max_size=50), st.lists(st.text(max_size=5), max_size=5),
+    st.dictionaries(st.one_of(st.text(max_size=5), st.integers()), st.text(max_size=5), max_size=3),
+    st.integers(150, 220).map(nest),
+)
+
+
+def paths_of(value, prefix=()):
+    yield prefix
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in items:
+        yield from paths_of(child, prefix + (key,))
+
+
+@st.composite
+def mutated_profiles(draw):
+    data = copy.deepcopy(BASE)
+    for _ in range(draw(st.integers(1, 3))):
+        paths = list(paths_of(data))[1:]
+        if not paths:
+            break
+        path = draw(st.sampled_from(paths))
+        parent = data
+        for key in path[:-1]:
+            parent = parent[key]
+        op = draw(st.sampled_from(["delete", "replace", "unknown-key"]))
+        if op == "delete":
+            del parent[path[-1]]
+        elif op == "replace":
+            parent[path[-1]] = draw(WRONG)
+        elif isinstance(parent, dict):
+            parent[draw(st.one_of(st.text(min_size=1, max_size=20), st.integers(), st.booleans()))] = draw(WRONG)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=10**6)
+
+
+def bomb(width: int, levels: int, merge: bool) -> str:
+    lines = [f"l0: &l0 [{', '.join(['lol'] * width)}]"]
+    for n in range(1, levels + 1):
+        refs = ", ".join([f"*l{n - 1}"] * width)
+        lines.append(f"l{n}: &l{n} {{<<: [{refs}]}}" if merge and n > 1 else f"l{n}: &l{n} [{refs}]")
+    return "\n".join(lines) + "\n"
+
+
+TOKENS = list("[]{}:-,&*!|>'\"#%@`?<=\n\t  abcl01.~$") + [
+    "databases: ", "logs: ", "mask: ", "env: ", "process: ", "!!int ", "!!float ", "!!bool ", "!!map ", "&a ",
+    "*a", "<<: ", "---\n", "\x00", "\ud800", "\ufeff", "9" * 5000]
+
+
+@settings(FUZZ)
+@given(content=st.one_of(st.binary(max_size=2000), st.text(max_size=2000),
+                         st.lists(st.sampled_from(TOKENS), max_size=200).map("".join)))
+def test_random_bytes_and_text(profile_path, content):
+    assert_loads_or_clean_error(profile_path, content)
+
+
+@settings(FUZZ)
+@given(content=mutated_profiles())
+def test_mutated_profile(profile_path, content):
+    assert_loads_or_clean_error(profile_path, content)
+
+
+@settings(FUZZ)
+@given(content=st.builds(bomb, st.integers(2, 12), st.integers(1, 14), st.booleans()),
+       where=st.sampled_from(["top", "databases", "logs", "mask"]))
+def test_alias_bombs(profile_path, content, where):
+    if where != "top":  # the bomb next to a real profile, pointed at from one of its sections
+        last = content.strip().splitlines()[-1].split(":")[0]
+        rest = yaml.safe_dump({k: v for k, v in BASE.items() if k != where}, sort_keys=False)
+        content = f"{rest}{content}{where}: *{last}\n"
+    assert_loads_or_clean_error(profile_path, content)
+
+
+@st.composite
+def damaged_text(draw):
+    data = BASE_TEXT.encode()
+    for _ in range(draw(st.integers(1, 3))):
+        at = draw(st.integers(0, len(data)))
+        op = draw(st.sampled_from(["tab", "bad-utf8", "dup-line", "truncate", "nul", "anchor-self"]))
+        if op == "tab":
+            data = data[:at] + b"\t" + data[at:]
+        elif op == "bad-utf8":
+            data = data[:at] + draw(st.sampled_from([b"\xff", b"\xc3", b"\xed\xa0\x80", b"\xfe\xff"])) + data[at:]
+        elif op == "dup-line":
+            lines = data.split(b"\n")
+            i = draw(st.integers(0, len(lines) - 1))
+            data = b"\n".join(lines[:i + 1] + [lines[i]] + lines[i + 1:])
+        elif op == "truncate":
+            data = data[:at]
+        elif op == "nul":
+            data = data[:at] + b"\x00" + data[at:]
+        else:
+            data = data + b"\nmask: &m [*m]\n"
+    return data
+
+
+@settings(FUZZ)
+@given(content=damaged_text())
+def test_damaged_profile(profile_path, content):
+    assert_loads_or_clean_error(profile_path, content)
+
+
+@settings(FUZZ)
+@given(patterns=st.lists(st.one_of(st.sampled_from(REGEXES), st.text(max_size=30)), min_size=1, max_size=3))
+def test_mask_regexes(profile_path, patterns):
+    profile = assert_loads_or_clean_error(profile_path, yaml.safe_dump({**BASE, "mask": patterns}))
+    if profile is not None:  # what loads must compile: the masker uses these later
+        for pattern in profile.mask:
+            re.compile(pattern)
+
+
+@pytest.mark.parametrize("content, expected", [
+    ("mask: ['a{99999999999}']\n", r":1: mask\[0\]: invalid regex"),
+    ("mask:\n  - ok\n  - '('\n", r":3: mask\[1\]: invalid regex"),
+    ("databases: {1: a, b: c}\n", None),  # keys of mixed types broke the validation cache's json.dumps
+    ("x: " + "[" * 100_000 + "\n", r":1: nested more than"),  # segfaulted libyaml's composer
+    ("databases: {a: " + "1" * 5000 + "}\n", r":1: .* not a valid int \(too many digits\)"),
+    ("timezone: !!float\n", r":1: '' is not a valid float"),
+    ("mask: &m [*m]\n", r":1: an anchor contains an alias to itself"),
+    (bomb(10, 12, False), r"expands to more than"),
+])
+def test_known_crashers(profile_path, content, expected):
+    """Inputs that crashed before the fixes in yamlsrc.py and profile.py."""
+    if expected is None:
+        assert assert_loads_or_clean_error(profile_path, content) is not None
+        return
+    with pytest.raises(ProfileError, match=expected):
+        load_profile(_write(profile_path, content))
+
+
+def _write(path, content):
+    path.write_text(content)
+    return path
