@@ -5,6 +5,7 @@
 * :mod:`.timestamps` - the time of a log line, whatever its prefix and format;
 * :mod:`.pattern` - a pattern compiled as bytes or text, and what a line match means;
 * :mod:`.scan` - the Python engine: each regex run over whole chunks, several in one pass;
+* :mod:`.longlines` - lines longer than the engine carries (a 2 GB line), searched in pieces;
 * :mod:`.literals` - the text every match must contain, to look for instead of the regex;
 * :mod:`.ripgrep` - the fast engine for whole files: ripgrep finds candidates, Python decides;
 * :mod:`.window` - where a ``since`` window starts in a file, by binary search;

@@ -23,14 +23,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Iterable
 
+from .longlines import HEAD_LIMIT, TEXT_CHARS, LongLine, LongLines
 from .pattern import LinePattern, compile_pattern  # noqa: F401 (the scan's vocabulary)
 from .timestamps import HEAD_BYTES, TimestampParser
 
 NL = b"\n"
 MAX_LINE = 1 << 20        # bytes of a partial line carried before it is scanned in pieces
 OVERLAP = 4096            # bytes kept between the pieces of an over-long line
-TEXT_CHARS = 500          # characters of a matching line kept as evidence
-HEAD_LIMIT = 4 * TEXT_CHARS  # bytes of a line enough for TEXT_CHARS characters
 
 _END_SENSITIVE = re.compile(r"\$|\\[ZbB]|\(\?[=!]")
 
@@ -147,21 +146,7 @@ def _prefilter(pattern: LinePattern) -> tuple[bytes | None, bool]:
     return (text.lower() if literals.caseless else text).encode("utf-8"), literals.caseless
 
 
-class _LongLine:
-    """State of a line longer than ``max_line``, seen piece by piece."""
-
-    def __init__(self, offset: int) -> None:
-        self.offset = offset     # where the line starts in the file
-        self.head = b""          # the line's first bytes: its time and its evidence text
-        self.matched: set[int] = set()
-
-    def see(self, data: bytes, start: int, end: int) -> None:
-        missing = HEAD_LIMIT - len(self.head)
-        if missing > 0:
-            self.head += data[start:min(end, start + missing)]
-
-
-class _Scanner:
+class _Scanner(LongLines):
     def __init__(self, wants: list[Want], stamps: TimestampParser | None, max_line: int, overlap: int,
                  offset: int = 0, carried_time: datetime | None = None):
         self.matchers = [_Matcher(w) for w in wants]
@@ -172,7 +157,7 @@ class _Scanner:
         self.base = offset            # file offset of ``pending[0]`` (of the next chunk when empty)
         self.lines = 0                # complete lines before ``pending``
         self.carried_time = carried_time  # closest time before ``pending``
-        self.long: _LongLine | None = None
+        self.long: LongLine | None = None
         self._known: tuple[bool, int, datetime | None] | None = None  # last line whose time was resolved
 
     # -- feeding --------------------------------------------------------------------------
@@ -325,40 +310,3 @@ class _Scanner:
             start = block.rfind(nl, lo, end) + 1 or lo
         self._known = (is_text, line_start, found)
         return found
-
-    # -- over-long lines ------------------------------------------------------------------
-    def _spill(self) -> None:
-        """``pending`` outgrew ``max_line``: search it now, keep only an overlap."""
-        data = self.pending
-        first = self.long is None
-        if first:
-            self.long = _LongLine(self.base)
-        self.long.see(data, 0 if first else self.overlap + 1, len(data))
-        for i, matcher in enumerate(self.matchers):
-            if i not in self.long.matched and self._search_piece(matcher, data, 0 if first else 1, open_end=True):
-                self.long.matched.add(i)
-        keep = self.overlap + 1
-        self.base += len(data) - keep
-        self.pending = data[-keep:]   # byte 0 was searched already: a sentinel
-
-    def _end_long(self, data: bytes, end: int) -> None:
-        """The over-long line ends at ``data[end]``; ``data[0]`` is the sentinel byte."""
-        long, self.long = self.long, None
-        long.see(data, self.overlap + 1, end)
-        time = None
-        if self.stamps is not None:
-            time = self.carried_time = self.stamps.parse(long.head) or self.carried_time
-        number = self.lines + 1 if self.numbered else None
-        for i, matcher in enumerate(self.matchers):
-            if i in long.matched or self._search_piece(matcher, data[:end], 1, open_end=False):
-                matcher.record(number, long.offset, long.head, time)
-        self.lines += 1
-
-    def _search_piece(self, matcher: _Matcher, data: bytes, pos: int, open_end: bool) -> bool:
-        """Search a piece of one line; with ``open_end`` the line goes on past the piece, so a
-        match touching the piece's end counts only if the pattern cannot depend on the end."""
-        piece: bytes | str = data.decode("utf-8", "surrogateescape") if matcher.decodes else data
-        m = matcher.regex.search(piece, min(pos, len(piece)))
-        if m is None:
-            return False
-        return not (open_end and matcher.end_sensitive and m.end() >= len(piece))
