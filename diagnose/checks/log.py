@@ -111,25 +111,35 @@ def _iso(stamp: datetime | None) -> str:
     return stamp.isoformat(timespec="seconds") if stamp else ""
 
 
-def run(check: dict, ctx: Context) -> Outcome:
-    spec = ctx.log(check["log"])
-    name = check["log"]
+def request(check: dict) -> Request:
+    """What the check asks of its log; :class:`CheckError` naming the field that is invalid.
+    (The run's shared pass reads the planned checks through this too.)"""
+    pattern, ignore_case = str(check["pattern"]), bool(check.get("ignore_case"))
     try:
-        compile_pattern(str(check["pattern"]), bool(check.get("ignore_case")))
+        compile_pattern(pattern, ignore_case)
     except re.error as exc:
         raise CheckError(f"invalid pattern {check['pattern']!r}: {exc}") from exc
     try:
         window = parse_since(check.get("since"))
-        stamps = TimestampParser(zone(spec.timezone), ctx.now)
-    except (ValueError, UnknownTimezone) as exc:
-        raise CheckError(f"log '{name}': {exc}") from exc
+    except ValueError as exc:
+        raise CheckError(f"log '{check['log']}': {exc}") from exc
     try:
         keep = max(0, int(check.get("last", DEFAULT_LAST)))
     except (TypeError, ValueError) as exc:
         raise CheckError(f"last must be a whole number, not {check.get('last')!r}") from exc
+    return Request(pattern, ignore_case, window, keep)
+
+
+def run(check: dict, ctx: Context) -> Outcome:
+    spec = ctx.log(check["log"])
+    name = check["log"]
+    wanted = request(check)
+    try:
+        stamps = TimestampParser(zone(spec.timezone), ctx.now)
+    except UnknownTimezone as exc:
+        raise CheckError(f"log '{name}': {exc}") from exc
     passes = ctx.shared.get("log-passes", lambda: LogPasses(ctx.shared.planned))
-    request = Request(str(check["pattern"]), bool(check.get("ignore_case")), window, keep)
-    return _outcome(check, passes.results(name, spec, request, stamps, ctx), keep, not spec.command)
+    return _outcome(check, passes.results(name, spec, wanted, stamps, ctx), wanted.keep, not spec.command)
 
 
 def _line(label: str, match, in_file: bool) -> dict[str, Any]:

@@ -75,7 +75,7 @@ def _windowed(name: str, path: str, wants: list[Want], stamps: TimestampParser, 
         try:
             start = window_start(f, since, stamps)
         except OSError as exc:
-            raise CheckError(f"log '{name}': cannot read {path}: {exc.strerror or exc}") from exc
+            raise logfiles.read_error(name, path, exc) from exc
         if start is None:   # cannot trust the file's order: read it all, filtering every line
             return _python(logfiles.stream_chunks(name, path, f), wants, stamps, ctx)
         chunks = logfiles.stream_chunks(name, path, f, offset=start.offset)
@@ -98,4 +98,4 @@ def _modified(name: str, path: str) -> datetime:
     try:
         return datetime.fromtimestamp(os.stat(path).st_mtime, tz=timezone.utc)
     except OSError as exc:
-        raise CheckError(f"log '{name}': cannot read {path}: {exc.strerror or exc}") from exc
+        raise logfiles.read_error(name, path, exc) from exc

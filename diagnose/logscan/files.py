@@ -103,6 +103,11 @@ def _reason(exc: BaseException) -> str:
     return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
 
 
+def read_error(log: str, path: str, exc: BaseException) -> CheckError:
+    """The one message for a log file that cannot be read (to raise ``from exc``)."""
+    return CheckError(f"log '{log}': cannot read {path}: {_reason(exc)}")
+
+
 def file_chunks(log: str, path: str, chunk_size: int = CHUNK, offset: int = 0) -> Iterator[bytes]:
     """The bytes of ``path`` (decompressed if ``.gz``) in chunks of about ``chunk_size``,
     from byte ``offset`` of a plain file."""
@@ -118,7 +123,7 @@ def open_log(log: str, path: str):
     try:
         return open(path, "rb", buffering=0)
     except OSError as exc:
-        raise CheckError(f"log '{log}': cannot read {path}: {_reason(exc)}") from exc
+        raise read_error(log, path, exc) from exc
 
 
 def stream_chunks(log: str, path: str, stream, chunk_size: int = CHUNK, offset: int = 0) -> Iterator[bytes]:
@@ -132,7 +137,7 @@ def stream_chunks(log: str, path: str, stream, chunk_size: int = CHUNK, offset: 
                 return
             yield chunk
     except OSError as exc:
-        raise CheckError(f"log '{log}': cannot read {path}: {_reason(exc)}") from exc
+        raise read_error(log, path, exc) from exc
 
 
 _END = object()
@@ -150,7 +155,7 @@ def gz_chunks(log: str, path: str, chunk_size: int = CHUNK) -> Iterator[bytes]:
     try:
         raw = open(path, "rb")
     except OSError as exc:
-        raise CheckError(f"log '{log}': cannot read {path}: {_reason(exc)}") from exc
+        raise read_error(log, path, exc) from exc
     out: queue.Queue = queue.Queue(maxsize=GZ_AHEAD)
     stop = threading.Event()
 
@@ -169,7 +174,7 @@ def gz_chunks(log: str, path: str, chunk_size: int = CHUNK) -> Iterator[bytes]:
                 _inflate(raw, chunk_size, put)
             put(_END)
         except (OSError, EOFError, zlib.error) as exc:
-            put(CheckError(f"log '{log}': cannot read {path}: {_reason(exc)}"))
+            put(read_error(log, path, exc))
 
     threading.Thread(target=produce, daemon=True, name="diagnose-gunzip").start()
     try:

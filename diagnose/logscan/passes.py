@@ -14,7 +14,6 @@ file, timeout) fails the same way for the checks waiting on it.
 
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -84,15 +83,11 @@ class LogPasses:
 
 def request_of(check: dict[str, Any]) -> Request | None:
     """The request of a check dict, or ``None`` when its fields are invalid (it reports that)."""
-    from diagnose.checks.log import DEFAULT_LAST, parse_since
+    from diagnose.checks.log import request
 
     try:
-        pattern = str(check["pattern"])
-        ignore_case = bool(check.get("ignore_case"))
-        compile_pattern(pattern, ignore_case)
-        return Request(pattern, ignore_case, parse_since(check.get("since")),
-                       max(0, int(check.get("last", DEFAULT_LAST))))
-    except (KeyError, ValueError, TypeError, re.error):
+        return request(check)
+    except (KeyError, CheckError):
         return None
 
 

@@ -71,7 +71,7 @@ def argv(rg: str, literals: list[Literals], path: str) -> list[str]:
                "--no-heading", "--no-filename", "-n", "-b"]
     if not any(lits.caseless for lits in literals):
         command.append("-F")
-        for text in _minimal({s for lits in literals for s in lits.strings}, False):
+        for text in _minimal({s for lits in literals for s in lits.strings}):
             command += ["-e", text]
     else:
         wanted = {(s, lits.caseless) for lits in literals for s in lits.strings}
@@ -88,13 +88,9 @@ def _escape(text: str) -> str:
     return "".join("\\" + ch if ch in _META else ch for ch in text)
 
 
-def _minimal(strings: set[str], caseless: bool) -> list[str]:
+def _minimal(strings: set[str]) -> list[str]:
     """Drop strings that contain another one: a line with the longer has the shorter too."""
-    fold = str.lower if caseless else (lambda text: text)
-
-    def covered(s: str, t: str) -> bool:   # is s redundant next to t?
-        return t != s and fold(t) in fold(s) and (fold(t) != fold(s) or t < s)
-    return sorted(s for s in strings if not any(covered(s, t) for t in strings))
+    return sorted(s for s in strings if not any(t != s and t in s for t in strings))
 
 
 def _limit_memory(proc) -> None:
@@ -151,6 +147,7 @@ class _Collector:
         self.want, self.reader, self.stamps = want, reader, stamps
         self.count = 0
         self.first_time = None
+        self.untimed_to = 0   # no line before this offset has a time (known from earlier matches)
         self.last: deque = deque(maxlen=max(want.keep, 1))
 
     def add(self, number: int, offset: int, text: bytes) -> None:
@@ -158,13 +155,15 @@ class _Collector:
         entry = (number, offset, text[:HEAD_LIMIT])
         if self.first_time is None and self.stamps is not None:
             self.first_time = self.time_of(entry)
+            if self.first_time is None:   # later matches need not look back past this one
+                self.untimed_to = offset
         self.last.append(entry)
 
     def time_of(self, entry):
         if self.stamps is None:
             return None
         try:
-            return _time_of(self.reader, entry[1], entry[2], self.stamps)
+            return _time_of(self.reader, entry[1], entry[2], self.stamps, self.untimed_to)
         except OSError as exc:
             raise Unavailable(f"cannot read back in {self.reader}: {exc}") from exc
 
@@ -199,15 +198,16 @@ class _Reader:
             return f.read(size)
 
 
-def _time_of(reader: _Reader, offset: int, text: bytes, stamps: TimestampParser):
-    """A line's own time, else that of the closest earlier timed line (a continuation line)."""
+def _time_of(reader: _Reader, offset: int, text: bytes, stamps: TimestampParser, untimed_to: int = 0):
+    """A line's own time, else that of the closest earlier timed line (a continuation line);
+    no line before ``untimed_to`` (a line start) has a time, so the look back stops there."""
     own = stamps.parse(text[:HEAD_BYTES])
-    if own is not None or offset == 0:
+    if own is not None or offset <= untimed_to:
         return own
     end = offset - 1                  # the newline ending the previous line
     carry = b""
-    while end > 0:
-        begin = max(0, end - LOOK_BACK)
+    while end > untimed_to:
+        begin = max(untimed_to, end - LOOK_BACK)
         data = reader.read(begin, end - begin) + carry
         cut = len(data)
         while True:
