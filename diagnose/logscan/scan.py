@@ -244,9 +244,7 @@ class _Scanner(LongLines):
                 else:
                     offset = base + line_start
                 counted_to = line_start
-                matcher.record(number + 1 if self.numbered else None, offset,
-                               block[line_start:min(line_end, line_start + HEAD_LIMIT)],
-                               self._time_at(block, line_start, line_end, lo))
+                self._hit(matcher, block, line_start, line_end, lo, number + 1, offset)
             pos = line_end + 1
 
     def _find_literal(self, matcher: _Matcher, data: bytes, haystack: bytes, lo: int, hi: int,
@@ -269,9 +267,7 @@ class _Scanner(LongLines):
                 if self.numbered:
                     number += data.count(NL, counted_to, line_start)
                     counted_to = line_start
-                matcher.record(number + 1 if self.numbered else None, base + line_start,
-                               data[line_start:min(line_end, line_start + HEAD_LIMIT)],
-                               self._time_at(data, line_start, line_end, lo))
+                self._hit(matcher, data, line_start, line_end, lo, number + 1, base + line_start)
             pos = line_end + 1
 
     def _search_lines(self, matcher: _Matcher, data: bytes, lo: int, hi: int) -> None:
@@ -282,10 +278,16 @@ class _Scanner(LongLines):
             line_end = data.find(NL, line_start, hi)
             number += 1
             if pattern.search_line(data[line_start:line_end]):
-                matcher.record(number if self.numbered else None, self.base + line_start,
-                               data[line_start:min(line_end, line_start + HEAD_LIMIT)],
-                               self._time_at(data, line_start, line_end, lo))
+                self._hit(matcher, data, line_start, line_end, lo, number, self.base + line_start)
             line_start = line_end + 1
+
+    def _hit(self, matcher: _Matcher, block: bytes | str, line_start: int, line_end: int, lo: int,
+             number: int, offset: int) -> None:
+        """``block[line_start:line_end]`` matched: hand it to the matcher with its number
+        (when known), file offset, evidence-sized head and time."""
+        matcher.record(number if self.numbered else None, offset,
+                       block[line_start:min(line_end, line_start + HEAD_LIMIT)],
+                       self._time_at(block, line_start, line_end, lo))
 
     def _time_at(self, block: bytes | str, line_start: int, line_end: int, lo: int) -> datetime | None:
         """Time of the line at ``line_start``, else of the closest earlier line with one."""
