@@ -22,7 +22,6 @@ import json
 import os
 import re
 import tarfile
-import tempfile
 import zlib
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
@@ -136,48 +135,16 @@ def write_bundle(document: dict[str, Any], path: str | os.PathLike, *, overwrite
     With ``overwrite=False`` an existing file is kept and the bundle takes the first free
     ``<stem>-2.tar.gz``... name. On any error nothing is left behind and :class:`BundleError` says why.
     """
+    from diagnose.reports.writer import write_atomic
+
     path = Path(path)
     data = bundle_bytes(document)
-    tmp = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        umask = os.umask(0o022)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a bundle is an ordinary file
-        path = _place(tmp, path, overwrite)
-        tmp = None
-        return path
+        return write_atomic(data, path, overwrite=overwrite, suffix=SUFFIX)
     except OSError as exc:
         blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
         detail = f"{blocker} is a file, not a folder" if blocker else exc.strerror or exc
         raise BundleError(f"cannot write bundle {path}: {detail}") from None
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-
-
-def _place(tmp: str, path: Path, overwrite: bool) -> Path:
-    if overwrite:
-        os.replace(tmp, path)
-        return path
-    stem = path.name[:-len(SUFFIX)] if path.name.endswith(SUFFIX) else path.stem
-    for n in range(1, 1000):
-        candidate = path if n == 1 else path.with_name(f"{stem}-{n}{SUFFIX}")
-        try:
-            os.link(tmp, candidate)  # atomic: fails if the name is taken
-        except FileExistsError:
-            continue
-        os.unlink(tmp)
-        return candidate
-    raise FileExistsError(f"no free file name next to {path}")
 
 
 def read_bundle(path: str | os.PathLike) -> dict[str, Any]:

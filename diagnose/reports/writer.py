@@ -51,25 +51,33 @@ def write_report(text: str, path: str | os.PathLike, *, overwrite: bool = True) 
     With ``overwrite=False`` an existing file is kept and the report goes to the first free
     ``<stem>-2<ext>``, ``<stem>-3<ext>``... (two runs in the same second must not clobber).
     """
+    try:
+        return write_atomic(text.encode("utf-8"), path, overwrite=overwrite)
+    except (OSError, ValueError) as exc:  # ValueError: text that cannot be encoded
+        detail = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
+        raise ReportWriteError(f"cannot write report {path}: {detail}") from None
+
+
+def write_atomic(data: bytes, path: str | os.PathLike, *, overwrite: bool = True, suffix: str | None = None) -> Path:
+    """Write ``data`` to ``path`` through a temporary file in the same folder (removed on any
+    error: no partial file is ever left) and return the path written; OSError says why not.
+    ``suffix``: the extension kept when ``overwrite=False`` numbers the name (``.tar.gz``)."""
     path = Path(path)
     tmp_name = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp makes 0600; a report is an ordinary file
         if overwrite:
             os.replace(tmp_name, path)
         else:
-            path = _place_without_overwrite(tmp_name, path)
+            path = _place_without_overwrite(tmp_name, path, suffix or path.suffix)
         tmp_name = None
         return path
-    except (OSError, ValueError) as exc:  # ValueError: text that cannot be encoded
-        detail = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
-        raise ReportWriteError(f"cannot write report {path}: {detail}") from None
     finally:
         if tmp_name is not None:
             try:
@@ -78,11 +86,12 @@ def write_report(text: str, path: str | os.PathLike, *, overwrite: bool = True) 
                 pass
 
 
-def _place_without_overwrite(tmp_name: str, path: Path) -> Path:
+def _place_without_overwrite(tmp_name: str, path: Path, suffix: str) -> Path:
     """Hard-link the finished temp file to the first free name (atomic no-clobber), then
     drop the temp name; where hard links are unsupported, fall back to check-then-replace."""
+    stem = path.name[:-len(suffix)] if suffix and path.name.endswith(suffix) else path.stem
     for n in range(1, 1000):
-        candidate = path if n == 1 else path.with_name(f"{path.stem}-{n}{path.suffix}")
+        candidate = path if n == 1 else path.with_name(f"{stem}-{n}{suffix}")
         try:
             os.link(tmp_name, candidate)
         except FileExistsError:
