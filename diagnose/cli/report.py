@@ -10,7 +10,6 @@ exit code 2, never a traceback.
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 
 import click
@@ -53,13 +52,8 @@ def report(bundle: Path, fmt: str, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
         sys.exit(0)
-    from diagnose.reports.writer import ReportWriteError, output_path, write_report
+    from diagnose.cli.run import write_text
 
     name = safe_name("triage" if document.get("kind") == "triage" else document["symptom"]["id"])
-    target, overwrite = output_path(output, name, fmt, datetime.now(timezone.utc))
-    try:
-        written = write_report(text, target, overwrite=overwrite)
-    except ReportWriteError as exc:
-        fail(str(exc))
-    click.echo(f"Report: {written}")
+    click.echo(f"Report: {write_text(text, name, fmt, output)}")
     sys.exit(0)

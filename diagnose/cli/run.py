@@ -78,11 +78,18 @@ def masker_for(profile: Any, resolver: Any) -> Any:
 def write_document(document: dict, name: str, fmt: str, output: Path | None) -> Path:
     """Render and write the report atomically; exit 2 with one line when it cannot be written."""
     from diagnose.reports import render
+
+    return write_text(render(document, fmt), name, fmt, output)
+
+
+def write_text(text: str, name: str, fmt: str, output: Path | None) -> Path:
+    """Write a rendered report where ``--output`` says (a folder: ``<name>-<time>.<fmt>`` in it),
+    atomically; exit 2 with one line when it cannot be written."""
     from diagnose.reports.writer import ReportWriteError, output_path, write_report
 
     target, overwrite = output_path(output, name, fmt, datetime.now(timezone.utc))
     try:
-        return write_report(render(document, fmt), target, overwrite=overwrite)
+        return write_report(text, target, overwrite=overwrite)
     except ReportWriteError as exc:
         fail(str(exc))
         raise  # fail() exits; this line only satisfies the type checker
