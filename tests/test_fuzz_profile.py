@@ -5,21 +5,22 @@ unknown keys, removed sections), alias bombs, tabs, invalid UTF-8, duplicate key
 catastrophic or invalid regexes in ``mask``.
 """
 
-import copy
 import os
 import re
-import signal
-from contextlib import contextmanager
+import sys
+from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from diagnose.profile import Profile, ProfileError, load_profile
 
-FUZZ = settings(deadline=1000, max_examples=150, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from yamlfuzz import bomb, damaged, fuzz_settings, hard_limit, mutated, nest  # noqa: E402
+
+FUZZ = fuzz_settings(150)
 BASE = {
     "databases": {"trading": "postgresql://app:pw@db:5432/trading", "desk": "${DESK_DSN}"},
     "logs": {"execution": "logs/execution*.log", "many": ["a.log", "b.log"],
@@ -47,21 +48,6 @@ def profile_path(tmp_path_factory):
         os.environ["DIAGNOSE_CACHE_DIR"] = saved
 
 
-@contextmanager
-def hard_limit(seconds: float = 5.0):
-    """A real hang would never reach hypothesis' deadline check: interrupt it instead."""
-    def expired(signum, frame):
-        raise TimeoutError(f"loading took more than {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def assert_loads_or_clean_error(path, content: bytes | str) -> Profile | None:
     path.write_bytes(content.encode("utf-8", "surrogatepass") if isinstance(content, str) else content)
     try:
@@ -74,57 +60,14 @@ def assert_loads_or_clean_error(path, content: bytes | str) -> Profile | None:
         return None
 
 
-def nest(depth: int, leaf="x"):
-    value = leaf
-    for i in range(depth):
-        value = [value] if i % 2 else {"k": value}
-    return value
-
-
 WRONG = st.one_of(
     st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True),
     st.sampled_from([10**300, 2**64, float("inf"), "x" * 100_000, "", "${X", "${X:-${Y}}", {"process": False},
                      {1: "a", "b": "c"}, {"paths": 3}]),
     st.text(max_size=50), st.lists(st.text(max_size=5), max_size=5),
     st.dictionaries(st.one_of(st.text(max_size=5), st.integers()), st.text(max_size=5), max_size=3),
-    st.integers(150, 220).map(nest),
+    st.integers(150, 220).map(lambda depth: nest(depth, "x")),
 )
-
-
-def paths_of(value, prefix=()):
-    yield prefix
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    for key, child in items:
-        yield from paths_of(child, prefix + (key,))
-
-
-@st.composite
-def mutated_profiles(draw):
-    data = copy.deepcopy(BASE)
-    for _ in range(draw(st.integers(1, 3))):
-        paths = list(paths_of(data))[1:]
-        if not paths:
-            break
-        path = draw(st.sampled_from(paths))
-        parent = data
-        for key in path[:-1]:
-            parent = parent[key]
-        op = draw(st.sampled_from(["delete", "replace", "unknown-key"]))
-        if op == "delete":
-            del parent[path[-1]]
-        elif op == "replace":
-            parent[path[-1]] = draw(WRONG)
-        elif isinstance(parent, dict):
-            parent[draw(st.one_of(st.text(min_size=1, max_size=20), st.integers(), st.booleans()))] = draw(WRONG)
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=10**6)
-
-
-def bomb(width: int, levels: int, merge: bool) -> str:
-    lines = [f"l0: &l0 [{', '.join(['lol'] * width)}]"]
-    for n in range(1, levels + 1):
-        refs = ", ".join([f"*l{n - 1}"] * width)
-        lines.append(f"l{n}: &l{n} {{<<: [{refs}]}}" if merge and n > 1 else f"l{n}: &l{n} [{refs}]")
-    return "\n".join(lines) + "\n"
 
 
 TOKENS = list("[]{}:-,&*!|>'\"#%@`?<=\n\t  abcl01.~$") + [
@@ -140,7 +83,7 @@ def test_random_bytes_and_text(profile_path, content):
 
 
 @settings(FUZZ)
-@given(content=mutated_profiles())
+@given(content=mutated(BASE, WRONG, 3))
 def test_mutated_profile(profile_path, content):
     assert_loads_or_clean_error(profile_path, content)
 
@@ -156,31 +99,8 @@ def test_alias_bombs(profile_path, content, where):
     assert_loads_or_clean_error(profile_path, content)
 
 
-@st.composite
-def damaged_text(draw):
-    data = BASE_TEXT.encode()
-    for _ in range(draw(st.integers(1, 3))):
-        at = draw(st.integers(0, len(data)))
-        op = draw(st.sampled_from(["tab", "bad-utf8", "dup-line", "truncate", "nul", "anchor-self"]))
-        if op == "tab":
-            data = data[:at] + b"\t" + data[at:]
-        elif op == "bad-utf8":
-            data = data[:at] + draw(st.sampled_from([b"\xff", b"\xc3", b"\xed\xa0\x80", b"\xfe\xff"])) + data[at:]
-        elif op == "dup-line":
-            lines = data.split(b"\n")
-            i = draw(st.integers(0, len(lines) - 1))
-            data = b"\n".join(lines[:i + 1] + [lines[i]] + lines[i + 1:])
-        elif op == "truncate":
-            data = data[:at]
-        elif op == "nul":
-            data = data[:at] + b"\x00" + data[at:]
-        else:
-            data = data + b"\nmask: &m [*m]\n"
-    return data
-
-
 @settings(FUZZ)
-@given(content=damaged_text())
+@given(content=damaged(BASE_TEXT, b"\nmask: &m [*m]\n"))
 def test_damaged_profile(profile_path, content):
     assert_loads_or_clean_error(profile_path, content)
 

@@ -7,18 +7,20 @@ catastrophic and invalid regexes in a log check's ``pattern`` and ``expect.match
 
 import copy
 import shutil
-import signal
-from contextlib import contextmanager
+import sys
+from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from diagnose.kb.loader import KnowledgeBaseError, builtin_root, load_pack
 
-FUZZ = settings(deadline=1000, max_examples=120, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from yamlfuzz import bomb, damaged, fuzz_settings, hard_limit, mutated, nest  # noqa: E402
+
+FUZZ = fuzz_settings(120)
 BASE_TEXT = (builtin_root() / "data" / "stale-positions.yaml").read_text()
 BASE = yaml.safe_load(BASE_TEXT)
 LOG_CHECKS = [i for i, c in enumerate(BASE["checks"]) if c["kind"] == "log"]
@@ -33,21 +35,6 @@ def pack_root(tmp_path_factory):
     (root / "data").mkdir(parents=True)
     shutil.copy(builtin_root() / "pack.yaml", root / "pack.yaml")
     return root
-
-
-@contextmanager
-def hard_limit(seconds: float = 5.0):
-    """A real hang would never reach hypothesis' deadline check: interrupt it instead."""
-    def expired(signum, frame):
-        raise TimeoutError(f"loading took more than {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def assert_loads_or_clean_error(root, content: bytes | str) -> None:
@@ -65,57 +52,12 @@ def assert_loads_or_clean_error(root, content: bytes | str) -> None:
             assert "\n" not in text, text
 
 
-def nest(depth: int, leaf=1):
-    value = leaf
-    for i in range(depth):
-        value = [value] if i % 2 else {"k": value}
-    return value
-
-
 WRONG = st.one_of(
     st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True),
     st.sampled_from([10**300, -(10**300), 2**64, float("inf"), "x" * 100_000, "", " ", "\t", "{x}"]),
     st.text(max_size=50), st.lists(st.integers(), max_size=5), st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),
     st.integers(150, 220).map(nest),
 )
-
-
-def paths_of(value, prefix=()):
-    yield prefix
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    for key, child in items:
-        yield from paths_of(child, prefix + (key,))
-
-
-@st.composite
-def mutated_entries(draw):
-    """The real entry with a few edits at random places, dumped back to YAML."""
-    data = copy.deepcopy(BASE)
-    for _ in range(draw(st.integers(1, 4))):
-        paths = list(paths_of(data))[1:]
-        if not paths:
-            break
-        path = draw(st.sampled_from(paths))
-        parent = data
-        for key in path[:-1]:
-            parent = parent[key]
-        op = draw(st.sampled_from(["delete", "replace", "unknown-key"]))
-        if op == "delete":
-            del parent[path[-1]]
-        elif op == "replace":
-            parent[path[-1]] = draw(WRONG)
-        elif isinstance(parent, dict):
-            parent[draw(st.one_of(st.text(min_size=1, max_size=20), st.integers(), st.booleans()))] = draw(WRONG)
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=10**6)
-
-
-def bomb(width: int, levels: int, merge: bool = False) -> str:
-    """Billion laughs: each level repeats the previous one ``width`` times."""
-    lines = [f"l0: &l0 [{', '.join(['lol'] * width)}]"]
-    for n in range(1, levels + 1):
-        refs = ", ".join([f"*l{n - 1}"] * width)
-        lines.append(f"l{n}: &l{n} {{<<: [{refs}]}}" if merge and n > 1 else f"l{n}: &l{n} [{refs}]")
-    return "\n".join(lines) + "\n"
 
 
 @settings(FUZZ)
@@ -137,7 +79,7 @@ def test_yaml_punctuation_soup(pack_root, content):
 
 
 @settings(FUZZ)
-@given(content=mutated_entries())
+@given(content=mutated(BASE, WRONG, 4))
 def test_mutated_entry(pack_root, content):
     assert_loads_or_clean_error(pack_root, content)
 
@@ -153,32 +95,8 @@ def test_alias_bombs(pack_root, content, where):
     assert_loads_or_clean_error(pack_root, content)
 
 
-@st.composite
-def damaged_text(draw):
-    """The real file's text with tabs, bad bytes, duplicated lines or a cut at random places."""
-    data = BASE_TEXT.encode()
-    for _ in range(draw(st.integers(1, 3))):
-        at = draw(st.integers(0, len(data)))
-        op = draw(st.sampled_from(["tab", "bad-utf8", "dup-line", "truncate", "nul", "anchor-self"]))
-        if op == "tab":
-            data = data[:at] + b"\t" + data[at:]
-        elif op == "bad-utf8":
-            data = data[:at] + draw(st.sampled_from([b"\xff", b"\xc3", b"\xed\xa0\x80", b"\xfe\xff"])) + data[at:]
-        elif op == "dup-line":
-            lines = data.split(b"\n")
-            i = draw(st.integers(0, len(lines) - 1))
-            data = b"\n".join(lines[:i + 1] + [lines[i]] + lines[i + 1:])
-        elif op == "truncate":
-            data = data[:at]
-        elif op == "nul":
-            data = data[:at] + b"\x00" + data[at:]
-        else:
-            data = data + b"\nrelated: &r [*r]\n"
-    return data
-
-
 @settings(FUZZ)
-@given(content=damaged_text())
+@given(content=damaged(BASE_TEXT, b"\nrelated: &r [*r]\n"))
 def test_damaged_real_file(pack_root, content):
     assert_loads_or_clean_error(pack_root, content)
 
