@@ -14,9 +14,8 @@ import inspect
 import os
 import random
 import sys
-import threading
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -26,39 +25,12 @@ from diagnose.logscan import files, ripgrep, window
 from diagnose.logscan.scan import line_text
 from diagnose.sources import LogSpec
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from auditlog import recording  # noqa: E402
+
 log_kind = load_kind("log")
 UTC = timezone.utc
 NOW = datetime(2026, 11, 21, 9, 0, 0, tzinfo=UTC)
-
-_RECORDING = threading.Event()
-EVENTS: list[tuple[str, str]] = []
-
-
-def _audit(event: str, args: tuple) -> None:
-    """Installed once (audit hooks cannot be removed); records only inside :func:`recording`."""
-    if not _RECORDING.is_set():
-        return
-    try:
-        if event == "open" and isinstance(args[0], (str, bytes, os.PathLike)):
-            EVENTS.append(("open", os.fsdecode(args[0])))
-        elif event == "subprocess.Popen":
-            EVENTS.append(("popen", os.fsdecode(args[1][0])))
-    except Exception:
-        pass
-
-
-sys.addaudithook(_audit)
-
-
-@contextmanager
-def recording():
-    EVENTS.clear()
-    _RECORDING.set()
-    try:
-        yield EVENTS
-    finally:
-        _RECORDING.clear()
-
 
 def set_defaults(monkeypatch, fn, **values) -> None:
     """Thresholds are bound as parameter defaults: change them there (for small test files)."""

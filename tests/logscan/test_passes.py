@@ -11,9 +11,8 @@ from __future__ import annotations
 import gzip
 import os
 import sys
-import threading
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -23,38 +22,11 @@ from diagnose.logscan import ripgrep
 from diagnose.probes import run_probes
 from diagnose.sources import LogSpec
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from auditlog import recording  # noqa: E402
+
 UTC = timezone.utc
 NOW = datetime(2026, 11, 21, 9, 0, 0, tzinfo=UTC)
-
-_RECORDING = threading.Event()
-EVENTS: list[tuple[str, str]] = []
-
-
-def _audit(event: str, args: tuple) -> None:
-    """Installed once (audit hooks cannot be removed); records only inside :func:`recording`."""
-    if not _RECORDING.is_set():
-        return
-    try:
-        if event == "open" and isinstance(args[0], (str, bytes, os.PathLike)):
-            EVENTS.append(("open", os.fsdecode(args[0])))
-        elif event == "subprocess.Popen":
-            EVENTS.append(("popen", os.fsdecode(args[1][0])))
-    except Exception:
-        pass
-
-
-sys.addaudithook(_audit)
-
-
-@contextmanager
-def recording():
-    EVENTS.clear()
-    _RECORDING.set()
-    try:
-        yield EVENTS
-    finally:
-        _RECORDING.clear()
-
 
 def opens(events, path: str) -> int:
     return sum(1 for kind, name in events if kind == "open" and name == path)
