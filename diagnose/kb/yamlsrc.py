@@ -89,8 +89,7 @@ def load(path: Path, text: str | None = None) -> Located:
     if node is None:
         return located
     _check_size(node, path)
-    budget = [MAX_NODES]
-    located.data = _build(node, (), located, budget, path)
+    located.data = _build(node, (), located, path)
     return located
 
 
@@ -188,19 +187,16 @@ def _start_node(loader: Any, event: Any) -> Any:
     return node_cls(tag, value, event.start_mark, event.end_mark)
 
 
-def _build(node: Any, path: tuple, located: Located, budget: list[int], file: Path) -> Any:
+def _build(node: Any, path: tuple, located: Located, file: Path) -> Any:
+    """Plain data of ``node`` (its expanded size was bounded by :func:`_check_size`)."""
     import yaml
 
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise YamlError(file, node.start_mark.line + 1,
-                        f"document expands to more than {MAX_NODES} values (alias bomb?)")
     located.lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                merged = _build(value_node, path, located, budget, file)
+                merged = _build(value_node, path, located, file)
                 for item in merged if isinstance(merged, list) else [merged]:
                     if isinstance(item, dict):
                         for k, v in item.items():
@@ -215,10 +211,10 @@ def _build(node: Any, path: tuple, located: Located, budget: list[int], file: Pa
                 located.problems.append((path + (key,), f"duplicate key '{key}'"))
                 continue
             located.lines[path + (key,)] = key_node.start_mark.line + 1
-            out[key] = _build(value_node, path + (key,), located, budget, file)
+            out[key] = _build(value_node, path + (key,), located, file)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_build(child, path + (i,), located, budget, file) for i, child in enumerate(node.value)]
+        return [_build(child, path + (i,), located, file) for i, child in enumerate(node.value)]
     return _scalar(node, file)
 
 
