@@ -116,7 +116,7 @@ def request(check: dict) -> Request:
     (The run's shared pass reads the planned checks through this too.)"""
     pattern, ignore_case = str(check["pattern"]), bool(check.get("ignore_case"))
     try:
-        compile_pattern(pattern, ignore_case)
+        compiled = compile_pattern(pattern, ignore_case)
     except re.error as exc:
         raise CheckError(f"invalid pattern {check['pattern']!r}: {exc}") from exc
     try:
@@ -127,7 +127,7 @@ def request(check: dict) -> Request:
         keep = max(0, int(check.get("last", DEFAULT_LAST)))
     except (TypeError, ValueError) as exc:
         raise CheckError(f"last must be a whole number, not {check.get('last')!r}") from exc
-    return Request(pattern, ignore_case, window, keep)
+    return Request(pattern, ignore_case, window, keep, compiled)
 
 
 def run(check: dict, ctx: Context) -> Outcome:

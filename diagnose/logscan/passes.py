@@ -15,14 +15,14 @@ file, timeout) fails the same way for the checks waiting on it.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from diagnose.checks.base import CheckError, CheckTimeout, Context
 
 from .engine import scan_log
-from .scan import ScanResult, Want, compile_pattern
+from .scan import LinePattern, ScanResult, Want, compile_pattern
 from .timestamps import TimestampParser
 
 #: how often a check waiting for another's pass looks at its own clock
@@ -37,6 +37,8 @@ class Request:
     ignore_case: bool
     window: timedelta | None
     keep: int
+    #: ``pattern`` compiled (when the request was checked), so a pass does not compile it again
+    compiled: LinePattern | None = field(default=None, compare=False, hash=False)
 
 
 class LogPasses:
@@ -127,4 +129,5 @@ class _Pass:
 
 def _want(request: Request, now: datetime) -> Want:
     since = now - request.window if request.window is not None else None
-    return Want(compile_pattern(request.pattern, request.ignore_case), since, max(request.keep, 1))
+    pattern = request.compiled or compile_pattern(request.pattern, request.ignore_case)
+    return Want(pattern, since, max(request.keep, 1))
