@@ -1,13 +1,21 @@
 #!/usr/bin/env python3
-"""The two quick-start commands, on a fresh machine with only Python 3.11+.
+"""The two quick-start commands, on a fresh machine with only Python 3.11+, and the lock refresh.
 
     python3 dev.py demo [ARGS...]   # install into .venv, then `diagnose demo ARGS...`
     python3 dev.py test [ARGS...]   # install into .venv (with test extras), then the whole test suite
+    python3 dev.py lock             # newest versions in a scratch venv, whole suite; rewrite constraints.txt if green
 
-Both create ``.venv`` beside this file on first use and reinstall only when pyproject.toml
-changes, so running them again is fast. Nothing else is installed outside ``.venv``, except that
-``test`` installs Debian's ``chromium`` package (as root, with apt-get) when /usr/bin/chromium is
-missing: the FAQ site's browser test drives it, never a browser downloaded by Playwright.
+Both quick-start commands create ``.venv`` beside this file on first use and install the versions
+pinned in ``constraints.txt`` (the lock of the test environment: CI and every contributor get
+the same set, whatever the registry serves that day). They reinstall only when pyproject.toml or
+constraints.txt change, so running them again is fast. Nothing else is installed outside ``.venv``,
+except that ``test`` installs Debian's ``chromium`` package (as root, with apt-get) when
+/usr/bin/chromium is missing: the FAQ site's browser test drives it, never a browser downloaded
+by Playwright.
+
+``lock`` is how the pins move: it installs the newest versions the registry serves into
+``.venv-lock`` (no constraints), runs the whole test suite there, and only when it passes writes
+their ``pip freeze`` to constraints.txt. ``pip install .`` for users keeps pyproject's ranges.
 """
 
 from __future__ import annotations
@@ -22,29 +30,65 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = Path(os.environ.get("DIAGNOSE_VENV", ROOT / ".venv"))
+LOCK_VENV = ROOT / ".venv-lock"
+CONSTRAINTS = ROOT / "constraints.txt"
 EXTRAS = {"demo": "embedded", "test": "test"}
+#: what `lock` resolves: every extra, so the demo's and the docs' packages are pinned as well
+LOCK_EXTRAS = "test,embedded,docs"
+LOCK_HEADER = """\
+# The lock of the test environment: `python3 dev.py test`, `python3 dev.py demo` and CI (.ci/run)
+# install exactly these versions (pip -c). `pip install .` for users keeps pyproject's ranges.
+# Refresh with `python3 dev.py lock`: it installs the newest versions into .venv-lock, runs the
+# whole test suite against them, and rewrites this file only when the suite passes.
+"""
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_HINT = "apt-get update && apt-get install -y --no-install-recommends chromium (as root)"
 
 
-def python() -> Path:
-    return VENV / ("Scripts" if os.name == "nt" else "bin") / "python"
+def python(env: Path = VENV) -> Path:
+    return env / ("Scripts" if os.name == "nt" else "bin") / "python"
 
 
-def ensure_installed(extra: str) -> None:
-    """Create the venv and install the project (editable) with ``extra``, unless already done."""
-    stamp = VENV / f".installed-{extra}"
-    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if stamp.is_file() and stamp.read_text() == want and python().exists():
+def ensure_installed(extra: str, env: Path = VENV, pinned: bool = True) -> None:
+    """Create the venv ``env`` and install the project (editable) with ``extra``, unless already
+    done; ``pinned``: with the versions of constraints.txt."""
+    stamp = env / f".installed-{extra}"
+    inputs = [ROOT / "pyproject.toml"] + ([CONSTRAINTS] if pinned and CONSTRAINTS.is_file() else [])
+    want = hashlib.sha256(b"".join(p.read_bytes() for p in inputs)).hexdigest()
+    if stamp.is_file() and stamp.read_text() == want and python(env).exists():
         return
-    if not python().exists():
-        print(f"dev.py: creating {VENV}", file=sys.stderr)
-        venv.EnvBuilder(with_pip=True).create(VENV)
-    print(f"dev.py: installing diagnose[{extra}] into {VENV} (first run only)", file=sys.stderr)
+    if not python(env).exists():
+        print(f"dev.py: creating {env}", file=sys.stderr)
+        venv.EnvBuilder(with_pip=True).create(env)
+    versions = "the pinned versions" if len(inputs) > 1 else "the newest versions"
+    print(f"dev.py: installing diagnose[{extra}] with {versions} into {env}", file=sys.stderr)
     quiet = [] if os.environ.get("CI") else ["-q"]
-    subprocess.run([str(python()), "-m", "pip", "install", *quiet, "--disable-pip-version-check",
+    pins = ["-c", str(CONSTRAINTS)] if len(inputs) > 1 else []
+    subprocess.run([str(python(env)), "-m", "pip", "install", *quiet, "--disable-pip-version-check", *pins,
                     "-e", f"{ROOT}[{extra}]"], check=True)
     stamp.write_text(want)
+
+
+def lock(rest: list[str]) -> int:
+    """Resolve the newest versions in a scratch venv, run the whole suite, pin them if it passes."""
+    shutil.rmtree(LOCK_VENV, ignore_errors=True)
+    ensure_installed(LOCK_EXTRAS, LOCK_VENV, pinned=False)
+    frozen = subprocess.run([str(python(LOCK_VENV)), "-m", "pip", "freeze", "--exclude-editable",
+                             "--disable-pip-version-check"], check=True, capture_output=True, text=True).stdout
+    pins = sorted((line for line in frozen.splitlines() if line and not line.startswith("#")), key=str.lower)
+    ensure_chromium()
+    print(f"dev.py: running the whole test suite against {len(pins)} newest versions", file=sys.stderr)
+    code = subprocess.call([str(python(LOCK_VENV)), "-m", "pytest", *rest], cwd=ROOT)
+    if code != 0:
+        print(f"dev.py: the suite failed (exit {code}) with the newest versions: {CONSTRAINTS.name} is unchanged",
+              file=sys.stderr)
+        return code
+    before = set(CONSTRAINTS.read_text().splitlines()) if CONSTRAINTS.is_file() else set()
+    CONSTRAINTS.write_text(LOCK_HEADER + "\n".join(pins) + "\n")
+    changed = sorted(set(pins) - before, key=str.lower)
+    print(f"dev.py: {CONSTRAINTS.name} written; {len(changed)} pin(s) changed"
+          + "".join(f"\n  {pin}" for pin in changed), file=sys.stderr)
+    return 0
 
 
 def ensure_chromium() -> None:
@@ -72,11 +116,13 @@ def ensure_chromium() -> None:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in EXTRAS:
+    if not argv or argv[0] not in (*EXTRAS, "lock"):
         print(__doc__.strip(), file=sys.stderr)
         return 2
     command, rest = argv[0], argv[1:]
     try:
+        if command == "lock":
+            return lock(rest)
         ensure_installed(EXTRAS[command])
     except subprocess.CalledProcessError as exc:
         print(f"dev.py: installation failed (exit {exc.returncode}); see the pip output above", file=sys.stderr)

@@ -7,6 +7,7 @@ catastrophic or invalid regexes in ``mask``.
 
 import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -118,7 +119,6 @@ def test_mask_regexes(profile_path, patterns):
     ("mask: ['a{99999999999}']\n", r":1: mask\[0\]: invalid regex"),
     ("mask:\n  - ok\n  - '('\n", r":3: mask\[1\]: invalid regex"),
     ("databases: {1: a, b: c}\n", None),  # keys of mixed types broke the validation cache's json.dumps
-    ("x: " + "[" * 100_000 + "\n", r":1: nested more than"),  # segfaulted libyaml's composer
     ("databases: {a: " + "1" * 5000 + "}\n", r":1: .* not a valid int \(too many digits\)"),
     ("timezone: !!float\n", r":1: '' is not a valid float"),
     ("mask: &m [*m]\n", r":1: an anchor contains an alias to itself"),
@@ -131,6 +131,26 @@ def test_known_crashers(profile_path, content, expected):
         return
     with pytest.raises(ProfileError, match=expected):
         load_profile(_write(profile_path, content))
+
+
+@pytest.mark.parametrize("depth", [65, 1_000, 100_000])
+def test_deep_nesting_is_a_clean_error_in_a_child_process(tmp_path, depth):
+    """100,000 nested ``[`` segfaulted libyaml's composer. Either layer may stop it first: our
+    own depth limit (``nested more than 64 levels``) or a PyYAML that limits nesting itself
+    (6.0.4: ``exceeded maximum nesting depth``). What must hold whatever the installed PyYAML:
+    one ``file:line`` line naming the nesting, not a traceback, a crash or a hang. A child
+    process, because a crash would take pytest down with it and a hang needs a hard limit."""
+    path = _write(tmp_path / "diagnose.yaml", "x: " + "[" * depth + "\n")
+    code = ("import sys\nfrom diagnose.profile import ProfileError, load_profile\n"
+            "try:\n    load_profile(sys.argv[1])\nexcept ProfileError as exc:\n    print(exc)\n    sys.exit(2)\n")
+    env = {**os.environ, "DIAGNOSE_CACHE_DIR": str(tmp_path / "cache")}
+    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=60,
+                          env=env)
+    assert done.returncode == 2, (done.returncode, done.stderr[-2000:])  # not a crash (<0) nor a traceback (1)
+    assert done.stderr == "", done.stderr
+    line = done.stdout.rstrip("\n")
+    assert "\n" not in line
+    assert re.match(rf"{re.escape(str(path))}:1: (?=\S).*\bnest", line, re.I), line
 
 
 def _write(path, content):

@@ -197,7 +197,7 @@ def usable_by(binaries: Binaries, account: RunAs | None, cache_root: Path | None
     if root is None:
         raise PostgresUnavailable(f"PostgreSQL in {binaries.bin_dir} is not readable by user "
                                   f"{account.name!r}, which runs the server when diagnose runs as root")
-    cache_root = cache_root or Path(os.environ.get("DIAGNOSE_PG_CACHE", "/var/tmp"))
+    cache_root = cache_root or _copy_root(account)
     postgres = (binaries.bin_dir / "postgres").stat()
     key = hashlib.sha256(f"{binaries.version}:{postgres.st_size}:{postgres.st_mtime_ns}".encode()).hexdigest()[:12]
     target = cache_root / f"diagnose-pg-{binaries.version}-{key}"
@@ -214,6 +214,26 @@ def usable_by(binaries: Binaries, account: RunAs | None, cache_root: Path | None
     if not _runnable_by(copy, account):
         raise PostgresUnavailable(f"copied PostgreSQL to {target} but user {account.name!r} still cannot run it")
     return copy
+
+
+def _copy_root(account: RunAs) -> Path:
+    """Where copies go: ``DIAGNOSE_PG_CACHE`` when ``account`` can reach into it, else /var/tmp.
+
+    The same variable names the initdb cache, which may well be private (mode 700): a copy of the
+    binaries there would be as unreachable as the original, so it goes to /var/tmp instead.
+    """
+    chosen = os.environ.get("DIAGNOSE_PG_CACHE")
+    if chosen and chosen != "off" and _enterable_by_others(Path(chosen)):
+        return Path(chosen)
+    return Path("/var/tmp")
+
+
+def _enterable_by_others(path: Path) -> bool:
+    """Can an account that is neither owner nor group reach into ``path`` (x on it and its parents)?"""
+    try:
+        return all(p.stat().st_mode & 0o001 for p in [path, *path.parents])
+    except OSError:
+        return False
 
 
 def _origin_library_dirs(bin_dir: Path, root: Path) -> list[Path]:

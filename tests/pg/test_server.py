@@ -50,13 +50,22 @@ def test_server_does_not_run_as_root(pg_server):
     assert _owner_uid(pg_server.process.pid) == pg_server.account.uid
 
 
-def test_embedded_server_starts_serves_and_cleans_up_even_after_an_error():
+def test_embedded_server_starts_serves_and_cleans_up_even_after_an_error(monkeypatch, reachable_dir):
+    """The wheel's server runs from where pip put it when the server's account can read it there;
+    when the checkout (and so the venv) sits in a folder that account cannot enter, as in a CI
+    clone under ``mktemp -d``, from a world-readable copy, made once and reused."""
+    cache = reachable_dir
+    monkeypatch.setenv("DIAGNOSE_PG_CACHE", str(cache))
     binaries = find_binaries("embedded")
     assert binaries.origin == "embedded"
     with pytest.raises(RuntimeError, match="boom"):
         with TempPostgres(binaries) as pg:
             pid, base_dir = pg.process.pid, pg.base_dir
-            assert pg.bin_dir == binaries.bin_dir and pg.start_seconds > 0
+            assert pg.start_seconds > 0
+            copied = pg.bin_dir != binaries.bin_dir
+            if copied:  # the original was not runnable by the server's account
+                assert pg.account is not None and cache in pg.bin_dir.parents
+                assert not pg_binaries._runnable_by(binaries, pg.account)
             dsn = pg.create_database("trading", (Path(__file__).parents[2] / "checks/schemas/trading.sql").read_text())
             with psycopg.connect(dsn) as conn:
                 version = conn.execute("SHOW server_version").fetchone()[0]
@@ -65,6 +74,23 @@ def test_embedded_server_starts_serves_and_cleans_up_even_after_an_error():
     assert not base_dir.exists()
     assert _process_gone(pid)
     assert pg.process is None
+    if copied:  # the copy stays for the next server (same folder, not copied again), no staging left over
+        marker = next(cache.glob("diagnose-pg-*/.complete"))
+        made = marker.stat().st_mtime_ns
+        with TempPostgres(binaries) as again:
+            assert again.bin_dir == pg.bin_dir
+        assert marker.stat().st_mtime_ns == made
+        assert [p.name for p in cache.glob("diagnose-pg-*")] == [marker.parent.name]
+
+
+@pytest.fixture
+def reachable_dir():
+    """A new folder the server's account can enter (pytest's tmp_path is private to root)."""
+    scratch = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None  # RAM: copying is quicker
+    path = Path(tempfile.mkdtemp(prefix="diagnose-cache-", dir=scratch))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def test_password_roles_must_use_their_password(pg_server):
@@ -106,6 +132,12 @@ def test_unreadable_install_is_copied_to_a_world_readable_cache():
             assert stat.S_IMODE(pg.bin_dir.stat().st_mode) & 0o005 == 0o005
             with psycopg.connect(pg.dsn()) as conn:
                 assert conn.execute("SELECT 1").fetchone()[0] == 1
+        copies = list(cache.iterdir())
+        assert len(copies) == 1 and (copies[0] / ".complete").is_file()  # no staging folder left behind
+        made = (copies[0] / ".complete").stat().st_mtime_ns
+        with TempPostgres(original, cache_root=cache) as again:  # reused, not copied again
+            assert again.bin_dir == pg.bin_dir
+        assert list(cache.iterdir()) == copies and (copies[0] / ".complete").stat().st_mtime_ns == made
         assert stat.S_IMODE(private.stat().st_mode) == 0o700  # the user's folder is left alone
     finally:
         shutil.rmtree(private, ignore_errors=True)
@@ -148,3 +180,15 @@ def test_initdb_result_is_cached_in_a_private_directory(monkeypatch):
         assert pg_datadir.template_dir(pg.binaries) is None
     finally:
         shutil.rmtree(cache, ignore_errors=True)
+
+
+def test_binary_copies_never_go_where_the_server_account_cannot_reach(monkeypatch, reachable_dir):
+    """DIAGNOSE_PG_CACHE also names the initdb cache, which may be private: a copy of the
+    binaries there would be as unreadable to the server's account as the original."""
+    account = pg_binaries.RunAs("nobody", 65534, 65534)
+    monkeypatch.setenv("DIAGNOSE_PG_CACHE", str(reachable_dir))
+    assert pg_binaries._copy_root(account) == reachable_dir
+    private = reachable_dir / "private"
+    private.mkdir(mode=0o700)
+    monkeypatch.setenv("DIAGNOSE_PG_CACHE", str(private))
+    assert pg_binaries._copy_root(account) == Path("/var/tmp")
