@@ -1,11 +1,19 @@
 """Mask secrets in everything a report shows, consistently, without destroying evidence.
 
 Reports get attached to tickets, so nothing secret may reach them: values the run knows are
-secret (registered with :meth:`Masker.add`), values under secret-looking keys, and secret
-*shapes* found in free text (URL passwords, ``password=...``, ``Authorization`` headers, JWTs,
-well-known API-key formats, profile-supplied regexes). Each distinct secret gets one label,
-``«masked-N»``, used everywhere in the report: a reader can still see that two env files hold
-*different* JWT secrets (``«masked-1»`` vs ``«masked-2»``) without seeing either.
+secret (registered with :meth:`Masker.add`, found in every spelling: base64 at any alignment,
+hex, URL-encoded, JSON- and HTML-escaped; see :mod:`diagnose.known_secrets`), values under
+secret-looking keys, and secret *shapes* found in free text (URL passwords, ``password=...``,
+``Authorization`` headers, JWTs, private keys, well-known API-key formats, profile-supplied
+regexes). Each distinct secret gets one label, ``«masked-N»``, used everywhere in the report:
+a reader can still see that two env files hold *different* JWT secrets (``«masked-1»`` vs
+``«masked-2»``) without seeing either.
+
+Masking is linear in its input whatever the secrets: known secrets are found by one
+Aho-Corasick pass, every shape is bounded, and a private key without its END line is masked to
+the end of the text (a key cut short is still a key). Text is masked whole, before anything is
+clipped for display (:mod:`diagnose.clip`); a text that a source had to cut is checked for a
+known secret cut in two at its end.
 
 The label uses guillemets because they never occur in logs or SQL, need no escaping in HTML
 or Markdown (``<secret>`` would vanish as a tag in rendered Markdown) and read as one token.
@@ -19,15 +27,15 @@ import re
 from collections import Counter
 from typing import Any, Iterable
 
-from diagnose import safe_regex
+from diagnose import clip, safe_regex, secret_sources
+from diagnose.known_secrets import MIN_KNOWN, KnownSecrets  # noqa: F401 (MIN_KNOWN: also used from here)
 from diagnose.secret_shapes import (  # noqa: F401 (key_looks_secret, looks_random: also used from here)
-    COOKIE_ATTRIBUTES, COOKIE_HEADER, COOKIE_PAIR, HINTS, KEY_VALUE, PLACEHOLDER, RANDOM_CANDIDATE, SHAPES,
-    key_looks_secret, looks_random,
+    COOKIE_ATTRIBUTES, COOKIE_HEADER, COOKIE_PAIR, HINTS, KEY_VALUE, PLACEHOLDER, PRIVATE_KEY_BEGIN,
+    PRIVATE_KEY_END, RANDOM_CANDIDATE, SHAPES, key_looks_secret, looks_random,
 )
 
 LABEL = "«masked-{}»"
 LABEL_RE = re.compile(r"«masked-\d+»")
-MIN_KNOWN = 4  # shorter known secrets would shred ordinary text: masked by key context only
 
 class MaskingError(ValueError):
     """A profile-supplied masking pattern is not a valid regular expression."""
@@ -38,10 +46,9 @@ class Masker:
 
     def __init__(self, secrets: Iterable[str] = (), patterns: Iterable[str] = ()) -> None:
         self._labels: dict[str, str] = {}
-        self._known: set[str] = set()
+        self._known = KnownSecrets()
         self._kinds: dict[str, str] = {}  # how a learned secret was first recognised, for summary()
         self._same: dict[str, str] = {}  # another spelling of a secret -> the secret (shares its label)
-        self._known_re: re.Pattern | None = None
         self._counting = True
         self._used: set[str] = set()
         self._by_kind: Counter[str] = Counter()
@@ -59,33 +66,43 @@ class Masker:
 
     # -- registering ----------------------------------------------------------------------------
     def add(self, value: Any, kind: str = "value") -> None:
-        """Mask this exact value wherever it appears (ignored below ``MIN_KNOWN`` characters);
-        ``kind`` names it in :meth:`summary`."""
+        """Mask this exact value wherever it appears, in every spelling (ignored below ``MIN_KNOWN``
+        characters, and not learned above the known-secret limit); ``kind`` names it in :meth:`summary`."""
         value = "" if value is None else str(value)
-        if len(value) >= MIN_KNOWN and not LABEL_RE.fullmatch(value) and value not in self._known:
+        if not LABEL_RE.fullmatch(value) and self._known.add(value):
             self._kinds.setdefault(value, kind)
-            self._known.add(value)
-            self._known_re = None
+            if "\n" in value:  # a multi-line secret (a PEM key) also shows up one line at a time
+                for line in value.splitlines():
+                    if not line.strip().startswith("-----"):
+                        self.add(line.strip(), kind)
 
-    def add_env(self, mapping: dict[str, Any]) -> None:
+    def add_env(self, mapping: dict[str, Any], unterminated: dict[str, str] | None = None) -> None:
         """Register the values of the secret-looking keys of an env file / environment."""
-        for key, value in mapping.items():
-            if key_looks_secret(str(key)) and isinstance(value, str) and not PLACEHOLDER.match(value):
-                self.add(value, "env-value")
+        for secret, kind in secret_sources.from_env(mapping, unterminated):
+            if not PLACEHOLDER.match(secret):
+                self.add(secret, kind)
 
     def add_dsn(self, dsn: str) -> None:
-        """Register the password of a DSN (URL form or libpq ``password=`` form)."""
+        """Register the password of a DSN (URL form, or libpq keyword form with quotes and escapes)."""
+        self._add_found(secret_sources.from_dsn(dsn or ""))
+
+    def add_url(self, url: str) -> None:
+        """Register the password and credential query values of a URL (an endpoint)."""
+        self._add_found(list(secret_sources.from_url(url or "")))
+
+    def add_command(self, command: Any) -> None:
+        """Register the credentials on a command line (``--password=x``, ``curl -u user:x``, ``sshpass -p x``)."""
+        self._add_found(secret_sources.from_command(command))
+
+    def _add_found(self, found: list[tuple[str, str]]) -> None:
         from urllib.parse import unquote
 
-        for match in SHAPES[1][1].finditer(dsn or ""):
-            self.add(match.group("s"), "dsn-password")
-            decoded = unquote(match.group("s"))  # the password itself, as the server and logs see it
-            if decoded != match.group("s"):
-                self._same.setdefault(decoded, match.group("s"))
-                self.add(decoded, "dsn-password")
-        for match in KEY_VALUE.finditer(dsn or ""):
-            if key_looks_secret(match.group("key")):
-                self.add(_unquote(match.group("val")), "dsn-password")
+        for secret, kind in found:
+            decoded = unquote(secret)
+            if decoded != secret:  # the password itself, as servers and logs see it, shares the label
+                self._same.setdefault(secret, decoded)
+                self.add(decoded, kind)
+            self.add(secret, kind)
 
     def learn(self, obj: Any) -> None:
         """Discover secrets in ``obj`` without counting, so that a secret found late (in the
@@ -105,11 +122,12 @@ class Masker:
         """
         if not text or not isinstance(text, str):
             return text
-        known = self._known_pattern() if self._counting else None  # discovery needs shapes only
-        if known is not None:
-            text = known.sub(lambda m: self._label(m.group(0), self._kinds.get(m.group(0), "value")), text)
+        if self._counting:  # discovery needs shapes only
+            text = self._mask_known(text)
         if shapes:
             lowered = text.lower()
+            if "private key" in lowered:
+                text = self._mask_private_keys(text)
             for kind, regex, group in SHAPES:
                 if any(hint in lowered for hint in HINTS[kind]):
                     text = regex.sub(lambda m, k=kind, g=group: self._replace(m, k, g), text)
@@ -121,6 +139,47 @@ class Masker:
                 text = regex.sub(lambda m, k=kind, g=group: self._replace(m, k, g), text)
             text = RANDOM_CANDIDATE.sub(self._mask_random, text)
         return text
+
+    def _mask_known(self, text: str) -> str:
+        """Every spelling of every known secret, in one pass; a secret cut in two by a source's cut
+        (the text ends with :data:`~diagnose.clip.CUT`) is masked from where it begins."""
+        hits = self._known.find(text)
+        cut_at = None
+        if clip.was_cut(text):
+            partial = self._known.partial_at_end(text[:-len(clip.CUT)])
+            if partial is not None and not any(start <= partial[0] < end for start, end, _ in hits):
+                cut_at = partial
+        if not hits and cut_at is None:
+            return text
+        pieces, last = [], 0
+        for start, end, secret in hits:
+            if cut_at is not None and start >= cut_at[0]:
+                break
+            pieces += [text[last:start], self._label(secret, self._kinds.get(secret, "value"))]
+            last = end
+        if cut_at is not None:
+            pieces += [text[last:cut_at[0]], self._label(cut_at[1], self._kinds.get(cut_at[1], "value")), clip.CUT]
+            return "".join(pieces)
+        return "".join(pieces) + text[last:]
+
+    def _mask_private_keys(self, text: str) -> str:
+        """PEM private keys, from BEGIN to END, or to the end of the text when END was cut off.
+        Linear: once a BEGIN has no END after it, no later BEGIN has one either."""
+        pieces, last = [], 0
+        for begin in PRIVATE_KEY_BEGIN.finditer(text):
+            if begin.start() < last:
+                continue
+            end = PRIVATE_KEY_END.search(text, begin.end())
+            body_end = end.start() if end else len(text)
+            body = text[begin.end():body_end]
+            if body.strip() and not LABEL_RE.fullmatch(body.strip()):
+                self._learn(body.strip(), "private-key")
+                pieces += [text[last:begin.end()], "\n" if body.startswith("\n") else "",
+                           self._label(body.strip(), "private-key"), "\n" if body.endswith("\n") else ""]
+                last = body_end
+            if end is None:
+                break
+        return "".join(pieces) + text[last:] if pieces else text
 
     def _mask_cookies(self, header: re.Match) -> str:
         """Mask the cookie values of a ``Cookie:`` / ``Set-Cookie:`` header (any may be a session),
@@ -236,33 +295,6 @@ class Masker:
             self._used.add(label)
             self._by_kind[kind] += 1
         return label
-
-    def _known_pattern(self) -> re.Pattern | None:
-        if self._known_re is None and self._known:
-            self._known_re = re.compile(rf"(?<![A-Za-z0-9]){_trie_regex(self._known)}(?![A-Za-z0-9])")
-        return self._known_re
-
-
-def _trie_regex(words: Iterable[str]) -> str:
-    """One regex matching any of ``words``, factored by common prefixes so that matching cost
-    grows with the length of a secret, not with how many secrets are known. Longer words win
-    at each branch (the optional continuation is tried first), as a longest-first
-    alternation would."""
-    trie: dict = {}
-    for word in words:
-        node = trie
-        for char in word:
-            node = node.setdefault(char, {})
-        node[""] = {}
-
-    def build(node: dict) -> str:
-        branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char]
-        if not branches:
-            return ""
-        alternation = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        return f"(?:{alternation})?" if "" in node else alternation
-
-    return "(?:" + build(trie) + ")"
 
 
 def _unquote(value: str) -> str:

@@ -31,6 +31,8 @@ WORKERS = 8
 STALL = 0.2
 #: extra time a kind gets past its budget to report its own timeout before being abandoned
 GRACE = 1.0
+#: seconds a kind's ``prepare`` may take before the probes start (opening database sessions)
+PREPARE_TIMEOUT = 5.0
 
 
 @dataclass
@@ -83,23 +85,43 @@ def _probe(check: Check, resolve: Callable[[str, str], Any], timeout: float, now
     return Probe(status, detail, variables, evidence, time.monotonic() - started)
 
 
+def prepare(checks: list[Check], resolve: Callable[[str, str], Any], timeout: float, now: datetime,
+            cancel: threading.Event, shared: RunResources) -> None:
+    """Give each kind with a ``prepare(checks, ctx)`` hook its planned checks once, before any probe
+    runs (the SQL kind opens its sessions there). Never raises: the probes report what failed."""
+    by_kind: dict[str, list[dict]] = {}
+    for check in checks:
+        by_kind.setdefault(check.kind, []).append(check.raw)
+    for kind_name, raws in by_kind.items():
+        if cancel.is_set() or timeout <= 0:
+            return
+        try:
+            hook = getattr(load_kind(kind_name), "prepare", None)
+            if hook is not None:
+                hook(raws, Context(timeout=timeout, now=now, resolve=resolve, cancel=cancel, shared=shared))
+        except Exception:  # a failing preparation only costs the speed-up; the checks say what is wrong
+            pass
+
+
 def deadline_message(deadline: float | None) -> str:
     return f"did not finish before the run's deadline ({deadline:g}s)"
 
 
 @dataclass
 class Stop:
-    """Why a run ended early, if it did: ``"interrupt"`` (Ctrl-C) or ``"deadline"``."""
+    """Why a run ended early, if it did: ``"interrupt"`` (a signal, or ``cancel``) or ``"deadline"``."""
 
     reason: str | None = None
     deadline: float | None = None
+    signal: str = "SIGINT"   # which signal interrupted it (Ctrl-C, or a cancel event that names one)
 
 
 def run_probes(checks: list[Check], resolve: Callable[[str, str], Any], *,
                default_timeout: float = DEFAULT_TIMEOUT, now: datetime | None = None,
                on_done: Callable[[int, Probe], None] | None = None,
                cancel: threading.Event | None = None, workers: int = WORKERS,
-               deadline: float | None = None, stop: Stop | None = None) -> dict[int, Probe]:
+               deadline: float | None = None, stop: Stop | None = None,
+               shared: RunResources | None = None) -> dict[int, Probe]:
     """Run the probes of ``checks`` concurrently: index -> probe, for those that finished.
 
     ``workers`` threads take probes from a queue. When no probe finishes for ``STALL``
@@ -109,7 +131,8 @@ def run_probes(checks: list[Check], resolve: Callable[[str, str], Any], *,
     and left to die on its own (daemon thread) while a fresh worker takes its place, so a
     hung probe cannot hold the run hostage. At the deadline, probes still running are
     reported as timeouts and those never started are missing from the result, as are the
-    unfinished ones after Ctrl-C or ``cancel``; ``stop.reason`` says which.
+    unfinished ones after Ctrl-C or ``cancel``; ``stop.reason`` says which. ``shared``: the run's
+    resources, when the caller wants to read their notes afterwards (closed here either way).
     """
     now = now or datetime.now(timezone.utc)
     cancel = cancel or threading.Event()
@@ -117,7 +140,8 @@ def run_probes(checks: list[Check], resolve: Callable[[str, str], Any], *,
     stop.deadline = deadline
     results: dict[int, Probe] = {}
     done = threading.Condition()
-    shared = RunResources(planned=[check.raw for check in checks])
+    shared = shared if shared is not None else RunResources()
+    shared.planned = [check.raw for check in checks]
     budgets = [check.timeout or default_timeout for check in checks]
     queue = deque(range(len(checks)))
     starts: dict[int, float] = {}
@@ -152,6 +176,7 @@ def run_probes(checks: list[Check], resolve: Callable[[str, str], Any], *,
     def spawn() -> None:
         threading.Thread(target=worker, daemon=True, name="diagnose-check").start()
 
+    prepare(checks, resolve, min(default_timeout, PREPARE_TIMEOUT, ends_at - begun), now, cancel, shared)
     for _ in range(min(workers, len(checks))):
         spawn()
     try:
@@ -181,5 +206,8 @@ def run_probes(checks: list[Check], resolve: Callable[[str, str], Any], *,
         cancel.set()
     with done:
         finished = dict(results)
+    if cancel.is_set() and stop.reason is None and len(finished) < len(checks):
+        stop.reason = "interrupt"   # cancelled from outside: a signal the CLI caught (its name, if it says)
+        stop.signal = getattr(cancel, "signal", None) or stop.signal
     shared.close()
     return finished

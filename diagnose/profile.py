@@ -143,8 +143,9 @@ def apply_overrides(profile: Profile, kind: str, pairs: tuple[str, ...], option:
     """``--dsn trading=postgresql://...``: NAME=VALUE pairs replace single entries."""
     for pair in pairs:
         name, sep, value = pair.partition("=")
-        if not sep or not name or not value:
-            raise ProfileError(f"{option} {pair!r}: expected NAME=VALUE (e.g. {option} trading=...)")
+        if not sep or not name or not value:  # the value is not echoed: it may well be a password
+            what = f"{option} {name.strip()}=" if sep and name else f"a {option} value"
+            raise ProfileError(f"{what}: expected NAME=VALUE, e.g. {option} trading=... (the value is not shown)")
         profile.sources[kind][name.strip()] = value.strip()
 
 
@@ -163,37 +164,17 @@ def expand(value: str, where: str) -> str:
 
 
 def parse_env_file(path: Path) -> dict[str, str]:
-    """A ``.env`` file as docker compose and python-dotenv read it; errors name file and line."""
+    """A ``.env`` file as docker compose reads it (:mod:`diagnose.envfile`); errors name file and line."""
+    from diagnose.envfile import EnvFileError, read
+
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        return read(path)
     except FileNotFoundError:
         raise CheckError(f"env file {path} does not exist") from None
+    except EnvFileError as exc:
+        raise CheckError(str(exc)) from None
     except OSError as exc:
         raise CheckError(f"env file {path}: cannot read ({exc.strerror})") from None
-    values: dict[str, str] = {}
-    for number, line in enumerate(text.splitlines(), 1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        if stripped.startswith("export "):
-            stripped = stripped[7:].lstrip()
-        key, sep, raw = stripped.partition("=")
-        key = key.strip()
-        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", key):
-            raise CheckError(f"{path}:{number}: not a KEY=value line: {stripped[:60]!r}")
-        raw = raw.strip()
-        if raw[:1] in ("'", '"'):
-            quote = raw[0]
-            end = raw.find(quote, 1)
-            if end < 0:
-                raise CheckError(f"{path}:{number}: unterminated {quote} quote in {key}")
-            value = raw[1:end]
-            if quote == '"':
-                value = value.replace("\\n", "\n").replace('\\"', '"')
-        else:
-            value = re.split(r"\s+#", raw, maxsplit=1)[0].strip()
-        values[key] = value
-    return values
 
 
 class Resolver:
@@ -252,14 +233,43 @@ class Resolver:
 
     def register_secrets(self, masker: Any) -> None:
         """Teach ``masker`` the secrets of every configured source, so a report masks them even
-        where no check read them (a key from an env file quoted in a log line)."""
-        for kind in ("databases", "env"):
-            for name in list(self.profile.sources[kind]):
-                try:
-                    self(kind, name)
-                except (SkipCheck, CheckError):
-                    pass
+        where no check read them (a key from an env file quoted in a log line): DSN and endpoint
+        passwords, credentials on log commands, secret-looking keys of env files (all that can be
+        read of a file that does not parse, the failure itself is the check's to report)."""
+        register_profile_secrets(self.profile.sources, masker, self._path)
         for dsn in self.dsns:
             masker.add_dsn(dsn)
-        for values in self._env.values():
-            masker.add_env(values)
+
+
+def register_profile_secrets(sources: dict[str, dict[str, Any]], masker: Any, path_of: Any = None) -> None:
+    """The secrets of the sources of a profile (also of one that failed validation: its error
+    message may quote them). ``path_of`` turns an env file's name into a path (None: no env files)."""
+    from diagnose.envfile import parse
+
+    def expanded(value: Any) -> str | None:
+        try:
+            return expand(value, "profile") if isinstance(value, str) else None
+        except SkipCheck:
+            return None
+
+    for value in (sources.get("databases") or {}).values():
+        if expanded(value):
+            masker.add_dsn(expanded(value))
+    for value in (sources.get("endpoints") or {}).values():
+        if expanded(value):
+            masker.add_url(expanded(value))
+    for value in (sources.get("logs") or {}).values():
+        command = value.get("command") if isinstance(value, dict) else None
+        if isinstance(command, list):
+            masker.add_command([expanded(c) or "" for c in command])
+        elif expanded(command):
+            masker.add_command(expanded(command))
+    for value in (sources.get("env") or {}).values():
+        if isinstance(value, dict) and value.get("process"):
+            masker.add_env(dict(os.environ))
+        elif path_of is not None and expanded(value):
+            try:
+                parsed = parse(path_of(expanded(value)).read_text(encoding="utf-8", errors="replace"))
+            except OSError:
+                continue
+            masker.add_env(parsed.values, parsed.unterminated)

@@ -6,15 +6,14 @@ this module turns probes into the results, verdict and ranked causes a report sh
 
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
 
 from diagnose.checks import load_kind
-from diagnose.checks.base import CheckResult, Status
-from diagnose.kb.model import Check, Entry, Pack
+from diagnose.checks.base import CheckResult, RunResources, Status
+from diagnose.kb.model import Check, Entry, Pack, render_message  # noqa: F401 (render_message: re-exported)
 from diagnose.probes import (DEFAULT_TIMEOUT, GRACE, WORKERS, Probe, Stop, run_probe,  # noqa: F401 (re-exported)
                              run_probes)
 
@@ -41,8 +40,10 @@ class Run:
     profile: dict[str, Any]
     host: str = field(default_factory=lambda: _hostname())
     incomplete: bool = False
-    interrupted: bool = False      # Ctrl-C: the checks that did not finish are marked as not run
+    interrupted: bool = False      # a signal: the checks that did not finish are marked as not run
     deadline: float | None = None  # --deadline of the run, when it was reached
+    signal: str | None = None      # the signal that interrupted it (SIGINT for Ctrl-C)
+    notes: list[str] = field(default_factory=list)  # how the run went, beyond the checks (RunResources.note)
 
     @property
     def verdict(self) -> str:
@@ -50,7 +51,7 @@ class Run:
 
     @property
     def exit_code(self) -> int:
-        return EXIT_INTERRUPTED if self.interrupted else EXIT_CODES[self.verdict]
+        return interrupted_exit(self.signal) if self.interrupted else EXIT_CODES[self.verdict]
 
     @property
     def causes(self) -> list[RankedCause]:
@@ -65,11 +66,26 @@ def _hostname() -> str:
 
 
 EXIT_CODES = {"healthy": 0, "problem": 1, "inconclusive": 3}
-#: the shell's code for "ended by Ctrl-C" (128 + SIGINT)
+#: the shell's code for "ended by Ctrl-C" (128 + SIGINT); SIGTERM gives 143, SIGHUP 129
 EXIT_INTERRUPTED = 130
-NOT_RUN = {"interrupt": "did not run: the run was interrupted (Ctrl-C) before this check finished",
+NOT_RUN = {"interrupt": "did not run: the run was interrupted ({how}) before this check finished",
            "deadline": "did not run: the run's deadline ({deadline:g}s) was reached first",
            None: "did not run"}
+
+
+def interrupted_exit(signal_name: str | None) -> int:
+    """128 + the signal's number: 130 for Ctrl-C (SIGINT), 143 for SIGTERM, 129 for SIGHUP."""
+    import signal
+
+    try:
+        return 128 + int(signal.Signals[signal_name or "SIGINT"])
+    except KeyError:
+        return EXIT_INTERRUPTED
+
+
+def interruption(signal_name: str | None) -> str:
+    """How a report names what interrupted a run: ``Ctrl-C``, or the signal (``SIGTERM``)."""
+    return "Ctrl-C" if signal_name in (None, "SIGINT") else signal_name
 
 
 def verdict_of(results: list[CheckResult]) -> str:
@@ -102,26 +118,6 @@ def rank_causes(entry: Entry, results: list[CheckResult]) -> list[RankedCause]:
     return ranked
 
 
-_FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
-
-
-def render_message(template: str, variables: dict[str, Any]) -> str:
-    """Fill ``{name}`` fields from ``variables``; unknown names stay visible as ``{name}``.
-
-    Deliberately not ``str.format``: templates come from knowledge packs, and format's
-    attribute access (``{x.__class__}``) is not something a YAML file should reach.
-    """
-
-    def value(match: re.Match) -> str:
-        name = match.group(1)
-        if name in variables:
-            v = variables[name]
-            return "" if v is None else str(v)
-        return match.group(0)
-
-    return _FIELD.sub(value, template)
-
-
 def run_check(check: Check, resolve: Callable[[str, str], Any], timeout: float, now: datetime,
               cancel: threading.Event | None = None) -> CheckResult:
     """Run one check to a :class:`CheckResult`; never raises."""
@@ -135,9 +131,10 @@ def finish_probe(check: Check, probe: Probe) -> CheckResult:
 def finish(check: Check, status: Status, detail: str, variables: dict, evidence: list,
            duration: float) -> CheckResult:
     """Build the result, rendering the entry's message template for pass/fail."""
-    template = check.messages.get(status.value)
+    template = check.messages.get(status.value) if status in (Status.PASS, Status.FAIL) else None
     if status in (Status.PASS, Status.FAIL):
-        message = render_message(template, variables) if template else f"{check.title}: {status.value}"
+        template = template or f"{check.title}: {status.value}"
+        message = render_message(template, variables)
     else:
         message = detail
     source = check.source
@@ -145,7 +142,7 @@ def finish(check: Check, status: Status, detail: str, variables: dict, evidence:
         id=check.id, title=check.title, kind=check.kind, status=status, message=message,
         cause=list(check.causes), duration=duration, evidence=evidence,
         source=f"{source[0]}:{source[1]}" if source else None,
-        manual=check.manual or default_manual(check),
+        manual=check.manual or default_manual(check), template=template, vars=dict(variables),
     )
 
 
@@ -162,22 +159,22 @@ def run_checks(checks: list[Check], resolve: Callable[[str, str], Any], *,
                default_timeout: float = DEFAULT_TIMEOUT, now: datetime | None = None,
                on_done: Callable[[CheckResult], None] | None = None,
                cancel: threading.Event | None = None, deadline: float | None = None,
-               stop: Stop | None = None) -> list[CheckResult]:
+               stop: Stop | None = None, shared: RunResources | None = None) -> list[CheckResult]:
     """Run ``checks`` concurrently: one result per check, in the order of ``checks``.
 
     On Ctrl-C, ``cancel`` or at ``deadline`` the checks that did not run are marked as such;
-    ``stop.reason`` says why.
+    ``stop.reason`` says why. ``shared``: the run's resources, to read their notes afterwards.
     """
     stop = stop if stop is not None else Stop()
     notify = (lambda i, probe: on_done(finish_probe(checks[i], probe))) if on_done else None
     probes = run_probes(checks, resolve, default_timeout=default_timeout, now=now, on_done=notify, cancel=cancel,
-                        deadline=deadline, stop=stop)
+                        deadline=deadline, stop=stop, shared=shared)
     return complete_results(checks, probes, stop)
 
 
 def complete_results(checks: list[Check], probes: dict[int, Probe], stop: Stop) -> list[CheckResult]:
     """One result per check, in order; a check with no probe (run stopped early) is marked as not run."""
-    reason = NOT_RUN[stop.reason].format(deadline=stop.deadline or 0)
+    reason = NOT_RUN[stop.reason].format(deadline=stop.deadline or 0, how=interruption(stop.signal))
     return [finish_probe(check, probes[i]) if i in probes else finish(check, Status.SKIP, reason, {}, [], 0.0)
             for i, check in enumerate(checks)]
 
@@ -188,10 +185,11 @@ def run_entry(entry: Entry, pack: Pack, resolve: Callable[[str, str], Any], prof
               cancel: threading.Event | None = None, deadline: float | None = None) -> Run:
     """Run every check of ``entry``; on Ctrl-C or at ``deadline``, returns what finished."""
     started_at = datetime.now(timezone.utc)
-    stop = Stop()
+    stop, shared = Stop(), RunResources()
     results = run_checks(list(entry.checks), resolve, default_timeout=default_timeout, now=now, on_done=on_done,
-                         cancel=cancel, deadline=deadline, stop=stop)
+                         cancel=cancel, deadline=deadline, stop=stop, shared=shared)
     return Run(entry=entry, pack=pack, results=results, started_at=started_at,
                finished_at=datetime.now(timezone.utc), profile=profile_view,
                incomplete=stop.reason is not None, interrupted=stop.reason == "interrupt",
-               deadline=deadline if stop.reason == "deadline" else None)
+               deadline=deadline if stop.reason == "deadline" else None, notes=shared.notes,
+               signal=stop.signal if stop.reason == "interrupt" else None)

@@ -57,11 +57,15 @@ def key_looks_secret(key: str) -> bool:
     return False
 
 
+#: characters of a token looked at to tell whether it is random (a 15 MB cell is judged by its start)
+RANDOM_SAMPLE = 4096
+
+
 def looks_random(token: str) -> bool:
     """Is ``token`` (20+ letters, digits, ``_``, ``-``) mixed like generated output? Upper, lower
     case and digits, 3+ of each, switching class often: identifiers (``PositionSyncTimeoutError``),
     hex hashes, UUIDs and ULIDs have one or two classes or switch only at word boundaries."""
-    classes = [0 if c.isdigit() else 1 if c.isupper() else 2 for c in token if c.isalnum()]
+    classes = [0 if c.isdigit() else 1 if c.isupper() else 2 for c in token[:RANDOM_SAMPLE] if c.isalnum()]
     if min(classes.count(0), classes.count(1), classes.count(2)) < 3:
         return False
     switches = sum(1 for a, b in zip(classes, classes[1:]) if a != b)
@@ -69,12 +73,19 @@ def looks_random(token: str) -> bool:
 
 
 _VALUE = r"""(?P<val>"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|<[^<>\n]*>|[^\s"',;&)}\]>]+)"""
-# (kind, regex, group holding the secret); applied in this order, each skipping existing labels
+# a PEM private key's first and last lines (the body between them is masked, see Masker._mask_private_keys)
+PRIVATE_KEY_BEGIN = re.compile(r"-----BEGIN [A-Z ]{0,40}PRIVATE KEY-----")
+PRIVATE_KEY_END = re.compile(r"-----END [A-Z ]{0,40}PRIVATE KEY-----")
+# (kind, regex, group holding the secret); applied in this order, each skipping existing labels. Every
+# repetition is bounded, so a shape costs at most a constant per position of the text.
 SHAPES: list[tuple[str, re.Pattern, str]] = [
-    ("private-key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----(?P<s>.*?)-----END [A-Z ]*PRIVATE KEY-----",
-                               re.S), "s"),
-    ("url-password", re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@'\"<>]*:(?P<s>[^\s@/'\"<>]+)@"), "s"),
-    ("auth-header", re.compile(r"(?i)\b(?:proxy-)?authorization\b[\"']?\s*[:=]\s*[\"']?"
+    # the password runs to the last "@" before the host, as urlsplit and libpq read it ("p@ss@host")
+    ("url-password", re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]{0,30}://[^\s:/@'\"<>]{0,256}:(?P<s>[^\s/?#'\"<>]{1,1024})"
+                                r"@(?=[^\s@/?#'\"<>]{0,256}(?:[/?#\s'\"<>]|$))"), "s"),
+    # credentials in a URL's query string under names that say so only there (?pass=, &sig=, &key=)
+    ("url-query", re.compile(r"(?i)[?&;](?:pass|pwd|passwd|key|sig|signature|auth|code|sid|session|ticket)"
+                             r"=(?P<s>[^&#\s\"'<>]{1,2048})"), "s"),
+    ("auth-header", re.compile(r"(?i)\b(?:proxy-)?authorization\b[\"']?[ \t]{0,16}[:=][ \t]{0,16}[\"']?"
                                r"(?:(?:bearer|basic|token|digest|bot)\s+)?(?P<s>[^\s\"',;]{4,})"), "s"),
     ("auth-header", re.compile(r"(?i)\b(?:bearer|basic)\s+(?P<s>[A-Za-z0-9._~+/=-]{12,})"), "s"),
     ("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{6,}"), "0"),
@@ -91,7 +102,7 @@ SHAPES: list[tuple[str, re.Pattern, str]] = [
 KEY_VALUE = re.compile(r"(?<![\w.-])(?P<key>[A-Za-z_][\w.-]*)[\"']?[ \t]*(?::|=>|=)[ \t]*(?=" + _VALUE + ")")
 # cheap substring tests: a shape is only tried on text containing one of its hints (lowercased)
 HINTS = {
-    "private-key": ("private key",), "url-password": ("://",), "jwt": ("eyj",),
+    "url-password": ("://",), "url-query": ("=",), "jwt": ("eyj",),
     "auth-header": ("authorization", "bearer", "basic"),
     "api-key": ("sk-", "sk_", "pk_", "rk_", "akia", "asia", "gh", "xox", "glpat-", "aiza", "sb_", "npm_", "hf_",
                 "sg.", ":aa"),

@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from diagnose.checks.base import Status
+from diagnose.checks.base import RunResources, Status
 from diagnose.kb.model import Check, Entry, Pack
-from diagnose.runner import (DEFAULT_TIMEOUT, EXIT_CODES, EXIT_INTERRUPTED, Run, Stop, complete_results,
-                             finish_probe, run_probes)
+from diagnose.runner import (DEFAULT_TIMEOUT, EXIT_CODES, Run, Stop, complete_results, finish_probe,
+                             interrupted_exit, run_probes)
 
 #: check fields that change how a result is presented, not what is probed
 PRESENTATION = frozenset({"id", "title", "expects", "cause", "message", "manual", "weight", "symptom"})
@@ -85,6 +85,8 @@ class Triage:
     incomplete: bool = False
     interrupted: bool = False
     deadline: float | None = None   # the run's deadline, when it was reached
+    notes: list[str] = field(default_factory=list)  # how the run went, beyond the checks
+    signal: str | None = None       # the signal that interrupted it
 
     @property
     def problems(self) -> list[Finding]:
@@ -100,7 +102,7 @@ class Triage:
 
     @property
     def exit_code(self) -> int:
-        return EXIT_INTERRUPTED if self.interrupted else EXIT_CODES[self.verdict]
+        return interrupted_exit(self.signal) if self.interrupted else EXIT_CODES[self.verdict]
 
 
 def score(run: Run, shared: dict[str, int]) -> float:
@@ -128,9 +130,9 @@ def run_triage(pack: Pack, resolve: Callable[[str, str], Any], profile_view: dic
     the_plan = the_plan or plan(entries)
     started_at = datetime.now(timezone.utc)
     notify = (lambda i, probe: on_done(finish_probe(the_plan.probes[i], probe))) if on_done else None
-    stop = Stop()
+    stop, resources = Stop(), RunResources()
     probes = run_probes(the_plan.probes, resolve, default_timeout=default_timeout, now=started_at,
-                        on_done=notify, cancel=cancel, deadline=deadline, stop=stop)
+                        on_done=notify, cancel=cancel, deadline=deadline, stop=stop, shared=resources)
     finished_at = datetime.now(timezone.utc)
     reached = deadline if stop.reason == "deadline" else None
     findings = []
@@ -141,9 +143,11 @@ def run_triage(pack: Pack, resolve: Callable[[str, str], Any], profile_view: dic
         results = complete_results(list(entry.checks), mine, stop)
         run = Run(entry=entry, pack=pack, results=results, started_at=started_at, finished_at=finished_at,
                   profile=profile_view, incomplete=stop.reason is not None,
-                  interrupted=stop.reason == "interrupt", deadline=reached)
+                  interrupted=stop.reason == "interrupt", deadline=reached, notes=resources.notes,
+                  signal=stop.signal if stop.reason == "interrupt" else None)
         findings.append(Finding(run, score(run, shared) if run.verdict == "problem" else 0.0, shared))
     order = {"problem": 0, "inconclusive": 1, "healthy": 2}
     findings.sort(key=lambda f: (order[f.run.verdict], -f.score, f.run.entry.id))
     return Triage(findings, started_at, finished_at, profile_view, the_plan.total_checks, len(the_plan.probes),
-                  incomplete=stop.reason is not None, interrupted=stop.reason == "interrupt", deadline=reached)
+                  incomplete=stop.reason is not None, interrupted=stop.reason == "interrupt", deadline=reached,
+                  notes=resources.notes, signal=stop.signal if stop.reason == "interrupt" else None)

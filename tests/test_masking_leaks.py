@@ -80,6 +80,19 @@ S = {
     "random_token_bare": "mF3kT9qW2xZ7bL4nR8vC1yH6jD5sG0aP",
     "telegram_bot_token": "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
     "sendgrid_key": "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",
+    # issue 12: shapes that leaked
+    "dsn_url_quotes": "Quo'te\"Pw-55x",                 # unencoded ' and " in a URL DSN
+    "dsn_keyword_escaped": "Kw'Esc-77 zq",              # keyword DSN: password='Kw\'Esc-77 zq'
+    "endpoint_at_password": "At@Pass-99y",               # an @ inside an endpoint URL's password
+    "command_password": "CmdPass-Ab12x",                # logs: {command: ... --password=...}
+    "command_curl_user": "CurlPass-Cd34y",               # ... -u admin:...
+    "command_env_assign": "EnvAssign-Ef56z",             # env PGPASSWORD=... sh -c ...
+    "straddling": "Straddle-9q8w7e6r5t4y3u2i1o",         # a known secret across the 500-character display cut
+    "long_known": "L0ng-" + "k9" * 300,                  # 605 characters: crashed the masker (RecursionError)
+    "env_pem_body": "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDenvPemBody",  # multi-line value in .env
+    "hex_form": "HexForm-Pw-1234",                      # seen only as hex in a log
+    "b64url_form": "B64url~Form?Pw>>",                  # seen only as URL-safe base64 in a log
+    "location_pass": "LocPassQs-7788",                   # ?pass= in a redirect's Location header
 }
 BASIC_ENDPOINT = base64.b64encode(f"svc:{S['endpoint_url_password']}".encode()).decode()
 BASIC_ADMIN = base64.b64encode(f"admin:{S['basic_password']}".encode()).decode()
@@ -120,9 +133,17 @@ LOG = f"""\
 2026-11-21 08:15:21,019 ERROR app.tg: POST https://api.telegram.org/bot123456789:{S['telegram_bot_token']}/sendMessage failed
 2026-11-21 08:15:22,020 INFO app.mail: sendgrid {S['sendgrid_key']} raised PositionSyncTimeoutError
 2026-11-21 08:15:23,021 INFO app.sync: com.example.trading.PositionSynchronizer secret rotation scheduled
+2026-11-21 08:15:24,022 INFO app.pad: {"x " * 230}key {S['straddling']} used
+2026-11-21 08:15:25,023 INFO app.long: presented {S['long_known']} to the upstream
+2026-11-21 08:15:26,024 INFO app.key: loaded body {S['env_pem_body']} from the key file
+2026-11-21 08:15:27,025 INFO app.dump: hex {S['hex_form'].encode().hex()} b64 {base64.urlsafe_b64encode(S['b64url_form'].encode()).decode()}
 """
 
 ENV = {
+    "STRADDLE_TOKEN": S["straddling"],
+    "LONG_UPSTREAM_SECRET": S["long_known"],
+    "HEX_PASSWORD": S["hex_form"],
+    "B64_PASSWORD": S["b64url_form"],
     "API_JWT_SECRET": S["jwt_2"],
     "AWS_ACCESS_KEY_ID": S["aws_access_key_id"],
     "AWS_SECRET_ACCESS_KEY": S["aws_secret_access_key"],
@@ -148,7 +169,7 @@ HTTP_JSON = {
 HTTP_TEXT = f"""\
 HTTP/1.1 302 Found
 Set-Cookie: sessionid={S['set_cookie_session']}; Path=/; HttpOnly
-Location: /login?flow=password_reset
+Location: /login?flow=password_reset&pass={S['location_pass']}
 deploy key of {S['github_fine_grained']} follows
 {PEM}
 """
@@ -188,6 +209,18 @@ ENTRY = {
          "path": "/debug", "cause": "spill", "expect": {"json": {"path": "status", "equals": "ok"}}},
         {"id": "debug-text", "kind": "http", "title": "Debug text", "expects": "200", "endpoint": "svc",
          "path": "/raw", "expect": {"status": 200}},
+        {"id": "quotes-db", "kind": "sql", "title": "Quoted-password DSN logs in", "expects": "one row",
+         "database": "quotes", "query": "SELECT current_user AS who", "expect": {"rows": 1},
+         "message": {"pass": "logged in as {who}", "fail": "no"}},
+        {"id": "escaped-db", "kind": "sql", "title": "Escaped-password DSN logs in", "expects": "one row",
+         "database": "escaped", "query": "SELECT current_user AS who", "expect": {"rows": 1},
+         "message": {"pass": "logged in as {who}", "fail": "no"}},
+        {"id": "audit-log", "kind": "log", "title": "Audit log by command", "expects": "a line", "log": "audit",
+         "pattern": "audit", "expect": {"min": 1}},
+        {"id": "at-endpoint", "kind": "http", "title": "Endpoint with @ in its password", "expects": "200",
+         "endpoint": "svc_at", "path": "/debug", "expect": {"status": 200}},
+        {"id": "redirect", "kind": "http", "title": "A redirect", "expects": "200", "endpoint": "svc",
+         "path": "/moved", "cause": "spill", "expect": {"status": 200}},
     ],
     "solutions": [{"id": "rotate", "title": "Rotate the secrets", "steps": "Rotate them."}],
     "examples": [{"name": "leaky", "verdict": "problem", "world": {}},
@@ -205,29 +238,46 @@ def outputs(pg_server, tmp_path_factory):
     kb = root / "kb"
     (kb / "service").mkdir(parents=True)
     (kb / "pack.yaml").write_text(yaml.safe_dump({"name": "leaks", "version": "1", "sources": {
-        "databases": {"clients": {"description": "c"}, "audit": {"description": "a"}},
-        "logs": {"app": {"description": "app log"}}, "env": {"backend": {"description": "env"}},
-        "endpoints": {"svc": {"description": "debug service"}}}}))
+        "databases": {"clients": {"description": "c"}, "audit": {"description": "a"},
+                      "quotes": {"description": "q"}, "escaped": {"description": "e"}},
+        "logs": {"app": {"description": "app log"}, "audit": {"description": "audit log (a command)"}},
+        "env": {"backend": {"description": "env"}},
+        "endpoints": {"svc": {"description": "debug service"}, "svc_at": {"description": "same, @ in password"}}}}))
     (kb / "service" / "leaky-service.yaml").write_text(yaml.safe_dump(ENTRY, allow_unicode=True))
 
     dbname = f"leaks_{os.getpid()}"
     pg_server.create_database(dbname, schema_sql=SQL)
     pg_server.create_user("leaky_url", S["dsn_url_password"])
     pg_server.create_user("leaky_kw", S["dsn_keyword_password"])
-    pg_server.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO leaky_url, leaky_kw", dbname)
+    pg_server.create_user("leaky_q", S["dsn_url_quotes"])
+    pg_server.create_user("leaky_esc", S["dsn_keyword_escaped"])
+    pg_server.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO leaky_url, leaky_kw, leaky_q, leaky_esc", dbname)
     url_dsn = pg_server.dsn(dbname, user="leaky_url", password=S["dsn_url_password"])
     kw_dsn = (f"host=127.0.0.1 port={pg_server.port} dbname={dbname} user=leaky_kw "
               f"password='{S['dsn_keyword_password']}'")
+    quotes_dsn = f"postgresql://leaky_q:{S['dsn_url_quotes']}@127.0.0.1:{pg_server.port}/{dbname}"
+    escaped = S["dsn_keyword_escaped"].replace("'", "\\'")
+    escaped_dsn = f"host=127.0.0.1 port={pg_server.port} dbname={dbname} user=leaky_esc password='{escaped}'"
     (root / "app.log").write_text(LOG)
-    (root / "backend.env").write_text("".join(f"{k}='{v}'\n" for k, v in ENV.items()))
+    (root / "backend.env").write_text("".join(f"{k}='{v}'\n" for k, v in ENV.items())
+                                      + f'SIGNING_PRIVATE_KEY="-----BEGIN PRIVATE KEY-----\n{S["env_pem_body"]}\n'
+                                        '-----END PRIVATE KEY-----"\n')
+    (root / "audit.log").write_text("2026-11-21 08:15:02,123 INFO audit.login: ok\n")
     server = endpoints.make("svc", {"routes": {"/debug": {"json": HTTP_JSON},
-                                               "/raw": {"body": HTTP_TEXT, "content_type": "text/plain"}}})
+                                               "/raw": {"body": HTTP_TEXT, "content_type": "text/plain"},
+                                               "/moved": {"status": 302, "headers": {
+                                                   "Location": f"https://sso.example.test/cb?user=bob&pass={S['location_pass']}"}}}})
     base = server.start().url
     endpoint = base.replace("http://", f"http://svc:{S['endpoint_url_password']}@")
+    at_endpoint = base.replace("http://", f"http://svc:{S['endpoint_at_password']}@")
+    command = (f"env PGPASSWORD={S['command_env_assign']} sh -c 'cat \"$0\"' {root / 'audit.log'} "
+               f"--password={S['command_password']} -u admin:{S['command_curl_user']}")
     profile = root / "diagnose.yaml"
     profile.write_text(yaml.safe_dump({
-        "databases": {"clients": url_dsn, "audit": kw_dsn}, "logs": {"app": str(root / "app.log")},
-        "env": {"backend": str(root / "backend.env")}, "endpoints": {"svc": endpoint}, "mask": MASK_PATTERNS}))
+        "databases": {"clients": url_dsn, "audit": kw_dsn, "quotes": quotes_dsn, "escaped": escaped_dsn},
+        "logs": {"app": str(root / "app.log"), "audit": {"command": command}},
+        "env": {"backend": str(root / "backend.env")}, "endpoints": {"svc": endpoint, "svc_at": at_endpoint},
+        "mask": MASK_PATTERNS}))
     env = dict(os.environ, DIAGNOSE_CACHE_DIR=str(root / "cache"), PYTHONPATH=str(ROOT))
     env.pop("DIAGNOSE_PROFILE", None)
     env.pop("DIAGNOSE_CHECKS", None)
@@ -309,9 +359,25 @@ def _strings(node) -> str:
 def test_at_least_30_distinct_secrets_are_planted():
     assert len(set(S.values())) == len(S) >= 30
     planted = LOG + json.dumps(HTTP_JSON) + HTTP_TEXT + SQL + "".join(ENV.values())
-    absent = [n for n, s in S.items() if s not in planted and n not in ("dsn_keyword_password",
-                                                                          "endpoint_url_password", "basic_password")]
+    elsewhere = ("dsn_keyword_password", "endpoint_url_password", "basic_password", "dsn_url_quotes",
+                 "dsn_keyword_escaped", "endpoint_at_password", "command_password", "command_curl_user",
+                 "command_env_assign", "location_pass", "hex_form", "b64url_form")   # the profile, a header, encoded
+    absent = [n for n, s in S.items() if s not in planted and n not in elsewhere]
     assert not absent
+
+
+def test_a_secret_is_masked_before_anything_is_clipped(outputs):
+    """The padded line puts a known secret across the 500-character display cut: no part of it shows."""
+    for where in ("md", "html", "json", "bundle"):
+        text = html.unescape(outputs[where])
+        assert S["straddling"][:10] not in text and S["long_known"][:40] not in text, where
+    doc = json.loads(outputs["json"])
+    checks = {c["id"]: c for c in doc["checks"]}
+    padded = [line["text"] for line in checks["app-log"]["evidence"][0]["lines"] if "app.pad" in line["text"]]
+    assert padded and len(padded[0]) <= 501   # clipped for display, after masking
+    assert checks["quotes-db"]["status"] == "pass" and checks["escaped-db"]["status"] == "pass"
+    assert checks["audit-log"]["status"] == "pass" and checks["at-endpoint"]["status"] == "pass"
+    assert checks["redirect"]["status"] == "fail"
 
 
 @pytest.mark.parametrize("where", ["md", "html", "json", "terminal", "bundle"])

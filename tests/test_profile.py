@@ -49,7 +49,7 @@ def test_overrides_replace_single_entries(tmp_path):
     profile = load_profile(tmp_path / "diagnose.yaml")
     apply_overrides(profile, "databases", ("trading=postgresql://other/db",), "--dsn")
     assert Resolver(profile)("databases", "trading") == "postgresql://other/db"
-    with pytest.raises(ProfileError, match="--dsn 'trading': expected NAME=VALUE"):
+    with pytest.raises(ProfileError, match="a --dsn value: expected NAME=VALUE"):
         apply_overrides(profile, "databases", ("trading",), "--dsn")
 
 

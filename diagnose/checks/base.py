@@ -108,6 +108,10 @@ class CheckResult:
     source: str | None = None
     manual: str | None = None
     evidence: list[Evidence] = field(default_factory=list)
+    #: the message template and its values, so a report can render the message from masked values
+    #: (``message`` is rendered from the raw ones, for in-process use); not part of :meth:`to_dict`
+    template: str | None = None
+    vars: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -138,6 +142,20 @@ class RunResources:
         #: the check dicts this run will probe, so a kind can serve several in one go
         #: (the log kind reads each file once for all of its patterns)
         self.planned: list[dict[str, Any]] = planned or []
+        self._notes: dict[str, str] = {}
+
+    def note(self, key: str, text: str) -> None:
+        """Tell the report something about how the run went that no single check's result says
+        (the role diagnose connected as, connections it held back from a busy server...). A later
+        note with the same ``key`` replaces the earlier one."""
+        with self._lock:
+            self._notes[key] = text
+
+    @property
+    def notes(self) -> list[str]:
+        """The notes, in the order they were first made (still readable after :meth:`close`)."""
+        with self._lock:
+            return list(self._notes.values())
 
     def get(self, name: str, factory: Callable[[], Any]) -> Any:
         with self._lock:

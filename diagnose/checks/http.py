@@ -37,6 +37,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from diagnose.clip import keep
+
 from . import expect as expectations
 from .base import CheckError, CheckTimeout, Context, Evidence, Outcome
 from .http_transport import BODY_CAP, fetch
@@ -46,7 +48,6 @@ from .netaddr import (EndpointError, Unreachable, describe_os_error, display_url
 KIND = "http"
 SOURCE = "endpoint"
 
-EVIDENCE_TEXT_CAP = 2000      # characters of body shown in evidence
 ALLOWED_METHODS = ("GET", "HEAD")
 DEFAULT_STATUS = {"min": 200, "max": 399}
 
@@ -214,11 +215,9 @@ def run(check: dict, ctx: Context) -> Outcome:
     values["elapsed_ms"] = out["elapsed_ms"] = elapsed()
     out["reason"] = "; ".join(problems) or None
     evidence = [Evidence(kind="values", title=f"{method} {out['url']}", values=values)]
-    if text:
-        shown = text[:EVIDENCE_TEXT_CAP]
-        if len(text) > EVIDENCE_TEXT_CAP or len(answer["body"]) >= BODY_CAP:
-            shown += f"\n… (truncated; {len(answer['body'])} bytes read)"
-        evidence.append(Evidence(kind="text", title="response body", text=shown))
+    if text:  # kept whole up to SOURCE_CHARS: the report masks it, then clips it for display
+        cut = f" (truncated: the first {len(answer['body'])} bytes were read)" if len(answer["body"]) >= BODY_CAP else ""
+        evidence.append(Evidence(kind="text", title=f"response body{cut}", text=keep(text)))
     return Outcome(passed=not problems, vars=out, evidence=evidence)
 
 

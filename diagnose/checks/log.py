@@ -41,7 +41,6 @@ SOURCE = "log"
 
 DEFAULT_EXPECT = {"max": 0}
 DEFAULT_LAST = 5
-LAST_VAR_CHARS = 300
 SINCE_PATTERN = r"^[0-9]+(s|m|h|d)$"
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
@@ -60,6 +59,10 @@ SCHEMA: dict[str, Any] = {
                    "(default `{max: 0}`; `{min: 1}` when the fault is a missing line)."},
         "last": {"type": "integer", "minimum": 0, "maximum": 100,
                  "description": "How many of the last matching lines to show as evidence (default 5)."},
+        "exclude_own": {"type": "boolean", "description": (
+            "Do not count the lines that record diagnose's own refused connection attempts of this run "
+            "(the server log's `too many clients` line about them): each attempt cancels one matching line "
+            "timed within 5 s of it. For checks on a database server's log.")},
     },
     "required": ["log", "pattern"],
 }
@@ -139,7 +142,30 @@ def run(check: dict, ctx: Context) -> Outcome:
     except UnknownTimezone as exc:
         raise CheckError(f"log '{name}': {exc}") from exc
     passes = ctx.shared.get("log-passes", lambda: LogPasses(ctx.shared.planned))
-    return _outcome(check, passes.results(name, spec, wanted, stamps, ctx), wanted.keep, not spec.command)
+    own = _own_attempts(ctx) if check.get("exclude_own") else []
+    return _outcome(check, passes.results(name, spec, wanted, stamps, ctx), wanted.keep, not spec.command, own)
+
+
+def _own_attempts(ctx: Context) -> list[datetime]:
+    """When the servers of this run refused diagnose's own connections (see :mod:`.sql_session`)."""
+    from .sql_pool import SqlPool
+
+    return list(ctx.shared.get("sql", SqlPool).refused_at)
+
+
+def _without_own(matches: list[tuple[str, Any]], own: list[datetime]) -> tuple[list[tuple[str, Any]], int]:
+    """``matches`` without one line per own attempt, the newest line timed from 2 s before to 5 s
+    after it (the server logs the refusal as it happens; clocks may differ a little)."""
+    pending, kept, excluded = sorted(own), [], 0
+    for label, match in reversed(matches):
+        hit = next((t for t in pending if match.time is not None and match.time.tzinfo is not None
+                    and -2 <= (match.time - t).total_seconds() <= 5), None)
+        if hit is not None:
+            pending.remove(hit)
+            excluded += 1
+        else:
+            kept.append((label, match))
+    return list(reversed(kept)), excluded
 
 
 def _line(label: str, match, in_file: bool) -> dict[str, Any]:
@@ -151,14 +177,15 @@ def _line(label: str, match, in_file: bool) -> dict[str, Any]:
     return {"file": label, "line": match.line, "text": match.text}
 
 
-def _outcome(check: dict, results: list[tuple[str, ScanResult]], keep: int, in_file: bool) -> Outcome:
+def _outcome(check: dict, results: list[tuple[str, ScanResult]], keep: int, in_file: bool,
+             own: list[datetime] | None = None) -> Outcome:
     count = sum(r.count for _, r in results)
     everything = [(label, m) for label, r in results for m in r.last]
+    everything, excluded = _without_own(everything, own or [])
+    count -= excluded
     matches = everything[-keep:] if keep else []
     times = [t for _, r in results for t in (r.first_time, r.last_time) if t is not None]
-    last_text = everything[-1][1].text if everything else ""
-    if len(last_text) > LAST_VAR_CHARS:
-        last_text = last_text[:LAST_VAR_CHARS] + "…"
+    last_text = everything[-1][1].text if everything else ""  # whole: the report masks, then clips it
     since = str(check.get("since") or "")
     variables = {
         "count": count,
@@ -169,8 +196,11 @@ def _outcome(check: dict, results: list[tuple[str, ScanResult]], keep: int, in_f
         "files": len(results),
         "pattern": str(check["pattern"]),
     }
+    variables["excluded"] = excluded
     window = f" in the last {since}" if since else ""
     title = f"{count} line(s) matching /{check['pattern']}/ in log '{check['log']}'{window}"
+    if excluded:
+        title += f"; {excluded} line(s) about diagnose's own refused connection attempt(s) not counted"
     if count > len(matches):
         title += f" (last {len(matches)} shown)"
     evidence = Evidence(kind="lines", title=title, total=count,

@@ -1,10 +1,14 @@
 """``kind: sql``: one read-only query against a PostgreSQL database, with expectations on the result.
 
-Safety comes first: a knowledge-base query must never change the system it diagnoses. The
-query runs in a ``READ ONLY`` transaction that is always rolled back, on a session whose
-default is read-only, over the extended protocol (which refuses several statements in one
-query), with server-side time limits derived from the check's budget. Parameters are bound
-by psycopg, never formatted into the SQL; so a literal ``%`` is written ``%%``.
+Safety comes first: a knowledge-base query must never change the system it diagnoses. Before
+anything is sent, PostgreSQL's own parser must find exactly one read statement
+(:mod:`.sql_grammar`); then, in the check's transaction and before the query, the target
+server's catalog must show that every function, operator and cast it calls only reads
+(:mod:`.sql_catalog`). The query runs in a ``READ ONLY`` transaction that is always rolled
+back, on a session whose default is read-only, over the extended protocol (which refuses
+several statements in one query), with server-side time limits derived from the check's
+budget. Parameters are bound by psycopg, never formatted into the SQL; so a literal ``%`` is
+written ``%%``.
 
 Example::
 
@@ -24,8 +28,11 @@ import re
 from typing import Any
 
 from . import expect as expectations
+from . import sql_session as session
 from .base import CheckError, CheckTimeout, Context, Evidence, Outcome, SkipCheck
-from .sql_text import jsonable, lint_query, one_line, placeholders, redact, refusal, render_manual
+from .sql_catalog import CATALOG_QUERY, catalog_parameters, judge, lint_calls
+from .sql_grammar import Calls, Refused, inspect
+from .sql_text import jsonable, lint_placeholders, one_line, placeholders, render_manual
 
 KIND = "sql"
 SOURCE = "database"
@@ -80,13 +87,11 @@ def run(check: dict, ctx: Context) -> Outcome:
     expect = check.get("expect") or {}
     if not isinstance(expect, dict) or not ("rows" in expect or "value" in expect):
         raise CheckError(f"check {check.get('id')!r} has no expect.rows or expect.value")
-    refused = refusal(check["query"])
-    if refused:  # what the read-only transaction would let through (lint says the same, earlier)
-        raise CheckError(f"refused, not sent to database '{name}': {refused}")
+    calls = screen(check["query"], name)  # lint says the same, earlier; a run checks again (a pack edited since)
     params = resolve_params(check.get("params") or {}, ctx)
     dsn = ctx.database(name)
     max_rows = int(check.get("max_rows") or DEFAULT_MAX_ROWS)
-    columns, kept, count = _fetch(dsn, name, check["query"], params, ctx, max_rows)
+    columns, kept, count = _fetch(dsn, name, check["query"], params, ctx, max_rows, calls)
 
     column = expect.get("column")
     if column is not None and column not in columns:
@@ -106,6 +111,35 @@ def run(check: dict, ctx: Context) -> Outcome:
     evidence = Evidence(kind="rows", title=f"database '{name}': {count} row(s){shown}",
                         columns=columns, rows=kept, total=count)
     return Outcome(passed=passed, vars=variables, evidence=[evidence])
+
+
+def prepare(checks: list[dict], ctx: Context) -> None:
+    """Before the run's probes: open the sessions (see :func:`.sql_session.prepare`)."""
+    session.prepare(checks, ctx)
+
+
+def not_sent(name: str, why: str) -> CheckError:
+    return CheckError(f"refused, not sent to database '{name}': {why}")
+
+
+def screen(query: str, name: str) -> Calls | None:
+    """What ``query`` calls, read by PostgreSQL's parser; refused (CheckError) unless it is exactly
+    one read statement. ``None`` would mean "not screened" (the tests switch the guard off with it)."""
+    try:
+        return inspect(query)
+    except Refused as exc:
+        raise not_sent(name, str(exc)) from None
+
+
+def catalog_refusal(cur: Any, calls: Calls | None) -> str | None:
+    """Ask the server's catalog, in the check's own transaction, whether what the query calls only reads."""
+    if calls is None:
+        return None
+    params = catalog_parameters(calls)
+    if not any(params.values()):
+        return None
+    cur.execute(CATALOG_QUERY, params)
+    return judge(calls, cur.fetchall())
 
 
 def resolve_params(spec: dict, ctx: Context) -> dict[str, Any]:
@@ -138,62 +172,19 @@ def _env_param(param: dict, ctx: Context) -> Any:
     raise SkipCheck(f"needs {key} from env '{env_name}', which does not set it")
 
 
-def _connect(dsn: str, name: str, ctx: Context):
-    """A read-only session (options may be refused by poolers: then the transaction still is)."""
-    import psycopg
-    from psycopg.conninfo import conninfo_to_dict
-
-    try:
-        info = conninfo_to_dict(dsn)
-    except psycopg.Error:
-        raise CheckError(f"the DSN of database '{name}' is not a valid connection string "
-                         f"(postgresql://user@host:port/db or key=value pairs)") from None
-    budget_ms = _budget_ms(ctx)
-    ours = (f"-c default_transaction_read_only=on -c statement_timeout={budget_ms} "
-            f"-c lock_timeout={budget_ms} -c idle_in_transaction_session_timeout={budget_ms + 5000}")
-    settings = {"connect_timeout": max(2, int(ctx.remaining() + 0.999)), "application_name": "diagnose",
-                "options": f"{info.get('options', '')} {ours}".strip()}
-    where = f"{info.get('user') or 'default user'}@{info.get('host') or 'local socket'}" \
-            f":{info.get('port') or 5432}/{info.get('dbname') or '(default)'}"
-    for attempt in ("with options", "without options"):
-        try:
-            conn = psycopg.connect(dsn, **settings)
-            conn.read_only = True
-            return conn
-        except psycopg.Error as exc:
-            text = one_line(redact(str(exc), info.get("password")))
-            if "startup parameter" in text and attempt == "with options":
-                settings.pop("options")  # e.g. PgBouncer: rely on the READ ONLY transaction
-                continue
-            text = re.sub(r"^(FATAL|ERROR):\s*", "", text.rsplit(" failed: ", 1)[-1])  # libpq's reason only
-            raise CheckError(f"cannot connect to database '{name}' ({where}): {text}") from None
-    raise AssertionError("unreachable")
-
-
-def _budget_ms(ctx: Context) -> int:
-    return max(1, int(ctx.remaining() * 1000) - 20)
-
-
-def _fetch(dsn: str, name: str, query: str, params: dict, ctx: Context, max_rows: int):
+def _fetch(dsn: str, name: str, query: str, params: dict, ctx: Context, max_rows: int, calls: Calls | None):
     """(column names, first ``max_rows`` rows as JSON-able lists, total row count)."""
     import psycopg
 
-    from .sql_pool import PoolTimeout, SqlPool
-
-    pool = ctx.shared.get("sql", SqlPool)
-    try:
-        conn = pool.acquire(dsn, lambda: _connect(dsn, name, ctx), wait=ctx.remaining())
-    except PoolTimeout as exc:
-        raise CheckTimeout(f"no connection to database '{name}' became free in time ({exc})") from None
+    pool, conn = session.borrow(dsn, name, ctx)
     count, kept, columns = 0, [], []
     try:
         with conn.cursor() as cur:
-            budget_ms = _budget_ms(ctx)
-            # A SELECT first: it also takes the snapshot, after which no statement can make
-            # this transaction read-write again.
-            cur.execute("SELECT set_config('statement_timeout', %(t)s, true), set_config('lock_timeout', %(l)s, true),"
-                        " set_config('idle_in_transaction_session_timeout', %(i)s, true)",
-                        {"t": str(budget_ms), "l": str(budget_ms), "i": str(budget_ms + 5000)})
+            session.begin(cur, ctx, pool, dsn, name)
+            refused = catalog_refusal(cur, calls)
+            if refused:
+                raise not_sent(name, refused)
+            session.note_writable(cur, ctx, pool, dsn, name, calls)
             # stream(): extended protocol (exactly one statement) and bounded memory.
             for row in cur.stream(query, params):
                 if count < max_rows:
@@ -212,13 +203,7 @@ def _fetch(dsn: str, name: str, query: str, params: dict, ctx: Context, max_rows
     except psycopg.Error as exc:
         raise _query_error(exc, name, ctx) from None
     finally:
-        try:
-            # Session-level advisory locks outlive ROLLBACK (a function the query calls may take one):
-            # dropped in the same round trip, so a pooled connection never holds one between checks.
-            conn.execute("ROLLBACK; SELECT pg_advisory_unlock_all()")
-        except psycopg.Error:
-            conn.close()
-        pool.release(dsn, conn)
+        session.give_back(pool, dsn, conn)
     return columns, kept, count
 
 
@@ -260,7 +245,11 @@ def lint(check: dict) -> list[tuple[str, str]]:
     query = check.get("query")
     if not isinstance(query, str) or not query.strip():
         return [("query", "the query is empty")]
-    problems += [("query", message) for message in lint_query(query)]
+    try:
+        problems += [("query", message) for message in lint_calls(inspect(query))]
+    except Refused as exc:
+        problems.append(("query", str(exc)))
+    problems += [("query", message) for message in lint_placeholders(query)]
     params = check.get("params") or {}
     if not isinstance(params, dict):
         problems.append(("params", "params must be a mapping of placeholder name to value"))

@@ -1,8 +1,8 @@
-"""Query text for ``kind: sql``: linting, ``%`` placeholders, psql rendering; values and messages.
+"""Query text for ``kind: sql``: ``%`` placeholders, psql rendering; values and messages.
 
-Split out of :mod:`diagnose.checks.sql` so that module stays about running the query (connection,
-read-only transaction, time limits, expectations) and within the project's module size limit.
-Everything here is pure text and value handling: no database connection, no ``psycopg``.
+Pure text and value handling (no database connection, no ``psycopg``), shared by the kind and
+the FAQ site: what the psql command of a check looks like, how a database value reads in a
+report, how an error message becomes one line without a password.
 """
 
 from __future__ import annotations
@@ -10,61 +10,18 @@ from __future__ import annotations
 import re
 from typing import Any
 
-_SKIPPED = re.compile(r"""
-    (?P<comment>--[^\n]*|/\*.*?\*/)
-  | (?P<string>(?<![\w$])[Ee]'(?:\\.|''|[^'\\])*'|'(?:''|[^'])*'|\$(?P<tag>[A-Za-z_]\w*)?\$.*?\$(?P=tag)\$)
-  | (?P<ident>"(?:""|[^"])*")
-""", re.S | re.X)
-READ_STARTS = ("SELECT", "WITH", "VALUES", "TABLE", "SHOW", "EXPLAIN")
-#: PostgreSQL's statements that are not reads: refused before sending. INSERT, UPDATE, DELETE and MERGE
-#: are sent: a READ ONLY transaction always refuses them, naming them (as the server names a typo).
-NOT_READS = frozenset("ABORT ALTER ANALYZE ANALYSE BEGIN CALL CHECKPOINT CLOSE CLUSTER COMMENT COMMIT COPY CREATE "
-                      "DEALLOCATE DECLARE DISCARD DO DROP END EXECUTE FETCH GRANT IMPORT LISTEN LOAD LOCK MOVE NOTIFY "
-                      "PREPARE REASSIGN REFRESH REINDEX RELEASE RESET REVOKE ROLLBACK SAVEPOINT SECURITY SET START "
-                      "TRUNCATE UNLISTEN VACUUM".split())
-_ROW_LOCKS = re.compile(r"\bFOR\s+(?:NO\s+KEY\s+UPDATE|UPDATE|KEY\s+SHARE|SHARE)\b", re.I)
-_WRITES = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE|TRUNCATE|INTO)\b", re.I)
-#: Effects a READ ONLY transaction neither refuses nor rolls back (signals to other sessions, server
-#: files, replication slots, reset statistics, session-level locks, writes over another connection),
-#: and functions that run SQL given as text. Searched in the raw query, strings included: that is
-#: where SQL run by query_to_xml() or dblink() hides. A quoted name ("pg_cancel_backend") counts.
-_UNSTOPPABLE = re.compile(
-    r"\b(pg_terminate_backend|pg_cancel_backend|pg_reload_conf|pg_rotate_logfile|pg_switch_wal|pg_promote"
-    r"|pg_create_restore_point|pg_(?:try_)?advisory_lock(?:_shared)?|lo_import|lo_export|dblink\w*"
-    r"|pg_stat_reset\w*|pg_stat_statements_reset|pg_\w*replication_(?:slot|origin)\w*|pg_logical_emit_message"
-    r"|pg_file_write|pg_file_rename|pg_file_unlink|query_to_xml\w*|ts_stat)\"?\s*\(", re.I)
-#: side effects the transaction refuses or undoes, still never what a check is for
-_SIDE_EFFECTS = re.compile(
-    r"\b(nextval|setval|set_config|pg_notify|pg_(?:try_)?advisory_xact_lock(?:_shared)?|lo_unlink)\"?\s*\(", re.I)
-_ESCAPED_NAME = re.compile(r'\bU&"', re.I)
-_PERCENT = re.compile(r"%(\((?P<name>[^)]*)\)[sbt]|%|[sbt])?")
+from diagnose.clip import keep
+
+PERCENT = re.compile(r"%(\((?P<name>[^)]*)\)[sbt]|%|[sbt])?")
 
 
-def _code_only(query: str) -> str:
-    """The query with comments, string literals and quoted identifiers blanked out."""
-    def blank(match: re.Match) -> str:
-        return " " if match.group("comment") else ("''" if match.group("string") else '"x"')
-    return _SKIPPED.sub(blank, query)
+def lint_placeholders(query: str) -> list[str]:
+    """Why the ``%`` placeholders of ``query`` would not bind (empty if they would).
 
-
-def lint_query(query: str) -> list[str]:
-    """Why ``query`` is not a single read statement with valid placeholders (empty if it is)."""
+    Whether the statement is a single read is PostgreSQL's parser's call (:mod:`.sql_grammar`).
+    """
     problems = []
-    code = _code_only(query).strip()
-    if ";" in code.rstrip(";").rstrip():
-        problems.append("several statements (';'): a check runs exactly one read statement")
-    first = _first_word(code)
-    if first not in READ_STARTS:
-        problems.append(f"starts with {first or code[:10]!r}: a check runs one read statement ({', '.join(READ_STARTS)})")
-    if _ROW_LOCKS.search(code):
-        problems.append(f"'{_ROW_LOCKS.search(code).group(0)}' locks rows: checks must only read")
-    for word in sorted({w.upper() for w in _WRITES.findall(_ROW_LOCKS.sub(" ", code))}):
-        problems.append("SELECT ... INTO creates a table: checks must only read" if word == "INTO"
-                        else f"{word} changes data: checks must only read")
-    problems += _unstoppable(query, code)
-    for function in sorted({f.lower() for f in _SIDE_EFFECTS.findall(code)}):
-        problems.append(f"{function}() has side effects: checks must only read")
-    for match in _PERCENT.finditer(query):
+    for match in PERCENT.finditer(query):
         line = query.count("\n", 0, match.start()) + 1
         if match.group(1) is None:
             problems.append(f"line {line}: a literal % must be written %% (placeholders are %(name)s)")
@@ -75,39 +32,9 @@ def lint_query(query: str) -> list[str]:
     return problems
 
 
-def refusal(query: str) -> str | None:
-    """Why ``query`` must not even be sent (None: send it), checked again by every run, so a check that
-    never went through lint (a pack edited after loading, a caller building checks) is held too.
-
-    A READ ONLY transaction refuses writes and undoes what a read can do inside it; this refuses what
-    it would let through: statements that are not reads (COPY ... TO a server file or PROGRAM, LOCK,
-    CALL, DO, CHECKPOINT, ANALYZE, SET...) and the :data:`_UNSTOPPABLE` functions. Whatever
-    ``lint_query`` accepts passes here.
-    """
-    code = _code_only(query).strip()
-    first = _first_word(code)
-    if first in NOT_READS:
-        return f"{first} is not a read statement (a check runs one of {', '.join(READ_STARTS)})"
-    problems = _unstoppable(query, code)
-    return problems[0] if problems else None
-
-
-def _first_word(code: str) -> str:
-    first = re.match(r"[\s(]*([A-Za-z]+)", code)
-    return first.group(1).upper() if first else ""
-
-
-def _unstoppable(query: str, code: str) -> list[str]:
-    problems = [f"{name}() acts beyond the read-only transaction (checks must only read)"
-                for name in sorted({f.lower() for f in _UNSTOPPABLE.findall(query)})]
-    if _ESCAPED_NAME.search(code):
-        problems.append('U&"..." identifiers can hide a function\'s name: write names plainly')
-    return problems
-
-
 def placeholders(query: str) -> set[str]:
     """The names of the ``%(name)s`` placeholders in ``query``."""
-    return {m.group("name") for m in _PERCENT.finditer(query) if m.group("name")}
+    return {m.group("name") for m in PERCENT.finditer(query) if m.group("name")}
 
 
 def sql_literal(value: Any) -> str:
@@ -134,7 +61,7 @@ def render_manual(database: str, query: str, params: dict) -> str:
     if "--" not in text:
         text = " ".join(line.strip() for line in text.splitlines() if line.strip())
     out, pos = [], 0
-    for match in _PERCENT.finditer(text):
+    for match in PERCENT.finditer(text):
         out.append(_shell_dq(text[pos:match.start()]))
         pos = match.end()
         name, param = match.group("name"), None
@@ -176,7 +103,9 @@ def jsonable(value: Any) -> Any:
     import decimal
     import math
 
-    if value is None or isinstance(value, (bool, int, str)):
+    if isinstance(value, str):
+        return keep(value)  # masked whole by the report, then clipped for display
+    if value is None or isinstance(value, (bool, int)):
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
@@ -191,9 +120,9 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, (bytes, bytearray, memoryview)):
         raw = bytes(value)
         try:
-            return raw.decode("utf-8")
+            return keep(raw.decode("utf-8"))
         except UnicodeDecodeError:
-            return "\\x" + raw.hex()
+            return keep("\\x" + raw.hex())
     if isinstance(value, (list, tuple)):
         return [jsonable(v) for v in value]
     if isinstance(value, dict):

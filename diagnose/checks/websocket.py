@@ -33,6 +33,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from diagnose.clip import keep
+
 from . import expect as expectations
 from .base import CheckError, CheckTimeout, Context, Evidence, Outcome
 from .netaddr import (EndpointError, Unreachable, describe_os_error, display_url, endpoint_variable, join_path,
@@ -43,8 +45,6 @@ SOURCE = "endpoint"
 
 DEFAULT_WITHIN = 5.0
 REPLY_CAP = 1024 * 1024       # bytes of one message at most
-VAR_REPLY_CAP = 500           # characters of the reply given to message templates
-EVIDENCE_TEXT_CAP = 2000
 _WS_SCHEMES = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}
 
 SCHEMA: dict[str, Any] = {
@@ -191,9 +191,8 @@ def run(check: dict, ctx: Context) -> Outcome:
         if error:
             values["error"] = error
         evidence = [Evidence(kind="values", title=f"WebSocket {shown_url}", values=values)]
-        if reply:
-            shown = reply[:EVIDENCE_TEXT_CAP] + ("\n… (truncated)" if len(reply) > EVIDENCE_TEXT_CAP else "")
-            evidence.append(Evidence(kind="text", title="first reply", text=shown))
+        if reply:  # kept whole up to SOURCE_CHARS: the report masks it, then clips it for display
+            evidence.append(Evidence(kind="text", title="first reply", text=keep(reply)))
         return Outcome(passed=passed, vars=out, evidence=evidence)
 
     try:
@@ -222,7 +221,7 @@ def run(check: dict, ctx: Context) -> Outcome:
         return finish(False, f"closed before a reply: {_close_description(exc)}")
     if reply is None:
         return finish(False, f"no reply within {within:g}s")
-    out["reply"] = values["reply"] = reply[:VAR_REPLY_CAP]
+    out["reply"] = values["reply"] = keep(reply)
     reply_spec = spec.get("reply")
     if reply_spec is not None and not expectations.holds(reply, reply_spec):
         return finish(False, reason=f"reply does not satisfy: {expectations.describe(reply_spec)}", reply=reply)

@@ -42,7 +42,8 @@ Examples:
 \b
 Exit codes: 0 no problem found, 1 a problem found, 2 usage or knowledge-base
 error, 3 inconclusive (nothing failed, but a check errored, timed out or was skipped),
-130 stopped by Ctrl-C (the report of what finished is still written).
+130 / 143 / 129 stopped by Ctrl-C / SIGTERM / SIGHUP (the report of what finished is
+still written, marked interrupted).
 """
 
 
@@ -83,9 +84,36 @@ def cli() -> None:
     """
 
 
+class _MaskedStream:
+    """stderr for click's own messages (a bad option value may be a password), secrets masked."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        from diagnose.cli.options import mask_for_stderr
+
+        return self._stream.write(mask_for_stderr(text))
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
 def main() -> None:
+    """Run the command line (the program starts in :func:`diagnose.console.main`)."""
     try:
-        cli.main(prog_name="diagnose")
+        cli.main(prog_name="diagnose", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show(file=_MaskedStream(sys.stderr))
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
     except KeyboardInterrupt:  # pragma: no cover - interactive
         click.echo("interrupted", err=True)
         sys.exit(130)

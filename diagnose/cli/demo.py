@@ -66,8 +66,11 @@ def demo(faults: tuple[str, ...], force_triage: bool, healthy: bool, example_ref
         what = ", ".join(f"{f.name} ({f.title})" for f in planted) or "nothing (healthy stack)"
         plan = _Plan(f"the reference stack with: {what}", stack.example(chosen), entry, planted[0] if single else None,
                      planted)
+    from diagnose.cli.run import refuse_bad_targets, signalled_exit
+
+    refuse_bad_targets(output, bundle)
     code = _run(pack, plan, fmt, output, timeout, quiet, deadline, bundle)
-    sys.exit(code)
+    sys.exit(signalled_exit(code))
 
 
 class _Plan:

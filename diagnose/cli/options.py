@@ -1,4 +1,9 @@
-"""Options shared by several commands, and the few helpers that turn errors into exit code 2."""
+"""Options shared by several commands, and the few helpers that turn errors into exit code 2.
+
+Everything printed on stderr goes through :func:`stderr_masker`: a message about a bad ``--dsn``,
+an endpoint or a profile that does not validate may quote a password, which must not reach the
+terminal (or the CI log it is captured in) any more than a report.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +14,26 @@ from typing import Any, Callable
 import click
 
 EXIT_USAGE = 2
+_STDERR_MASKER: Any = None
+
+
+def stderr_masker() -> Any:
+    """The masker of what this process prints on stderr; it learns the profile's secrets as they are read."""
+    global _STDERR_MASKER
+    if _STDERR_MASKER is None:
+        from diagnose.masking import Masker
+
+        _STDERR_MASKER = Masker()
+    return _STDERR_MASKER
+
+
+def mask_for_stderr(text: str) -> str:
+    return stderr_masker().mask_text(text)
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> None:
-    """One clear line on stderr, then exit: never a traceback for a user's mistake."""
-    click.echo(f"diagnose: {message}", err=True)
+    """One clear line on stderr, secrets masked, then exit: never a traceback for a user's mistake."""
+    click.echo(f"diagnose: {mask_for_stderr(message)}", err=True)
     sys.exit(code)
 
 
@@ -69,17 +89,66 @@ def profile_options(f: Callable) -> Callable:
 
 
 def profile_from(profile_path: Path | None, dsn: tuple, logs: tuple, env_file: tuple, endpoint: tuple) -> Any:
-    from diagnose.profile import ProfileError, apply_overrides, load_profile
+    from diagnose.profile import ProfileError, apply_overrides, load_profile, register_profile_secrets
 
+    masker = stderr_masker()
+    for pair in dsn:                     # even a malformed pair's value is the user's secret
+        masker.add_dsn(pair.partition("=")[2] or pair)
+    for pair in endpoint:
+        masker.add_url(pair.partition("=")[2] or pair)
     try:
         profile = load_profile(profile_path)
+        register_profile_secrets(profile.sources, masker)
         apply_overrides(profile, "databases", dsn, "--dsn")
         apply_overrides(profile, "logs", logs, "--log")
         apply_overrides(profile, "env", env_file, "--env-file")
         apply_overrides(profile, "endpoints", endpoint, "--endpoint")
     except ProfileError as exc:
+        _learn_from_invalid_profile(profile_path)
         fail(str(exc))
     return profile
+
+
+def _learn_from_invalid_profile(path: Path | None) -> None:
+    """A profile that failed validation may still hold DSNs and URLs its error message quotes."""
+    import os
+
+    path = path or os.environ.get("DIAGNOSE_PROFILE") or "diagnose.yaml"
+    try:
+        import yaml
+
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8", errors="replace")[:1_000_000])
+    except Exception:  # anything: this only improves masking of an error that is already being reported
+        return
+    if isinstance(data, dict):
+        from diagnose.profile import register_profile_secrets
+
+        sources = {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, dict)}
+        try:
+            register_profile_secrets(sources, stderr_masker())
+        except Exception:
+            pass
+
+
+class Seconds(click.ParamType):
+    """A finite number of seconds within bounds: ``nan`` and ``inf`` are refused (a float range
+    lets ``nan`` through, since every comparison with it is false)."""
+
+    name = "seconds"
+
+    def __init__(self, low: float, high: float) -> None:
+        self.low, self.high = low, high
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> float:
+        import math
+
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not math.isfinite(number) or not self.low <= number <= self.high:
+            self.fail(f"{value!r} is not a number of seconds from {self.low:g} to {self.high:g}", param, ctx)
+        return number
 
 
 def report_options(f: Callable) -> Callable:
@@ -93,9 +162,9 @@ def report_options(f: Callable) -> Callable:
                      help="Also write a support bundle (.tar.gz: the report in every format, evidence files, "
                           "masked profile, checksums) for a ticket; a folder gets <symptom>-<UTC time>.tar.gz. "
                           "`diagnose report PATH` re-renders it."),
-        click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=10.0, show_default=True,
+        click.option("--timeout", type=Seconds(0.1, 3600), default=10.0, show_default=True,
                      help="Seconds each check may take, unless its entry sets its own."),
-        click.option("--deadline", type=click.FloatRange(min=0.1, max=86400), default=None, metavar="SECONDS",
+        click.option("--deadline", type=Seconds(0.1, 86400), default=None, metavar="SECONDS",
                      help="Bound the whole run: checks not finished by then are reported as not finished."),
         click.option("--quiet", "-q", is_flag=True, help="Print only the verdict and the report path."),
     ]

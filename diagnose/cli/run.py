@@ -36,6 +36,7 @@ def run(symptom: str, checks_path: Path | None, profile_path: Path | None, dsn: 
     pack = load_pack_or_exit(checks_path)
     entry = find_entry_or_exit(pack, symptom)
     profile = profile_from(profile_path, dsn, logs, env_file, endpoint)
+    refuse_bad_targets(output, bundle)
     code = diagnose_entry(pack, entry, profile, fmt=fmt, output=output, timeout=timeout, quiet=quiet,
                           deadline=deadline, bundle=bundle)
     sys.exit(code)
@@ -45,6 +46,7 @@ def diagnose_entry(pack: Any, entry: Any, profile: Any, *, fmt: str = "md", outp
                    timeout: float = 10.0, quiet: bool = False, stream: Any = None,
                    deadline: float | None = None, bundle: Path | None = None) -> int:
     """Run, report, summarise; returns the exit code (shared by ``run`` and ``demo``)."""
+    from diagnose.cli import signals
     from diagnose.profile import Resolver
     from diagnose.reports.document import build_document
     from diagnose.reports.terminal import print_summary, progress
@@ -55,12 +57,33 @@ def diagnose_entry(pack: Any, entry: Any, profile: Any, *, fmt: str = "md", outp
     resolver = Resolver(profile)
     with progress(len(entry.checks), enabled=interactive and sys.stderr.isatty()) as tick:
         run_result = run_entry(entry, pack, resolver, profile.view(), default_timeout=timeout, on_done=tick,
-                               deadline=deadline)
+                               deadline=deadline, cancel=signals.STOP)
     document = build_document(run_result, masker_for(profile, resolver))
     path = write_document(document, entry.id, fmt, output)
     print_summary(document, path, stream=stream, rich=interactive, quiet=quiet)
     write_bundle_or_exit(document, entry.id, bundle, stream)
-    return run_result.exit_code
+    return signalled_exit(run_result.exit_code)
+
+
+def refuse_bad_targets(output: Path | None, bundle: Path | None) -> None:
+    """Before any check runs: ``-o``/``--bundle`` may only replace a regular file (exit 2 otherwise),
+    so a run is not wasted on a report that cannot be written."""
+    from diagnose.reports.writer import refuse_unless_regular
+
+    for option, path in (("--output", output), ("--bundle", bundle)):
+        if path is not None and not Path(path).expanduser().is_dir():
+            try:
+                refuse_unless_regular(Path(path).expanduser())
+            except OSError as exc:
+                fail(f"{option} {path}: {exc}")
+
+
+def signalled_exit(code: int) -> int:
+    """``code``, or 128 + the signal when one arrived after the checks (the report is complete)."""
+    from diagnose.cli import signals
+
+    received = signals.received()
+    return signals.exit_code(received) if received is not None else code
 
 
 def masker_for(profile: Any, resolver: Any) -> Any:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from diagnose.cli.options import checks_option, fail, find_entry_or_exit, load_pack_or_exit
+from diagnose.cli.options import Seconds, checks_option, fail, find_entry_or_exit, load_pack_or_exit
 
 EXIT_FAILED = 1
 EXIT_CANNOT_RUN = 3
@@ -20,7 +20,7 @@ EXIT_CANNOT_RUN = 3
 @click.option("--example", "only", metavar="NAME", help="Run only the examples with this name.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 16), default=4, show_default=True,
               help="Examples built and run at the same time.")
-@click.option("--timeout", type=click.FloatRange(min=0.1, max=600), default=10.0, show_default=True,
+@click.option("--timeout", type=Seconds(0.1, 600), default=10.0, show_default=True,
               help="Seconds each check may take, unless its entry sets its own.")
 @click.option("--verbose", "-v", is_flag=True, help="Show every check's result, not only for failures.")
 @checks_option

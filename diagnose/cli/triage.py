@@ -25,8 +25,11 @@ def triage(checks_path: Path | None, profile_path: Path | None, dsn: tuple, logs
     several symptoms runs once. The report (`--format json`: a ranked `symptoms` list) has
     every symptom's checks; run `diagnose SYMPTOM` on the top finding for its full report.
     """
+    from diagnose.cli.run import refuse_bad_targets
+
     pack = load_pack_or_exit(checks_path)
     profile = profile_from(profile_path, dsn, logs, env_file, endpoint)
+    refuse_bad_targets(output, bundle)
     sys.exit(triage_pack(pack, profile, fmt=fmt, output=output, timeout=timeout, quiet=quiet, deadline=deadline,
                          bundle=bundle))
 
@@ -35,7 +38,8 @@ def triage_pack(pack: Any, profile: Any, *, fmt: str = "md", output: Path | None
                 quiet: bool = False, stream: Any = None, on_document: Any = None,
                 deadline: float | None = None, bundle: Path | None = None) -> int:
     """Run, report, summarise; returns the exit code (shared by ``triage`` and ``demo``)."""
-    from diagnose.cli.run import masker_for, write_bundle_or_exit, write_document
+    from diagnose.cli import signals
+    from diagnose.cli.run import masker_for, signalled_exit, write_bundle_or_exit, write_document
     from diagnose.profile import Resolver
     from diagnose.reports.terminal import progress
     from diagnose.reports.triage_document import build_triage_document
@@ -48,11 +52,11 @@ def triage_pack(pack: Any, profile: Any, *, fmt: str = "md", output: Path | None
     the_plan = plan(pack.entries)
     with progress(len(the_plan.probes), enabled=interactive and sys.stderr.isatty()) as tick:
         result = run_triage(pack, resolver, profile.view(), default_timeout=timeout, on_done=tick,
-                            deadline=deadline, the_plan=the_plan)
+                            deadline=deadline, the_plan=the_plan, cancel=signals.STOP)
     document = build_triage_document(result, pack, masker_for(profile, resolver))
     if on_document:
         on_document(document)
     path = write_document(document, "triage", fmt, output)
     print_triage(document, path, stream=stream, rich=interactive, quiet=quiet)
     write_bundle_or_exit(document, "triage", bundle, stream)
-    return result.exit_code
+    return signalled_exit(result.exit_code)

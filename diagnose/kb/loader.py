@@ -60,13 +60,23 @@ def entry_files(root: Path) -> list[Path]:
 
 
 def digest_of(root: Path, files: list[Path]) -> str:
+    """sha256 over the pack's files (names and bytes); a file that cannot be read is a problem
+    naming it, like any other (KnowledgeBaseError), never a traceback."""
     h = hashlib.sha256()
+    unreadable = []
     for path in [root / "pack.yaml", *files]:
         if path.is_file():
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                unreadable.append(Problem(str(path), 1, "", f"cannot read the file ({exc.strerror or exc})"))
+                continue
             h.update(str(path.relative_to(root)).encode())
             h.update(b"\0")
-            h.update(path.read_bytes())
+            h.update(data)
             h.update(b"\0")
+    if unreadable:
+        raise KnowledgeBaseError(unreadable)
     return h.hexdigest()
 
 

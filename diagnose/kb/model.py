@@ -7,6 +7,7 @@ fields from them, so a new kind needs no change here.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -130,3 +131,24 @@ class Pack:
 
     def page_url(self, entry_id: str) -> str:
         return f"{self.site_url.rstrip('/')}/faq/{entry_id}/"
+
+
+_FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
+
+
+def render_message(template: str, variables: dict[str, Any]) -> str:
+    """Fill a check's message template: ``{name}`` fields from ``variables``; unknown names stay
+    visible as ``{name}``.
+
+    Deliberately not ``str.format``: templates come from knowledge packs, and format's
+    attribute access (``{x.__class__}``) is not something a YAML file should reach.
+    """
+
+    def value(match: re.Match) -> str:
+        name = match.group(1)
+        if name in variables:
+            v = variables[name]
+            return "" if v is None else str(v)
+        return match.group(0)
+
+    return _FIELD.sub(value, template)

@@ -16,7 +16,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .scan import _Matcher
 
-TEXT_CHARS = 500             # characters of a matching line kept as evidence
+from diagnose.clip import SOURCE_CHARS
+
+#: characters of a matching line kept as evidence: masked whole, clipped for display by the report
+TEXT_CHARS = SOURCE_CHARS
 HEAD_LIMIT = 4 * TEXT_CHARS  # bytes of a line enough for TEXT_CHARS characters
 
 

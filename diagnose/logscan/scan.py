@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Iterable
 
+from diagnose.clip import keep
+
 from .longlines import HEAD_LIMIT, TEXT_CHARS, LongLine, LongLines
 from .pattern import LinePattern, compile_pattern  # noqa: F401 (the scan's vocabulary)
 from .timestamps import HEAD_BYTES, TimestampParser
@@ -93,11 +95,11 @@ def scan_many(chunks: Iterable[bytes], wants: list[Want], *, stamps: TimestampPa
 
 
 def line_text(raw: bytes | str) -> str:
-    """Evidence text of a line: valid UTF-8, no trailing ``\\r``, at most :data:`TEXT_CHARS`."""
+    """Evidence text of a line: valid UTF-8, no trailing ``\\r``, at most :data:`TEXT_CHARS`, cut at a
+    word boundary (:func:`diagnose.clip.keep`) so no secret is kept in part."""
     if isinstance(raw, str):
         raw = raw.encode("utf-8", "surrogateescape")
-    text = raw.decode("utf-8", "replace").rstrip("\r\n")
-    return text if len(text) <= TEXT_CHARS else text[:TEXT_CHARS] + "…"
+    return keep(raw.decode("utf-8", "replace").rstrip("\r\n"), TEXT_CHARS)
 
 
 def _head(block: bytes | str, start: int, end: int) -> bytes:

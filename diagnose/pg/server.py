@@ -41,6 +41,8 @@ host  all +{PASSWORD_GROUP} ::1/128        scram-sha-256
 local all all                              trust
 host  all all               127.0.0.1/32   trust
 host  all all               ::1/128        trust
+local replication all                      trust
+host  replication all       127.0.0.1/32   trust
 """
 
 
@@ -58,10 +60,16 @@ class TempPostgres:
     """A private PostgreSQL server for the lifetime of a ``with`` block (or start()/stop())."""
 
     def __init__(self, binaries: Binaries | None = None, *, max_connections: int = 50,
-                 cache_root: Path | None = None) -> None:
-        self._wanted = binaries
+                 cache_root: Path | None = None, settings: dict[str, str] | None = None,
+                 replica_of: TempPostgres | None = None) -> None:
+        """``settings``: server settings (``-c name=value``) on top of ours, e.g. ``wal_level=logical``.
+        ``replica_of``: a running server this one is a hot standby of (``pg_basebackup -R``): it
+        streams that server's WAL and answers read-only queries."""
+        self._wanted = binaries if binaries is not None or replica_of is None else replica_of.binaries
         self._cache_root = cache_root
         self.max_connections = max_connections
+        self.settings = dict(settings or {})
+        self.replica_of = replica_of
         self.binaries: Binaries | None = None
         self.port: int | None = None
         self.base_dir: Path | None = None
@@ -124,7 +132,10 @@ class TempPostgres:
             if self.account is not None:
                 for path in (self.base_dir, self.socket_dir):
                     os.chown(path, self.account.uid, self.account.gid)
-            self._initdb()
+            if self.replica_of is not None:
+                self._basebackup(self.replica_of)
+            else:
+                self._initdb()
             for attempt in range(3):  # a free port can be taken between probing and binding
                 self.port = _free_port()
                 if self._launch():
@@ -166,12 +177,21 @@ class TempPostgres:
             for path in [self.data_dir, *self.data_dir.rglob("*")]:
                 os.lchown(path, self.account.uid, self.account.gid)
 
+    def _basebackup(self, primary: TempPostgres) -> None:
+        """The data directory of a hot standby of ``primary``: its base backup, set up to stream (-R)."""
+        self._run([self.binaries.program("pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary._require(primary.port)),
+                   "-U", "postgres", "-D", str(self.data_dir), "-R", "-X", "stream", "-c", "fast", "--no-sync"])
+        (self.data_dir / "pg_hba.conf").write_text(PG_HBA)
+        if self.account is not None:
+            os.lchown(self.data_dir / "pg_hba.conf", self.account.uid, self.account.gid)
+
     def _launch(self) -> bool:
         """Start ``postgres``; True once it is ready, False if the port was taken."""
         options = {
             "listen_addresses": "127.0.0.1", "port": str(self.port), "unix_socket_directories": str(self.socket_dir),
             "max_connections": str(self.max_connections), "fsync": "off", "synchronous_commit": "off",
             "full_page_writes": "off", "logging_collector": "off", "shared_buffers": "32MB",
+            **self.settings,
         }
         argv = [self.binaries.program("postgres"), "-D", str(self.data_dir)]
         for name, value in options.items():

@@ -32,9 +32,14 @@ BUNDLE_VERSION = 1
 MANIFEST = "manifest.json"
 REPORT_JSON = "report.json"
 SUFFIX = ".tar.gz"
-MAX_MEMBER_BYTES = 50 * 1024 * 1024      # report.json (and any member) larger than this is refused
+MAX_MEMBER_BYTES = 50 * 1024 * 1024      # any member larger than this is refused
 MAX_TOTAL_BYTES = 200 * 1024 * 1024
 MAX_MEMBERS = 10_000
+# what a report document may be, so that rendering one costs bounded memory and time (a 160 KB bundle
+# once held a 50 MB report.json whose rendering took 540 MB): its size, its values, how deep it nests
+MAX_REPORT_BYTES = 16 * 1024 * 1024
+MAX_REPORT_NODES = 250_000
+MAX_REPORT_DEPTH = 32
 _UNSAFE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -138,6 +143,9 @@ def write_bundle(document: dict[str, Any], path: str | os.PathLike, *, overwrite
     from diagnose.reports.writer import write_atomic
 
     path = Path(path)
+    problem = _too_big(document)
+    if problem:  # a bundle that `diagnose report` would refuse is not written
+        raise BundleError(f"cannot write bundle {path}: the report {problem}")
     data = bundle_bytes(document)
     try:
         return write_atomic(data, path, overwrite=overwrite, suffix=SUFFIX)
@@ -155,7 +163,7 @@ def read_bundle(path: str | os.PathLike) -> dict[str, Any]:
     """
     path = Path(path)
     try:
-        with tarfile.open(path, mode="r:gz") as tar:
+        with _open_regular(path) as raw, tarfile.open(fileobj=raw, mode="r:gz") as tar:
             contents, digests = _read_members(tar, path)
     except BundleError:
         raise
@@ -188,9 +196,10 @@ def _read_members(tar: tarfile.TarFile, path: Path) -> tuple[dict[str, bytes], d
         if name in digests:
             raise BundleError(f"{path}: refused: member {name!r} appears twice")
         total += member.size
-        if member.size > MAX_MEMBER_BYTES or total > MAX_TOTAL_BYTES:
+        limit = MAX_REPORT_BYTES if name in (MANIFEST, REPORT_JSON) else MAX_MEMBER_BYTES
+        if member.size > limit or total > MAX_TOTAL_BYTES:
             raise BundleError(f"{path}: refused: member {name!r} is too large ({member.size} bytes; "
-                              f"at most {MAX_MEMBER_BYTES} per member, {MAX_TOTAL_BYTES} in all)")
+                              f"at most {limit} for it, {MAX_TOTAL_BYTES} in all)")
         data = tar.extractfile(member).read()  # type: ignore[union-attr]  # a regular file has a reader
         if len(data) != member.size:
             raise BundleError(f"{path}: not a readable diagnose bundle (member {name!r} is truncated)")
@@ -220,9 +229,48 @@ def _json_member(path: Path, contents: dict[str, bytes], name: str, missing: str
     if name not in contents:
         raise BundleError(f"{path}: {missing}")
     try:
-        return json.loads(contents[name].decode("utf-8"))
+        data = json.loads(contents[name].decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise BundleError(f"{path}: {name} is not valid JSON ({_line(exc)})") from None
+    except RecursionError:
+        raise BundleError(f"{path}: refused: {name} nests deeper than any report") from None
+    problem = _too_big(data)
+    if problem:
+        raise BundleError(f"{path}: refused: {name} {problem}")
+    return data
+
+
+def _too_big(data: Any) -> str | None:
+    """Why a JSON value is larger or deeper than any report diagnose writes (None: it is not)."""
+    nodes, stack = 0, [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        nodes += 1
+        if nodes > MAX_REPORT_NODES:
+            return f"has more than {MAX_REPORT_NODES} values"
+        if depth > MAX_REPORT_DEPTH:
+            return f"nests more than {MAX_REPORT_DEPTH} levels deep"
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+    return None
+
+
+def _open_regular(path: Path) -> Any:
+    """The bundle file, opened without blocking (a FIFO would block for ever), if it is a regular file."""
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise BundleError(f"{path}: refused: not a regular file (a FIFO, a device or a directory)")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _validate(path: Path, document: Any) -> None:

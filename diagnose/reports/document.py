@@ -17,6 +17,9 @@ from typing import Any
 
 import diagnose
 from diagnose.checks.base import Status
+from diagnose.clip import clip
+from diagnose.kb.model import render_message
+from diagnose.runner import interruption
 from diagnose.masking import Masker
 
 SCHEMA_VERSION = 1
@@ -28,7 +31,8 @@ def build_document(run: Any, masker: Masker, *, generated_at: datetime | None = 
     entry, pack = run.entry, run.pack
     results = list(run.results)
     raw_results = [r.to_dict() for r in results]
-    masker.learn([run.profile, raw_results, run.host])  # secrets found anywhere are masked everywhere
+    # secrets found anywhere are masked everywhere
+    masker.learn([run.profile, raw_results, [r.vars for r in results], run.host])
 
     def kb(text: Any) -> Any:
         return masker.mask(text, shapes=False)
@@ -42,15 +46,15 @@ def build_document(run: Any, masker: Masker, *, generated_at: datetime | None = 
         checks.append({
             **raw,
             "title": kb(raw["title"]),
-            "message": masker.mask_text(raw["message"]),
+            "message": message_of(result, masker),
             "manual": kb(raw["manual"]),
-            "evidence": masker.mask(raw["evidence"]),
+            "evidence": [clip_evidence(e) for e in masker.mask(raw["evidence"])],
             "expects": kb(spec.expects if spec else ""),
             "cause_titles": [kb(_cause_title(entry, c)) for c in raw["cause"]],
         })
     counts = {status.value: sum(1 for r in results if r.status is status) for status in Status}
     document: dict[str, Any] = {
-        **header(pack, masker, generated_at, run.started_at, run.finished_at, run.host),
+        **header(pack, masker, generated_at, run.started_at, run.finished_at, run.host, run.notes),
         "symptom": {
             "id": entry.id, "title": kb(entry.title), "category": entry.category,
             "severity": entry.severity, "summary": kb(entry.summary), "page_url": pack.page_url(entry.id),
@@ -59,6 +63,7 @@ def build_document(run: Any, masker: Masker, *, generated_at: datetime | None = 
         "exit_code": run.exit_code,
         "incomplete": bool(run.incomplete),
         "interrupted": bool(getattr(run, "interrupted", False)),
+        "signal": getattr(run, "signal", None),
         "deadline_reached": getattr(run, "deadline", None),
         "counts": counts,
         "profile": masker.mask(run.profile),
@@ -73,9 +78,50 @@ def build_document(run: Any, masker: Masker, *, generated_at: datetime | None = 
     return document
 
 
+#: characters shown, after masking, of: a value in a message, a log line, a table cell or value, a body
+VAR_CHARS, LINE_CHARS, CELL_CHARS, TEXT_CHARS = 300, 500, 2000, 2000
+
+
+def message_of(result: Any, masker: Masker) -> str:
+    """The result's message for a report: its template filled with masked, clipped values (the raw
+    message may hold a secret that a clip would cut in two), then masked as a whole (a value may
+    be a secret only by the words around it, ``password={value}``)."""
+    if result.template is None:
+        return clip(masker.mask_text(result.message), CELL_CHARS)
+    values = {name: _clip_any(masker.mask(value), VAR_CHARS) for name, value in result.vars.items()}
+    return masker.mask_text(render_message(result.template, values))
+
+
+def clip_evidence(evidence: dict[str, Any]) -> dict[str, Any]:
+    """Masked evidence shortened for display: lines, cells, values and text."""
+    out = dict(evidence)
+    if isinstance(out.get("lines"), list):
+        out["lines"] = [{**line, "text": clip(str(line.get("text", "")), LINE_CHARS)} if isinstance(line, dict)
+                        else line for line in out["lines"]]
+    if isinstance(out.get("rows"), list):
+        out["rows"] = [_clip_any(row, CELL_CHARS) for row in out["rows"]]
+    if isinstance(out.get("values"), dict):
+        out["values"] = _clip_any(out["values"], CELL_CHARS)
+    if isinstance(out.get("text"), str):
+        out["text"] = clip(out["text"], TEXT_CHARS)
+    return out
+
+
+def _clip_any(value: Any, limit: int) -> Any:
+    if isinstance(value, str):
+        return clip(value, limit)
+    if isinstance(value, list):
+        return [_clip_any(v, limit) for v in value]
+    if isinstance(value, dict):
+        return {k: _clip_any(v, limit) for k, v in value.items()}
+    return value
+
+
 def header(pack: Any, masker: Masker, generated_at: datetime | None, started_at: datetime, finished_at: datetime,
-           host: str | None) -> dict[str, Any]:
-    """What every report document starts with: versions, times, host (the triage report too)."""
+           host: str | None, notes: list[str] | None = None) -> dict[str, Any]:
+    """What every report document starts with: versions, times, host, and the run's notes (how
+    it went beyond the checks: the role it connected as, connections held back...), the triage
+    report too."""
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": TOOL_NAME, "version": diagnose.__version__},
@@ -86,6 +132,7 @@ def header(pack: Any, masker: Masker, generated_at: datetime | None, started_at:
         "finished_at": _iso(finished_at),
         "duration_ms": round((finished_at - started_at).total_seconds() * 1000, 1),
         "host": masker.mask_text(host or ""),
+        "notes": [masker.mask_text(note) for note in notes or []],
     }
 
 
@@ -95,7 +142,10 @@ def why_incomplete(doc: dict[str, Any], short: bool = False) -> str:
         seconds = f"{doc['deadline_reached']:g}s"
         return f"deadline of {seconds} reached" if short else f"the run's deadline ({seconds}) was reached"
     if doc.get("incomplete"):
-        return "interrupted" if short else "the run was interrupted (Ctrl-C)"
+        how = interruption(doc.get("signal"))
+        if short:
+            return "interrupted" if how == "Ctrl-C" else f"interrupted by {how}"
+        return f"the run was interrupted ({how})"
     return ""
 
 
@@ -189,14 +239,18 @@ REPORT_SCHEMA: dict[str, Any] = {
         "generated_at": _TIME, "started_at": _TIME, "finished_at": _TIME,
         "duration_ms": {"type": "number", "minimum": 0},
         "host": _STR,
+        "notes": {"type": "array", "items": _STR,
+                  "description": "how the run went beyond the checks (e.g. the role diagnose connected as)"},
         "symptom": {"type": "object",
                     "required": ["id", "title", "category", "severity", "summary", "page_url"],
                     "properties": {k: _STR for k in
                                    ("id", "title", "category", "severity", "summary", "page_url")}},
         "verdict": {"enum": ["problem", "healthy", "inconclusive"]},
-        "exit_code": {"enum": [0, 1, 3, 130]},
+        "exit_code": {"enum": [0, 1, 3, 129, 130, 143]},
         "incomplete": {"type": "boolean"},
-        "interrupted": {"type": "boolean", "description": "stopped by Ctrl-C (exit code 130)"},
+        "interrupted": {"type": "boolean", "description": "stopped by a signal: exit code 130 for Ctrl-C (SIGINT), "
+                                                          "143 for SIGTERM, 129 for SIGHUP"},
+        "signal": {"type": ["string", "null"], "description": "the signal that interrupted the run"},
         "deadline_reached": {"type": ["number", "null"], "description": "the --deadline (seconds) that ended the run"},
         "counts": {"type": "object", "required": [s.value for s in Status],
                    "additionalProperties": {"type": "integer", "minimum": 0}},
@@ -233,6 +287,11 @@ def log_line(line: dict[str, Any]) -> str:
     if line.get("line") is None and line.get("offset") is not None:
         where = f"{where} (byte {line['offset']})" if where else f"byte {line['offset']}"
     return f"{where}: {line.get('text', '')}" if where else str(line.get("text", ""))
+
+
+def note_lines(doc: dict[str, Any]) -> list[str]:
+    """The run's notes, each ``Note: ...`` (every renderer shows them under the header)."""
+    return [f"Note: {note}" for note in doc.get("notes") or []]
 
 
 def masking_line(masking: dict[str, Any]) -> str:

@@ -12,7 +12,7 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from diagnose.reports.document import log_line, masking_line, why_incomplete
+from diagnose.reports.document import log_line, masking_line, note_lines, why_incomplete
 
 STATUS_LABELS = {"pass": "PASS", "fail": "FAIL", "error": "ERROR", "timeout": "TIMEOUT", "skip": "SKIP"}
 VERDICT_TEXT = {
@@ -39,6 +39,7 @@ def _environment() -> Any:
     env.filters["url"] = _web_url
     env.globals["why_incomplete"] = why_incomplete
     env.globals["masking_line"] = masking_line
+    env.globals["note_lines"] = note_lines
     return env
 
 

@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from diagnose.reports.document import log_line, masking_line, why_incomplete
+from diagnose.reports.document import log_line, masking_line, note_lines, why_incomplete
 
 SYMBOLS = {"pass": "✅ pass", "fail": "❌ fail", "error": "⚠️ error", "timeout": "⏱️ timeout",
            "skip": "⏭️ skip"}
@@ -102,6 +102,7 @@ def _header(doc: dict[str, Any]) -> str:
     if why_incomplete(doc):
         lines.append(f"- **Incomplete**: {why_incomplete(doc)}; checks marked *did not run* or *did not finish* "
                      "were not finished")
+    lines += [f"- **{inline(note).replace('Note:', 'Note**:', 1)}" for note in note_lines(doc)]
     return "\n".join(lines)
 
 

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Iterator, TextIO
 
-from diagnose.reports.document import why_incomplete
+from diagnose.reports.document import note_lines, why_incomplete
 
 SYMBOLS = {"pass": "✓", "fail": "✗", "error": "!", "timeout": "⏱", "skip": "-"}
 STYLES = {"pass": "green", "fail": "bold red", "error": "yellow", "timeout": "magenta", "skip": "dim"}
@@ -63,6 +63,7 @@ def _plain_lines(doc: dict[str, Any], report_path: Any, quiet: bool) -> list[str
         step = next_step(doc)
         if step:
             lines.append(f"Next step: {step}")
+        lines += note_lines(doc)
     if report_path is not None:
         lines.append(f"Report: {report_path}")
     return lines
@@ -98,6 +99,8 @@ def _print_rich(doc: dict[str, Any], report_path: Any, stream: TextIO, quiet: bo
         step = next_step(doc)
         if step:
             console.print(Text("Next step: ", style="bold") + Text(step))
+        for note in note_lines(doc):
+            console.print(Text(note, style="yellow"))
     if report_path is not None:
         console.print(Text("Report: ", style="bold") + Text(str(report_path), style="cyan"))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from diagnose.reports.document import masking_line, why_incomplete
+from diagnose.reports.document import masking_line, note_lines, why_incomplete
 from diagnose.reports.markdown import SYMBOLS, _check_details, code_block, code_span, inline, table
 
 VERDICTS = {"problem": "❌ problem", "healthy": "✅ healthy", "inconclusive": "⚠️ inconclusive"}
@@ -33,7 +33,8 @@ def _header(doc: dict[str, Any]) -> str:
         f"- **Tool**: {inline(doc['tool']['name'])} {inline(doc['tool']['version'])}",
         f"- **Knowledge base**: {inline(kb['name'])} {inline(kb['version'])}, digest {code_span(kb['digest'])}",
     ] + ([f"- **Incomplete**: {why_incomplete(doc)}; checks marked *did not run* or *did not finish* were not "
-          "finished"] if why_incomplete(doc) else []))
+          "finished"] if why_incomplete(doc) else [])
+      + [f"- **{inline(note).replace('Note:', 'Note**:', 1)}" for note in note_lines(doc)])
 
 
 def _ranking(doc: dict[str, Any]) -> str:

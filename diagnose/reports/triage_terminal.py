@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from diagnose.reports.document import why_incomplete
+from diagnose.reports.document import note_lines, why_incomplete
 from diagnose.reports.terminal import STYLES, VERDICT_STYLES, _one_line, _write
 
 MAX_EVIDENCE_LINES = 3
@@ -38,6 +38,7 @@ def lines(doc: dict[str, Any], report_path: Any, quiet: bool) -> list[tuple[str,
             out.append((f"Inconclusive: {names}", STYLES["error"]))
         if problems:
             out.append((f"Next step: diagnose {problems[0]['id']}  (the top finding's own report and fix)", ""))
+        out += [(note, "yellow") for note in note_lines(doc)]
     if report_path is not None:
         out.append((f"Report: {report_path}", "cyan"))
     return out

@@ -64,6 +64,8 @@ def write_atomic(data: bytes, path: str | os.PathLike, *, overwrite: bool = True
     ``suffix``: the extension kept when ``overwrite=False`` numbers the name (``.tar.gz``)."""
     path = Path(path)
     tmp_name = None
+    if overwrite:
+        refuse_unless_regular(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -73,6 +75,7 @@ def write_atomic(data: bytes, path: str | os.PathLike, *, overwrite: bool = True
             os.fsync(handle.fileno())
         os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp makes 0600; a report is an ordinary file
         if overwrite:
+            refuse_unless_regular(path)  # again: something may have been put there meanwhile
             os.replace(tmp_name, path)
         else:
             path = _place_without_overwrite(tmp_name, path, suffix or path.suffix)
@@ -84,6 +87,22 @@ def write_atomic(data: bytes, path: str | os.PathLike, *, overwrite: bool = True
                 os.unlink(tmp_name)
             except OSError:
                 pass
+
+
+def refuse_unless_regular(path: Path) -> None:
+    """An output may replace a regular file, never anything else: as root, ``-o /dev/null`` would
+    otherwise replace the system's device node, and a FIFO or a symlink would be swapped for a file."""
+    import stat
+
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:  # nothing there (or no folder to hold it): the write itself says what is wrong
+        return
+    if not stat.S_ISREG(mode):
+        kind = ("a symbolic link" if stat.S_ISLNK(mode) else "a directory" if stat.S_ISDIR(mode) else
+                "a FIFO" if stat.S_ISFIFO(mode) else "a character device" if stat.S_ISCHR(mode) else
+                "a block device" if stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a file")
+        raise IsADirectoryError(f"refusing to replace it: it is {kind}, not a regular file")
 
 
 def _place_without_overwrite(tmp_name: str, path: Path, suffix: str) -> Path:

@@ -33,7 +33,7 @@ def site_files(pack: Pack, reports: dict[str, Any]) -> dict[str, str]:
     from diagnose.site.guide import errors_page, guide_page
     from diagnose.site.kinds import check_kinds_page
     from diagnose.site.pages import category_page_text, report_files, symptom_page
-    from diagnose.site.reference import entry_format_page, profile_page, report_schema_page
+    from diagnose.site.reference import entry_format_page, least_privilege_page, profile_page, report_schema_page
 
     reserved = sorted(RESERVED_IDS & {e.id for e in pack.entries})
     if reserved:
@@ -46,6 +46,7 @@ def site_files(pack: Pack, reports: dict[str, Any]) -> dict[str, str]:
         f"{REFERENCE_DIR}/profile.md": profile_page(pack),
         f"{REFERENCE_DIR}/cli.md": cli_page(),
         f"{REFERENCE_DIR}/report-schema.md": report_schema_page(),
+        f"{REFERENCE_DIR}/least-privilege.md": least_privilege_page(),
     }
     for category, entries in pack.by_category().items():
         files[category_page(category)] = category_page_text(category, entries)

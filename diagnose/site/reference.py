@@ -130,3 +130,66 @@ def report_schema_page() -> str:
             schema_block(REPORT_SCHEMA, "report-1.json"),
             schema_block(TRIAGE_SCHEMA, "triage-1.json")]
     return "\n".join(out)
+
+
+def least_privilege_page() -> str:
+    """``reference/least-privilege.md``: the role to give diagnose, what its sessions look like, and
+    what the SQL guard lets through, the allowlist generated from the code that enforces it."""
+    from diagnose.checks.sql_catalog import ALLOWED_VOLATILE, ASSIGNS_XID, RUNS_SQL_TEXT
+    from diagnose.checks.sql_grammar import SAMPLE_METHODS
+    from diagnose.checks.sql_pool import MAX_PER_DSN
+    from diagnose.checks.sql_session import APPLICATION_NAME, SLOT_SHARE
+
+    out = _front("A role for diagnose", "The database role diagnose needs, its own sessions, and what its SQL "
+                 "guard refuses before anything is sent.")
+    out += ["`diagnose` only reads. Give it a role that can only read, so that even a knowledge base written by "
+            "someone else cannot change your database through it, whatever the guard below misses.", "",
+            "## A read-only role { #role }", "",
+            fence("""-- as a superuser, once per server (pg_monitor: pg_stat_activity, pg_locks, replication views)
+CREATE ROLE diagnose LOGIN PASSWORD 'choose-one' IN ROLE pg_monitor;
+ALTER ROLE diagnose SET default_transaction_read_only = on;
+-- in each database the checks read (CONNECT is granted to PUBLIC unless you revoked it)
+GRANT USAGE ON SCHEMA public TO diagnose;
+GRANT SELECT ON ALL TABLES IN SCHEMA public TO diagnose;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO diagnose;""", "sql"), "",
+            "Then `databases: {trading: \"postgresql://diagnose:${DIAGNOSE_DB_PASSWORD}@db:5432/trading\"}` in the "
+            "profile. A run whose role is a superuser, or may insert, update, delete or truncate a table its "
+            "checks read, says so in a note at the top of every report format and in the terminal.", "",
+            "## diagnose's own sessions { #sessions }", "",
+            f"- `application_name` is `{APPLICATION_NAME}`: the built-in checks leave these sessions out of what "
+            "they count (connections, idle transactions, lock holders), and so should yours: "
+            f"`WHERE application_name <> '{APPLICATION_NAME}'`.",
+            "- Each session starts with `default_transaction_read_only=on`, `statement_timeout`, `lock_timeout` and "
+            "`idle_in_transaction_session_timeout` set from the check's time budget (your own `current_setting()` "
+            "checks see these values, not the server's defaults).",
+            "- Each check runs in its own `READ ONLY` transaction, always rolled back; its snapshot is taken by the "
+            "transaction's first statement, so `backend_xmin` of a diagnose session is the check's own and is "
+            "released when the check ends.",
+            f"- A run opens at most {MAX_PER_DSN} sessions per database, and at most 1/{SLOT_SHARE} of the free "
+            f"connection slots (one when slots are short): the first session reads how many are free. A connection "
+            "refused for lack of slots is tried once per run; log checks with `exclude_own: true` do not count "
+            "the server's log line about that attempt. The report's notes say what was held back.", "",
+            "## What is refused before it is sent { #guard }", "",
+            "Every `kind: sql` query is read by PostgreSQL's own parser (libpg_query, through `pglast`), at "
+            "`diagnose lint` and again at every run, whatever comments, quoting, casing or unicode escapes hide:", "",
+            "- exactly one statement, of a reading kind: `SELECT`, `VALUES`, `TABLE` and set operations on them, "
+            "`SHOW`, `EXPLAIN` of such a query;",
+            "- no `SELECT ... INTO`, no row locks (`FOR UPDATE`, `FOR SHARE`...), no data-modifying `WITH`, no "
+            f"`TABLESAMPLE` method other than {', '.join(sorted(SAMPLE_METHODS))};",
+            "- then, in the check's transaction and before the query, the target server's catalog resolves every "
+            "function it calls (also `FROM f()`, the SQL-standard syntaxes, the attribute notation `t.f`), every "
+            "operator (the function behind it) and every cast (the cast and input functions of the type), through "
+            "the session's `search_path`. The query is refused, naming the function, when any of them is "
+            "`VOLATILE` (it may change state) and not one of the readers below, runs SQL given as text, or "
+            "assigns a transaction id. Aggregates are judged by their support functions too.", "",
+            "A name the server does not know is not refused: the server refuses the query itself. Functions, "
+            "operators, types, views and domains of the database are judged by the volatility their owner declared: "
+            "a check cannot create any, so what is there is the owner's word.", "",
+            "### VOLATILE readers allowed { #allowed }", "",
+            "| function | what it reads |", "|---|---|"]
+    out += [f"| `{name}` | {why} |" for name, why in sorted(ALLOWED_VOLATILE.items())]
+    out += ["", "### Refused whatever their volatility { #refused }", "",
+            "| function | why |", "|---|---|"]
+    out += [f"| `{name}` | runs SQL given as text |" for name in sorted(RUNS_SQL_TEXT)]
+    out += [f"| `{name}` | assigns a transaction id (marked STABLE) |" for name in sorted(ASSIGNS_XID)]
+    return "\n".join(out) + "\n"

@@ -7,6 +7,7 @@ Behaviour comes from the example's YAML::
         routes:                                   # GET and HEAD
           /v1/config: {json: {EXECUTION_MODE: LIVE}}
           /health: {status: 503, body: "db down", delay: 3}    # delay: seconds before answering
+          /login: {status: 302, headers: {Location: /sso}}      # headers: sent as they are
         websocket:                                # upgrades on the same port (see world.websocket)
           /ws/positions: {reply: '{"message": "Connected"}'}
 
@@ -31,7 +32,7 @@ from diagnose.world import websocket
 from diagnose.world.specs import fail, integer, known_keys, mapping, number, text, url_path
 
 SECTIONS = ("routes", "websocket")
-ROUTE_KEYS = ("json", "status", "body", "content_type", "delay")
+ROUTE_KEYS = ("json", "status", "body", "content_type", "delay", "headers")
 NOT_FOUND = b'{"detail": "Not Found"}'
 POLL_INTERVAL = 0.05           # how fast serve_forever notices stop()
 JOIN_TIMEOUT = 2.0
@@ -43,6 +44,7 @@ class Route:
     body: bytes
     content_type: str
     delay: float
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 def validate(name: str, spec: Any) -> tuple[dict[str, Route], dict[str, dict[str, Any]]]:
@@ -70,8 +72,10 @@ def _route(where: str, spec: Any) -> Route:
     else:
         body = text(where, "body", spec.get("body", "")).encode()
         ctype = text(where, "content_type", spec.get("content_type", "text/plain"))
+    headers = tuple((text(where, "headers", k), text(where, f"headers.{k}", v))
+                    for k, v in mapping(f"{where}: headers", spec.get("headers")).items())
     return Route(status=integer(where, "status", spec.get("status", 200), 200, 599), body=body, content_type=ctype,
-                 delay=number(where, "delay", spec.get("delay", 0), maximum=3600))
+                 delay=number(where, "delay", spec.get("delay", 0), maximum=3600), headers=headers)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -92,12 +96,14 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if route.delay and self.server.stopping.wait(route.delay):
             return
-        self._send(route.status, route.body, route.content_type)
+        self._send(route.status, route.body, route.content_type, route.headers)
 
     do_HEAD = do_GET
 
-    def _send(self, status: int, body: bytes, ctype: str) -> None:
+    def _send(self, status: int, body: bytes, ctype: str, headers: tuple[tuple[str, str], ...] = ()) -> None:
         self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()

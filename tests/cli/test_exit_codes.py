@@ -35,7 +35,7 @@ def test_bad_profile_and_bad_override_are_exit_2(diagnose, tmp_path):
     result = diagnose("stale-positions", "--profile", str(tmp_path / "p.yaml"))
     assert result.code == 2 and "p.yaml:1: databases:" in result.err
     result = diagnose("stale-positions", "--dsn", "trading")
-    assert result.code == 2 and "--dsn 'trading': expected NAME=VALUE" in result.err
+    assert result.code == 2 and "a --dsn value: expected NAME=VALUE" in result.err
     result = diagnose("stale-positions", "--format", "pdf")
     assert result.code == 2
 
@@ -103,3 +103,40 @@ def test_timeouts_end_as_timeout_and_the_rest_still_runs(diagnose, tmp_path, mak
     assert status == {"sleepy-sql": "timeout", "silent-http": "timeout", "count-positions": "pass"}, report["checks"]
     assert result.code == 3 and report["verdict"] == "inconclusive"
     assert all(c["duration_ms"] < 5000 for c in report["checks"])
+
+
+@pytest.mark.parametrize("option, value", [("--timeout", "nan"), ("--timeout", "inf"), ("--deadline", "nan"),
+                                           ("--deadline", "-1"), ("--timeout", "NaN")])
+def test_non_finite_or_out_of_range_seconds_are_refused(diagnose, option, value):
+    """``--timeout nan`` once became 0.05 s and ``--deadline nan`` was ignored."""
+    result = diagnose("stale-positions", option, value)
+    assert result.code == 2 and f"'{value}' is not a number of seconds" in result.err
+
+
+def test_outputs_never_replace_anything_but_a_regular_file(diagnose, tmp_path):
+    """As root, ``-o /dev/null`` would have replaced the system's device node with a file."""
+    import os
+
+    fifo, link, target = tmp_path / "fifo", tmp_path / "link", tmp_path / "target.md"
+    os.mkfifo(fifo)
+    target.write_text("untouched")
+    link.symlink_to(target)
+    for option, path, kind in (("-o", "/dev/null", "a character device"), ("-o", fifo, "a FIFO"),
+                               ("--bundle", fifo, "a FIFO"), ("-o", link, "a symbolic link"),
+                               ("--bundle", link, "a symbolic link")):
+        result = diagnose("stale-positions", option, str(path))
+        assert result.code == 2 and f"refusing to replace it: it is {kind}, not a regular file" in result.err
+    assert os.path.exists("/dev/null") and not os.path.isfile("/dev/null")
+    assert link.is_symlink() and target.read_text() == "untouched"
+    assert not list((tmp_path).glob("diagnose-reports"))  # refused before the run: nothing written
+
+
+def test_an_unreadable_knowledge_base_file_is_one_line_exit_2(diagnose, tmp_path):
+    """/proc/self/mem: a regular file no one can read from offset 0 (root reads anything else)."""
+    pack = tmp_path / "pack"
+    shutil.copytree(builtin_root(), pack)
+    (pack / "data" / "unreadable.yaml").symlink_to("/proc/self/mem")
+    for args in (["stale-positions", "--checks", str(pack)], ["lint", str(pack)]):
+        result = diagnose(*args)
+        assert result.code == 2 and "Traceback" not in result.err
+        assert "data/unreadable.yaml:1: cannot read the file" in (result.out + result.err)

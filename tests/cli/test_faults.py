@@ -287,7 +287,7 @@ def test_env_file_with_a_syntax_error_is_an_error_naming_file_and_line(diagnose,
         {"id": "port-closed", "kind": "tcp", "endpoint": "svc", "expect": {"reachable": False}},
     ], 3, env={"app": str(env_file)}, endpoints={"svc": f"127.0.0.1:{free_port()}"})
     assert checks["mode"]["status"] == "error"
-    assert checks["mode"]["message"] == f"{env_file}:3: {complaint}"
+    assert checks["mode"]["message"].startswith(f"{env_file}:3: {complaint}")
     assert checks["port-closed"]["status"] == "pass"     # the run went on with the other checks
 
 

@@ -9,8 +9,10 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,22 +62,45 @@ def command(tmp_path: Path, kb: Path, port: int, report: Path, *extra: str) -> t
     return argv, dict(os.environ, DIAGNOSE_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(ROOT))
 
 
-def test_ctrl_c_writes_the_partial_report_and_exits_130(tmp_path):
+def interrupted(tmp_path: Path, signum: int, when: str = "mid-run") -> tuple[subprocess.Popen, str, str, Path]:
+    """Run the slow entry and send ``signum``: ``mid-run`` once both slow checks wait on us, ``first``
+    as soon as diagnose handles signals. -> (process, stdout, stderr, report path)."""
     kb = slow_pack(tmp_path, ENTRY)
     listener = silent_listener(8)
     report = tmp_path / "r.json"
     argv, env = command(tmp_path, kb, listener.getsockname()[1], report)
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
     try:
-        accepted = []
-        listener.settimeout(20)
-        while len(accepted) < 2:          # both slow checks are waiting on us: the run is mid-way
-            accepted.append(listener.accept()[0])
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=20)
+        if when == "first":
+            deadline = time.monotonic() + 20
+            while not handles(proc.pid, signal.SIGTERM) and time.monotonic() < deadline and proc.poll() is None:
+                time.sleep(0.0005)
+        else:
+            accepted = []
+            listener.settimeout(20)
+            while len(accepted) < 2:          # both slow checks are waiting on us: the run is mid-way
+                accepted.append(listener.accept()[0])
+        proc.send_signal(signum)
+        out, err = proc.communicate(timeout=30)
     finally:
         proc.kill()
         listener.close()
+    return proc, out, err, report
+
+
+def handles(pid: int, signum: int) -> bool:
+    """Has the process installed a handler for ``signum`` yet (its SigCgt mask in /proc)?"""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("SigCgt:"):
+                return bool(int(line.split()[1], 16) >> (signum - 1) & 1)
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return False
+
+
+def test_ctrl_c_writes_the_partial_report_and_exits_130(tmp_path):
+    proc, out, err, report = interrupted(tmp_path, signal.SIGINT)
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     doc = json.loads(report.read_text())
@@ -108,3 +133,42 @@ def test_deadline_bounds_the_whole_run_and_the_report_lists_what_did_not_finish(
     assert status["hangs-1"] == ("timeout", "did not finish before the run's deadline (1.5s)")
     assert "(deadline of 1.5s reached)" in proc.stdout
     assert all(s in ("pass", "timeout", "skip") for s, _ in status.values())
+
+
+# --- every signal, at the first moment and mid-run --------------------------------------------------
+
+SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
+
+
+@pytest.mark.parametrize("signum", SIGNALS, ids=[s.name for s in SIGNALS])
+def test_a_signal_at_the_first_moment_it_can_be_caught_still_writes_the_report(tmp_path, signum):
+    """The earliest moment after start: as soon as diagnose handles signals (its first lines; Python's own
+    start-up, a few milliseconds, is before that), before the command line, the knowledge base or the
+    profile is loaded (Ctrl-C there once printed ``Aborted!`` and exit 1). SIGTERM's handler tells that
+    moment: Python itself installs one for SIGINT at start-up, and none for SIGTERM."""
+    proc, out, err, report = interrupted(tmp_path, signum, when="first")
+    assert proc.returncode == 128 + signum, err
+    assert "Traceback" not in err and "Aborted" not in err
+    doc = json.loads(report.read_text())
+    assert doc["interrupted"] is True and doc["signal"] == signum.name and doc["exit_code"] == 128 + signum
+    how = "Ctrl-C" if signum == signal.SIGINT else signum.name
+    assert {c["status"] for c in doc["checks"]} == {"skip"}
+    assert all(c["message"] == f"did not run: the run was interrupted ({how}) before this check finished"
+               for c in doc["checks"])
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_a_supervisors_signal_mid_run_ends_like_ctrl_c(tmp_path, signum):
+    proc, out, err, report = interrupted(tmp_path, signum)
+    assert proc.returncode == 128 + signum, err
+    doc = json.loads(report.read_text())
+    status = {c["id"]: c["status"] for c in doc["checks"]}
+    assert status["mode"] == "pass" and status["hangs-1"] == "skip"
+    assert f"(interrupted by {signum.name})" in out and f"Report: {report}" in out
+
+
+def test_which_commands_write_a_report_is_known_before_the_command_line_is_imported():
+    from diagnose.cli import COMMANDS
+    from diagnose.cli.signals import NOT_REPORTING, REPORTING
+
+    assert REPORTING | NOT_REPORTING >= set(COMMANDS) and not REPORTING & NOT_REPORTING

@@ -161,7 +161,7 @@ def test_multi_megabyte_line_without_newline_is_found_with_bounded_carry():
     result = scanner.finish()[0]
     assert result.count == 1
     assert result.last[0].line == 2
-    assert result.last[0].text.startswith("2026-11-21 08:59:00,000 ERROR dump: zzz")
+    assert result.last[0].text == "2026-11-21 08:59:00,000 ERROR dump: …"  # the unbroken token is not kept in part
     assert result.last[0].time == datetime(2026, 11, 21, 8, 59, tzinfo=UTC)
     assert result.lines == 3
     assert biggest <= 256 * 1024 + 64 * 1024  # the carry never holds the whole 5 MB line
@@ -223,6 +223,12 @@ def test_on_chunk_runs_before_every_chunk():
     assert len(calls) == 20
 
 
-def test_evidence_text_of_a_long_line_is_truncated():
-    result = scan([b"fail " + b"q" * 5000 + b"\n"], compile_pattern("fail"))
-    assert len(result.last[0].text) == 501 and result.last[0].text.endswith("…")
+def test_evidence_text_of_a_long_line_is_cut_at_a_word_boundary():
+    """Kept up to TEXT_CHARS (for the report to mask whole, then clip), cut where no token is split."""
+    from diagnose.logscan.longlines import TEXT_CHARS
+
+    result = scan([b"fail " + b"q" * 20000 + b"\n"], compile_pattern("fail"))
+    assert result.last[0].text == "fail …"  # the unbroken token is not kept in part
+    result = scan([b"fail " + b"word " * 5000 + b"\n"], compile_pattern("fail"))
+    text = result.last[0].text
+    assert text.endswith("word …") and len(text) <= TEXT_CHARS + 1

@@ -61,10 +61,10 @@ def result(check: Check, status: Status, message: str, *, duration: float = 0.01
 
 
 def make_run(entry: Entry, results: list[CheckResult], *, profile: dict | None = None,
-             incomplete: bool = False, pack: Pack | None = None) -> Run:
+             incomplete: bool = False, pack: Pack | None = None, notes: list[str] | None = None) -> Run:
     return Run(entry=entry, pack=pack or make_pack(entry), results=results, started_at=STARTED,
                finished_at=STARTED + timedelta(milliseconds=1534), profile=profile or {}, host="desk-01",
-               incomplete=incomplete)
+               incomplete=incomplete, notes=list(notes or []))
 
 
 CAUSES = (
@@ -130,7 +130,11 @@ def problem_run() -> Run:
         result(tcp, Status.PASS, "127.0.0.1:5432 accepts connections", source="endpoint:desk", duration=0.0019),
     ]
     other = make_entry("polar-push-failed", [], title="Pushes to Polar fail")
-    return make_run(entry, results, profile=profile(), pack=make_pack(entry, other))
+    notes = ["database 'desk': diagnose connected as desk, a superuser; a read-only role is enough: see 'A role "
+             "for diagnose' (reference/least-privilege on the FAQ site)",
+             f"database 'desk': 3 connection slot(s) were free, so diagnose used at most 1 connection(s) (not 4); "
+             f"DSN postgresql://desk:{SECRETS['desk_password']}@127.0.0.1:5432/desk"]
+    return make_run(entry, results, profile=profile(), pack=make_pack(entry, other), notes=notes)
 
 
 def healthy_run() -> Run:

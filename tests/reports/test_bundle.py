@@ -7,7 +7,11 @@ import gzip
 import hashlib
 import io
 import json
+import os
+import subprocess
+import sys
 import tarfile
+from pathlib import Path
 
 import pytest
 import yaml
@@ -246,3 +250,61 @@ def test_a_folder_gets_a_default_name_and_never_overwrites(problem_doc, tmp_path
     second = write_bundle(problem_doc, target, overwrite=False)
     assert first == target and second.name == target.name.replace(".tar.gz", "-2.tar.gz")
     assert bundle_path(tmp_path / "x.tgz", "s") == (tmp_path / "x.tgz", True)
+
+
+# --- hostile bundles: built with consistent checksums, so only the limits stand in the way -------------
+
+def hostile(problem_doc, tmp_path, change) -> Path:
+    path = write_bundle(problem_doc, tmp_path / "b.tar.gz")
+    contents = members(path.read_bytes())
+    report = contents["report.json"]
+    repack(path, with_manifest({**contents, "report.json": change(report)}))
+    return path
+
+
+def test_deeply_nested_json_is_refused_in_one_line(problem_doc, tmp_path):
+    """100,000 nested lists once gave a RecursionError traceback."""
+    deep = lambda report: report[:-2] + b', "deep": ' + b"[" * 100_000 + b"]" * 100_000 + b"\n}"  # noqa: E731
+    with pytest.raises(BundleError, match=r"report\.json (nests deeper than any report|nests more than 32 levels)"):
+        read_bundle(hostile(problem_doc, tmp_path, deep))
+    nested = lambda report: report[:-2] + b', "deep": ' + b"[" * 500 + b"]" * 500 + b"\n}"  # noqa: E731
+    with pytest.raises(BundleError, match=r"report\.json nests more than 32 levels deep"):
+        read_bundle(hostile(problem_doc, tmp_path, nested))
+
+
+def test_a_small_bundle_that_expands_to_a_huge_report_is_refused(problem_doc, tmp_path):
+    """Highly compressible: a 40 KB bundle whose report.json holds a million values (its render once took
+    540 MB): refused by the size and count limits before anything is rendered."""
+    def bomb(report):
+        doc = json.loads(report)
+        doc["checks"][0]["evidence"].append({"kind": "lines", "title": "x", "lines": [{"text": "x"}] * 300_000})
+        return json.dumps(doc).encode()
+
+    path = hostile(problem_doc, tmp_path, bomb)
+    assert path.stat().st_size < 200_000
+    with pytest.raises(BundleError, match=r"report\.json has more than 250000 values"):
+        read_bundle(path)
+
+
+def test_the_largest_report_a_bundle_may_hold_renders_in_bounded_memory(problem_doc, tmp_path):
+    """Just under the limits (~15 MB of report.json): every format renders in a child process whose
+    peak memory stays far from what an unbounded bundle cost."""
+    def large(report):
+        doc = json.loads(report)
+        doc["checks"][0]["evidence"].append({"kind": "lines", "title": "x", "lines": [{"text": "y" * 100}] * 100_000})
+        return json.dumps(doc).encode()
+
+    path = hostile(problem_doc, tmp_path, large)
+    code = ("import resource, sys\nfrom diagnose.reports import render\nfrom diagnose.reports.bundle import read_bundle\n"
+            "doc = read_bundle(sys.argv[1])\nfor fmt in ('md', 'html', 'json'): render(doc, fmt)\n"
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)")
+    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert int(done.stdout.strip()) < 400  # MB: the measured figure is in docs/reference/faults.md
+
+
+def test_a_fifo_as_the_bundle_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "b.tar.gz"
+    os.mkfifo(fifo)
+    with pytest.raises(BundleError, match="not a regular file"):
+        read_bundle(fifo)

@@ -45,7 +45,10 @@ def test_plain_problem_summary(scenarios, build):
     assert lines[5] == ("Cause: The position sync task stopped: "
                         "position_sync no longer runs, so nothing refreshes rows.")
     assert lines[6] == "Next step: Restart the sync task (steps in the report)"
-    assert lines[7] == "Report: diagnose-reports/r.md"
+    assert lines[7].startswith("Note: database 'desk': diagnose connected as desk, a superuser")
+    assert lines[8] == ("Note: database 'desk': 3 connection slot(s) were free, so diagnose used at most 1 "
+                        "connection(s) (not 4); DSN postgresql://desk:«masked-1»@127.0.0.1:5432/desk")
+    assert lines[9] == "Report: diagnose-reports/r.md"
 
 
 def test_plain_inconclusive_and_healthy(scenarios, build):

@@ -80,7 +80,7 @@ def test_stop_before_start_releases_the_port():
 
 
 @pytest.mark.parametrize("spec, message", [
-    ({"routes": {"/h": {"jsn": {}}}}, "endpoint backend: routes /h: unknown key 'jsn' (use json, status, body, content_type or delay)"),
+    ({"routes": {"/h": {"jsn": {}}}}, "endpoint backend: routes /h: unknown key 'jsn' (use json, status, body, content_type, delay or headers)"),
     ({"routes": {"/h": {"status": "503"}}}, "endpoint backend: routes /h: status must be a whole number, not a text ('503')"),
     ({"routes": {"/h": {"status": 99}}}, "endpoint backend: routes /h: status must be between 200 and 599, not 99"),
     ({"routes": {"/h": {"delay": -1}}}, "endpoint backend: routes /h: delay must be at least 0, not -1"),
@@ -103,3 +103,24 @@ def wait_until(condition, timeout=5.0):
     while not condition():
         assert time.monotonic() < deadline, "condition never held"
         time.sleep(0.01)
+
+
+def test_a_route_sends_its_headers_a_redirect_for_instance():
+    import urllib.request
+
+    spec = {"routes": {"/old": {"status": 302, "headers": {"Location": "/new", "X-Trace": "t1"}}}}
+    server = WorldHTTPServer(spec, "backend")
+    server.start()
+    try:
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *args, **kwargs):
+                return None
+
+        opener = urllib.request.build_opener(NoRedirect)
+        try:
+            opener.open(f"{server.url}/old", timeout=5)
+            raise AssertionError("a 302 was expected")
+        except urllib.error.HTTPError as answer:
+            assert answer.code == 302 and answer.headers["Location"] == "/new" and answer.headers["X-Trace"] == "t1"
+    finally:
+        server.stop()
