@@ -9,9 +9,10 @@ Both quick-start commands create ``.venv`` beside this file on first use and ins
 pinned in ``constraints.txt`` (the lock of the test environment: CI and every contributor get
 the same set, whatever the registry serves that day). They reinstall only when pyproject.toml or
 constraints.txt change, so running them again is fast. Nothing else is installed outside ``.venv``,
-except that ``test`` installs Debian's ``chromium`` package (as root, with apt-get) when
-/usr/bin/chromium is missing: the FAQ site's browser test drives it, never a browser downloaded
-by Playwright.
+except that ``test`` installs two Debian packages (as root, with apt-get) when they are missing:
+``chromium``, which the FAQ site's browser test drives (never a browser downloaded by
+Playwright), and ``libfaketime``, which lets the triage precision tests run a world's PostgreSQL
+server and ``diagnose`` at another moment (a Saturday, the night session).
 
 ``lock`` is how the pins move: it installs the newest versions the registry serves into
 ``.venv-lock`` (no constraints), runs the whole test suite there, and only when it passes writes
@@ -41,8 +42,11 @@ LOCK_HEADER = """\
 # Refresh with `python3 dev.py lock`: it installs the newest versions into .venv-lock, runs the
 # whole test suite against them, and rewrites this file only when the suite passes.
 """
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_HINT = "apt-get update && apt-get install -y --no-install-recommends chromium (as root)"
+#: Debian packages the tests drive: package -> (a file it installs (globs allowed), the tests that need it)
+DEBIAN_PACKAGES = {
+    "chromium": ("/usr/bin/chromium", "the browser test"),
+    "libfaketime": ("/usr/lib/*/faketime/libfaketime.so.1", "the triage precision tests (worlds at another moment)"),
+}
 
 
 def python(env: Path = VENV) -> Path:
@@ -76,7 +80,7 @@ def lock(rest: list[str]) -> int:
     frozen = subprocess.run([str(python(LOCK_VENV)), "-m", "pip", "freeze", "--exclude-editable",
                              "--disable-pip-version-check"], check=True, capture_output=True, text=True).stdout
     pins = sorted((line for line in frozen.splitlines() if line and not line.startswith("#")), key=str.lower)
-    ensure_chromium()
+    ensure_debian_packages()
     print(f"dev.py: running the whole test suite against {len(pins)} newest versions", file=sys.stderr)
     code = subprocess.call([str(python(LOCK_VENV)), "-m", "pytest", *rest], cwd=ROOT)
     if code != 0:
@@ -91,27 +95,32 @@ def lock(rest: list[str]) -> int:
     return 0
 
 
-def ensure_chromium() -> None:
-    """Install Debian's chromium for tests/site/test_browser.py when it is missing.
+def ensure_debian_packages() -> None:
+    """Install the Debian packages of :data:`DEBIAN_PACKAGES` that are missing, in one apt-get run.
 
-    Never fatal: when it cannot be installed (not root, no apt-get, apt failing) this says so in
-    one line and the browser test fails with the same instructions, while every other test runs.
+    Never fatal: when they cannot be installed (not root, no apt-get, apt failing) this says so in
+    one line and the tests that need them fail with the same instructions, while every other test runs.
     """
-    if CHROMIUM.exists():
+    import glob
+
+    missing = {name: why for name, (path, why) in DEBIAN_PACKAGES.items() if not glob.glob(path)}
+    if not missing:
         return
+    hint = f"apt-get update && apt-get install -y --no-install-recommends {' '.join(missing)} (as root)"
+    needed_by = "; ".join(missing.values())
     if not shutil.which("apt-get") or not hasattr(os, "geteuid") or os.geteuid() != 0:
-        print(f"dev.py: {CHROMIUM} is missing and needs root with apt-get to install; the browser test "
-              f"will fail until you run: {CHROMIUM_HINT}", file=sys.stderr)
+        print(f"dev.py: {', '.join(missing)} missing and needs root with apt-get to install ({needed_by} "
+              f"will fail until you run: {hint})", file=sys.stderr)
         return
-    print("dev.py: installing Debian chromium for the browser test (first run only)", file=sys.stderr)
+    print(f"dev.py: installing Debian {', '.join(missing)} for {needed_by} (first run only)", file=sys.stderr)
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     for step in (["apt-get", "update", "-q"],
-                 ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"]):
+                 ["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing]):
         done = subprocess.run(step, check=False, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if done.returncode != 0:
             print(done.stdout[-3000:], file=sys.stderr)
-            print(f"dev.py: `{' '.join(step)}` failed (exit {done.returncode}); the browser test will fail "
-                  f"until you run: {CHROMIUM_HINT}", file=sys.stderr)
+            print(f"dev.py: `{' '.join(step)}` failed (exit {done.returncode}); {needed_by} will fail "
+                  f"until you run: {hint}", file=sys.stderr)
             return
 
 
@@ -130,7 +139,7 @@ def main(argv: list[str]) -> int:
     if command == "demo":
         args = [str(python()), "-m", "diagnose", "demo", *rest]
     else:
-        ensure_chromium()
+        ensure_debian_packages()
         args = [str(python()), "-m", "pytest", *rest]
     return subprocess.call(args, cwd=ROOT)
 

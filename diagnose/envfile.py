@@ -62,8 +62,11 @@ def parse(text: str) -> EnvFile:
 
 
 def read(path: Path) -> dict[str, str]:
-    """The values of the env file at ``path``; ValueError naming the first problem's line, OSError."""
-    parsed = parse(path.read_text(encoding="utf-8", errors="replace"))
+    """The values of the env file at ``path``; ValueError naming the first problem's line, OSError
+    (:class:`~diagnose.files.NotRegularFile` for a FIFO, which would block for ever, or a device)."""
+    from diagnose.files import read_regular_text
+
+    parsed = parse(read_regular_text(path, errors="replace"))
     if parsed.problems:
         first = parsed.problems[0]
         raise EnvFileError(first.line, f"{path}:{first.line}: {first}")

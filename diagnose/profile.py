@@ -78,10 +78,20 @@ def load_profile(path: str | Path | None) -> Profile:
     path = Path(path)
     from diagnose.kb.yamlsrc import YamlError, format_path, load
 
-    if not path.is_file():
-        raise ProfileError(f"{path}: profile file not found")
+    from diagnose.files import NOT_REGULAR, NotRegularFile, read_regular_text
+
     try:
-        loc = load(path)
+        text = read_regular_text(path)   # a FIFO would block open() for ever, deaf to signals
+    except NotRegularFile:
+        raise ProfileError(f"--profile {path}: {NOT_REGULAR}") from None
+    except FileNotFoundError:
+        raise ProfileError(f"{path}: profile file not found") from None
+    except UnicodeDecodeError as exc:
+        raise ProfileError(f"{path}:1: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise ProfileError(f"{path}:1: cannot read: {exc.strerror}") from None
+    try:
+        loc = load(path, text)
     except YamlError as exc:
         raise ProfileError(str(exc)) from None
     if loc.problems:
@@ -95,7 +105,7 @@ def load_profile(path: str | Path | None) -> Profile:
         if errors:
             e = errors[0]
             where = tuple(e.absolute_path)
-            raise ProfileError(f"{path}:{loc.line_of(where)}: {format_path(where)}: {e.message}")
+            raise ProfileError(f"{path}:{loc.line_of(where)}: {format_path(where)}: {_without_value(e)}")
         _remember_valid(data)
     for i, pattern in enumerate(data.get("mask") or []):
         try:
@@ -107,6 +117,16 @@ def load_profile(path: str | Path | None) -> Profile:
         for name, value in (data.get(kind) or {}).items():
             profile.sources[kind][name] = value
     return profile
+
+
+def _without_value(error: Any) -> str:
+    """A schema error's message without the value it is about (``{'dsn': 'postgresql://u:pw@...'}
+    is not of type 'string'``): the line and field already say where, and the value may be a password."""
+    message = error.message
+    if isinstance(error.instance, (str, list, dict)):
+        shown = repr(error.instance)
+        message = message.replace(shown, "this value") if shown in message else message
+    return message
 
 
 def _marker(data: Any) -> Path | None:
@@ -166,11 +186,14 @@ def expand(value: str, where: str) -> str:
 def parse_env_file(path: Path) -> dict[str, str]:
     """A ``.env`` file as docker compose reads it (:mod:`diagnose.envfile`); errors name file and line."""
     from diagnose.envfile import EnvFileError, read
+    from diagnose.files import NOT_REGULAR, NotRegularFile
 
     try:
         return read(path)
     except FileNotFoundError:
         raise CheckError(f"env file {path} does not exist") from None
+    except NotRegularFile:
+        raise CheckError(f"env file {path}: {NOT_REGULAR}") from None
     except EnvFileError as exc:
         raise CheckError(str(exc)) from None
     except OSError as exc:
@@ -245,6 +268,7 @@ def register_profile_secrets(sources: dict[str, dict[str, Any]], masker: Any, pa
     """The secrets of the sources of a profile (also of one that failed validation: its error
     message may quote them). ``path_of`` turns an env file's name into a path (None: no env files)."""
     from diagnose.envfile import parse
+    from diagnose.files import read_regular_text
 
     def expanded(value: Any) -> str | None:
         try:
@@ -269,7 +293,7 @@ def register_profile_secrets(sources: dict[str, dict[str, Any]], masker: Any, pa
             masker.add_env(dict(os.environ))
         elif path_of is not None and expanded(value):
             try:
-                parsed = parse(path_of(expanded(value)).read_text(encoding="utf-8", errors="replace"))
-            except OSError:
+                parsed = parse(read_regular_text(path_of(expanded(value)), errors="replace"))
+            except OSError:   # missing, unreadable, or a FIFO that would block for ever
                 continue
             masker.add_env(parsed.values, parsed.unterminated)

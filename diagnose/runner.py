@@ -65,7 +65,7 @@ def _hostname() -> str:
     return socket.gethostname()
 
 
-EXIT_CODES = {"healthy": 0, "problem": 1, "inconclusive": 3}
+EXIT_CODES = {"healthy": 0, "problem": 1, "inconclusive": 3, "risk": 4}
 #: the shell's code for "ended by Ctrl-C" (128 + SIGINT); SIGTERM gives 143, SIGHUP 129
 EXIT_INTERRUPTED = 130
 NOT_RUN = {"interrupt": "did not run: the run was interrupted ({how}) before this check finished",
@@ -89,11 +89,16 @@ def interruption(signal_name: str | None) -> str:
 
 
 def verdict_of(results: list[CheckResult]) -> str:
-    """``problem`` if any check failed; else ``inconclusive`` if any could not conclude."""
-    statuses = {r.status for r in results}
-    if Status.FAIL in statuses:
+    """``problem`` when a failed check shows the symptom itself; ``risk`` when checks failed that only
+    point to a cause (the symptom is not there, or not yet: "will break on the next restart");
+    else ``inconclusive`` if any could not conclude; else ``healthy``. A failed *context* check
+    (no cause, not the symptom) or *history* check (a past event) alone changes nothing."""
+    failed = [r for r in results if r.status is Status.FAIL]
+    if any(r.role == "symptom" for r in failed):
         return "problem"
-    if statuses & {Status.ERROR, Status.TIMEOUT, Status.SKIP}:
+    if any(r.role == "cause" for r in failed):
+        return "risk"
+    if any(r.status in (Status.ERROR, Status.TIMEOUT, Status.SKIP) for r in results):
         return "inconclusive"
     return "healthy"
 
@@ -143,6 +148,7 @@ def finish(check: Check, status: Status, detail: str, variables: dict, evidence:
         cause=list(check.causes), duration=duration, evidence=evidence,
         source=f"{source[0]}:{source[1]}" if source else None,
         manual=check.manual or default_manual(check), template=template, vars=dict(variables),
+        role=check.role,
     )
 
 

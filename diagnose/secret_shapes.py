@@ -79,9 +79,11 @@ PRIVATE_KEY_END = re.compile(r"-----END [A-Z ]{0,40}PRIVATE KEY-----")
 # (kind, regex, group holding the secret); applied in this order, each skipping existing labels. Every
 # repetition is bounded, so a shape costs at most a constant per position of the text.
 SHAPES: list[tuple[str, re.Pattern, str]] = [
-    # the password runs to the last "@" before the host, as urlsplit and libpq read it ("p@ss@host")
-    ("url-password", re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]{0,30}://[^\s:/@'\"<>]{0,256}:(?P<s>[^\s/?#'\"<>]{1,1024})"
-                                r"@(?=[^\s@/?#'\"<>]{0,256}(?:[/?#\s'\"<>]|$))"), "s"),
+    # the password runs to the last "@" before the host, as urlsplit reads it ("p@ss@host"); failing that,
+    # it may hold "?" and "#", as libpq reads it (postgresql://app:Pa#ss@db/x: up to the "@" before the first "/")
+    ("url-password", re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]{0,30}://[^\s:/@'\"<>]{0,256}:(?P<s>[^\s/?#'\"<>]{1,1024}"
+                                r"(?=@[^\s@/?#'\"<>]{0,256}(?:[/?#\s'\"<>]|$))|[^\s/'\"<>]{1,1024}"
+                                r"(?=@[^\s@/?#'\"<>]{0,256}(?:[/?#\s'\"<>]|$)))@"), "s"),
     # credentials in a URL's query string under names that say so only there (?pass=, &sig=, &key=)
     ("url-query", re.compile(r"(?i)[?&;](?:pass|pwd|passwd|key|sig|signature|auth|code|sid|session|ticket)"
                              r"=(?P<s>[^&#\s\"'<>]{1,2048})"), "s"),

@@ -2,8 +2,10 @@
 
 The masker masks known secrets wherever they appear, in every spelling, so the run must know
 them before anything is shown. These functions read them the way the programs that use them
-do: a URL's password is everything between the first ``:`` of its user info and the *last*
-``@`` before the host (``urlsplit``, libpq); a libpq keyword DSN's value may be single-quoted
+do: a URL's password follows the first ``:`` of its user info, which libpq ends at the *first*
+``@`` before the first ``/`` (``#`` and ``?`` are ordinary characters there: libpq accepts
+``postgresql://app:Pa#ss@db/x``), and URL clients (``urlsplit``, browsers) at the *last* ``@``
+before the path; every reading is registered. A libpq keyword DSN's value may be single-quoted
 with ``\\'`` and ``\\\\`` escapes; a command line's password follows ``--password``, ``-p`` of
 sshpass and mysql, or the ``user:`` of curl's ``-u``. Each returns ``(secret, kind)`` pairs;
 what it gets wrong errs on the side of masking more.
@@ -26,11 +28,12 @@ QUERY_SECRET_KEYS = frozenset({"pass", "pwd", "passwd", "key", "sig", "signature
 #: programs whose ``-p`` takes a password (elsewhere -p is a port, a path, a pid...)
 _P_IS_PASSWORD = frozenset({"sshpass", "mysql", "mysqladmin", "mysqldump", "mariadb", "mariadb-dump"})
 _KEYWORD = re.compile(r"(\w+)\s*=\s*('(?:[^'\\]|\\.)*'|\S+)")
+_SCHEME = re.compile(r"^\s*[A-Za-z][A-Za-z0-9+.-]{0,30}://")
 
 
 def from_dsn(dsn: str) -> list[Found]:
     """The password of a PostgreSQL DSN, URL or keyword form, raw and decoded."""
-    if re.match(r"^\s*postgres(?:ql)?://", dsn or "", re.I):
+    if _SCHEME.match(dsn or ""):          # postgresql://, and any other URL a --dsn may be given
         return list(from_url(dsn, "dsn-password"))
     found = []
     for key, raw in _KEYWORD.findall(dsn or ""):
@@ -41,23 +44,35 @@ def from_dsn(dsn: str) -> list[Found]:
 
 
 def from_url(url: str, kind: str = "url-password") -> Iterator[Found]:
-    """The password of ``scheme://user:password@host`` (up to the last ``@``) and the values of
-    credential query parameters, each raw and percent-decoded."""
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        parts = None
-    if parts is not None and parts.netloc and "@" in parts.netloc:
-        userinfo = parts.netloc.rpartition("@")[0]
-        user, colon, password = userinfo.partition(":")
-        if colon and password:
+    """The password of ``scheme://user:password@host`` and the values of credential query
+    parameters, each raw and percent-decoded. The user info is read as libpq reads it (up to the
+    first ``@`` before the first ``/``, ``#`` and ``?`` included) and as URL clients read it (up to
+    the last ``@`` before the path: ``p@ss@word``); what only one of them sees is registered too."""
+    text = (url or "").strip()
+    scheme = _SCHEME.match(text)
+    if scheme:
+        authority = text[scheme.end():].partition("/")[0]       # libpq: the user info ends before any "/"
+        netloc = re.split(r"[?#]", authority, maxsplit=1)[0]     # urlsplit: before "/", "?" or "#"
+        passwords = []
+        for userinfo in (authority.partition("@")[0] if "@" in authority else "",   # libpq
+                         authority.rpartition("@")[0], netloc.rpartition("@")[0]):   # URL clients
+            user, colon, password = userinfo.partition(":")
+            if colon and password and password not in passwords:
+                passwords.append(password)
+        for password in passwords:
             yield password, kind
             yield unquote(password), kind
-            first = userinfo.split("@", 1)[0].partition(":")[2]   # as a reader stopping at the first @ sees it
-            if first and first != password:
-                yield first, kind
-    if parts is not None and parts.query:
-        for key, value in parse_qsl(parts.query, keep_blank_values=False):
+        rest = text[scheme.end():]
+        after_user = rest.partition("@")[2] if "@" in authority else rest
+        queries = {after_user.partition("?")[2]}   # libpq's query: from there to the end, "#" included
+    else:
+        queries = set()
+    try:
+        queries.add(urlsplit(text).query)
+    except ValueError:
+        pass
+    for query in queries:
+        for key, value in parse_qsl(query, keep_blank_values=False):
             if value and (key_looks_secret(key) or key.lower() in QUERY_SECRET_KEYS):
                 yield value, "url-query"
 

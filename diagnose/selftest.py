@@ -4,10 +4,11 @@ For each example of each entry: start from the reference schemas on a throwaway 
 build the world (SQL, held sessions, log and env files, servers on 127.0.0.1), run the entry
 exactly as ``diagnose SYMPTOM`` would, and compare with what the example claims:
 
-* the verdict (problem / healthy / inconclusive);
+* the verdict (problem / risk / healthy / inconclusive);
 * ``fails``: exactly these checks fail, no more, no fewer;
 * ``causes``: all are implicated, and the first one ranks top;
-* no check errors, times out or is skipped unless the example expects ``inconclusive``
+* ``skips``: exactly these checks are skipped (the world lacks what they compare with);
+* no other check errors, times out or is skipped unless the example expects ``inconclusive``
   (a world that cannot feed a check is an incomplete world, not a pass).
 
 Examples are independent (each world has databases, files and ports of its own), so they
@@ -71,9 +72,12 @@ def judge(example: Example, verdict: str, results: list[Any], ranked_causes: lis
             problems.append(f"causes not implicated: {', '.join(absent)} (implicated: {', '.join(ranked_causes) or 'none'})")
         elif ranked_causes and ranked_causes[0] != example.causes[0]:
             problems.append(f"top cause is {ranked_causes[0]}, the example expects {example.causes[0]}")
+    skipped = {r.id for r in results if r.status is Status.SKIP}
+    if example.skips and set(example.skips) - skipped:
+        problems.append(f"in `skips` but not skipped: {', '.join(sorted(set(example.skips) - skipped))}")
     if example.verdict != "inconclusive":
         for r in results:
-            if r.status in (Status.ERROR, Status.TIMEOUT, Status.SKIP):
+            if r.status in (Status.ERROR, Status.TIMEOUT, Status.SKIP) and r.id not in example.skips:
                 problems.append(f"check {r.id} ended {r.status.value}: {r.message}")
     return problems
 

@@ -9,8 +9,10 @@ Ranking is about *which symptom the operator is most likely looking at*. An entr
 the weighted share of its concluded checks that failed, where a failure shared with other
 entries counts less (it does not single this entry out), plus a bonus when one of its
 symptom checks ("is the symptom visible?": checks without a cause, or marked
-``symptom: true``) failed. Severity breaks
-ties. Only entries with verdict ``problem`` are ranked as findings.
+``symptom: true``) failed. Severity breaks ties. Entries with a ``problem`` (the symptom is
+there) come first, roots before the problems that follow from them (an entry's ``follows``:
+nothing connects to a backend that cannot start), then those with a ``risk`` (a cause without
+the symptom, ranked below every problem), then the inconclusive and the healthy ones.
 """
 
 from __future__ import annotations
@@ -72,6 +74,8 @@ class Finding:
     run: Run
     score: float
     shared: dict[str, int]      # check id -> number of entries sharing its probe
+    #: the problems of this triage this one follows from (its entry's ``follows``), when it is one too
+    follows: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -93,9 +97,13 @@ class Triage:
         return [f for f in self.findings if f.run.verdict == "problem"]
 
     @property
+    def risks(self) -> list[Finding]:
+        return [f for f in self.findings if f.run.verdict == "risk"]
+
+    @property
     def verdict(self) -> str:
         verdicts = {f.run.verdict for f in self.findings}
-        for v in ("problem", "inconclusive"):
+        for v in ("problem", "risk", "inconclusive"):
             if v in verdicts:
                 return v
         return "healthy"
@@ -145,9 +153,13 @@ def run_triage(pack: Pack, resolve: Callable[[str, str], Any], profile_view: dic
                   profile=profile_view, incomplete=stop.reason is not None,
                   interrupted=stop.reason == "interrupt", deadline=reached, notes=resources.notes,
                   signal=stop.signal if stop.reason == "interrupt" else None)
-        findings.append(Finding(run, score(run, shared) if run.verdict == "problem" else 0.0, shared))
-    order = {"problem": 0, "inconclusive": 1, "healthy": 2}
-    findings.sort(key=lambda f: (order[f.run.verdict], -f.score, f.run.entry.id))
+        findings.append(Finding(run, score(run, shared) if run.verdict in ("problem", "risk") else 0.0, shared))
+    problems = {f.run.entry.id for f in findings if f.run.verdict == "problem"}
+    for finding in findings:
+        if finding.run.verdict == "problem":
+            finding.follows = [root for root in finding.run.entry.follows if root in problems]
+    order = {"problem": 0, "risk": 1, "inconclusive": 2, "healthy": 3}
+    findings.sort(key=lambda f: (order[f.run.verdict], bool(f.follows), -f.score, f.run.entry.id))
     return Triage(findings, started_at, finished_at, profile_view, the_plan.total_checks, len(the_plan.probes),
                   incomplete=stop.reason is not None, interrupted=stop.reason == "interrupt", deadline=reached,
                   notes=resources.notes, signal=stop.signal if stop.reason == "interrupt" else None)

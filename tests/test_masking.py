@@ -14,6 +14,8 @@ JWT = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJyb2xlIjoiYW5vbiJ9.dBjftJeZ4CVPmB9
 PLANTED = [
     ("DATABASE_URL=postgresql://desk:Pa55-w0rd@db:5432/desk", "Pa55-w0rd"),
     ("redis://:r3d1sPass@cache:6379/0", "r3d1sPass"),
+    ("DATABASE_URL=postgresql://app:Pa#ss99word@db/x", "Pa#ss99word"),      # libpq takes "#" and "?" there
+    ("dsn 'postgresql://app:Pa?ss77word@db:5432/x'", "Pa?ss77word"),
     ("host=db user=desk password=kw-Secret99 dbname=desk", "kw-Secret99"),
     ('API_JWT_SECRET="my super secret value"', "my super secret value"),
     ("BYBIT_API_SECRET='quoted-secret-42'", "quoted-secret-42"),
@@ -99,6 +101,12 @@ def test_structure_around_a_secret_is_kept():
     masked = Masker().mask_text("postgresql://desk:Pa55-w0rd@db:5432/desk?sslmode=require")
     assert masked == "postgresql://desk:«masked-1»@db:5432/desk?sslmode=require"
     assert Masker().mask_text('{"password": "p4ss-word"}') == '{"password": "«masked-1»"}'
+
+
+def test_a_url_password_with_hash_keeps_the_host_and_an_at_in_the_query_is_not_a_password():
+    assert Masker().mask_text("postgresql://app:Pa#ss99word@db/x") == "postgresql://app:«masked-1»@db/x"
+    masked = Masker().mask_text("https://u:Pw-12345@host?email=a@b.example")
+    assert masked == "https://u:«masked-1»@host?email=a@b.example"
 
 
 def test_same_secret_same_label_different_secrets_different_labels():
@@ -231,6 +239,17 @@ def test_a_cookie_found_once_is_masked_bare_elsewhere():
     masker = Masker()
     masker.mask_text("Cookie: session=SessCookie7Hq2vXw9LmN4")
     assert masker.mask_text("user SessCookie7Hq2vXw9LmN4 logged out") == "user «masked-1» logged out"
+
+
+def test_a_short_dsn_password_is_masked_inside_a_url_encoded_url():
+    """``%3A`` before the password ends in a letter: it once counted as part of a longer word."""
+    masker = Masker()
+    masker.add_dsn("postgresql://app:hunter2pw@db:5432/trading")
+    assert masker.mask_text("?target=postgresql%3A%2F%2Fapp%3Ahunter2pw%40db") == \
+        "?target=postgresql%3A%2F%2Fapp%3A«masked-1»%40db"
+    assert masker.mask_text("next=app%3ahunter2pw%40db&u=app%253Ahunter2pw%2540db") == \
+        "next=app%3a«masked-1»%40db&u=app%253A«masked-1»%2540db"
+    assert masker.mask_text("xhunter2pw hunter2pw3 hunter2pw") == "xhunter2pw hunter2pw3 «masked-1»"
 
 
 def test_url_encoded_dsn_password_shares_its_label_with_the_decoded_one():

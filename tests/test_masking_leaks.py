@@ -17,6 +17,7 @@ import html
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 import tarfile
@@ -93,7 +94,12 @@ S = {
     "hex_form": "HexForm-Pw-1234",                      # seen only as hex in a log
     "b64url_form": "B64url~Form?Pw>>",                  # seen only as URL-safe base64 in a log
     "location_pass": "LocPassQs-7788",                   # ?pass= in a redirect's Location header
+    # issue: spellings other programs write (Go/PHP JSON, lower-case or double URL encoding, numeric
+    # entities, SQL and shell quoting), each seen only in a log line
+    "env_special_spellings": "Tulip&Garden/2024<ok>",
+    "env_quote_spellings": "it'sMyPassw0rd",
 }
+EVERY_CHAR_ESCAPED = "".join(f"\\u{ord(c):04x}" for c in S["env_special_spellings"])   # a JavaScript escaper
 BASIC_ENDPOINT = base64.b64encode(f"svc:{S['endpoint_url_password']}".encode()).decode()
 BASIC_ADMIN = base64.b64encode(f"admin:{S['basic_password']}".encode()).decode()
 
@@ -137,6 +143,12 @@ LOG = f"""\
 2026-11-21 08:15:25,023 INFO app.long: presented {S['long_known']} to the upstream
 2026-11-21 08:15:26,024 INFO app.key: loaded body {S['env_pem_body']} from the key file
 2026-11-21 08:15:27,025 INFO app.dump: hex {S['hex_form'].encode().hex()} b64 {base64.urlsafe_b64encode(S['b64url_form'].encode()).decode()}
+2026-11-21 08:15:28,026 INFO app.go: {{"webhook":"Tulip\\u0026Garden/2024\\u003cok\\u003e"}} php {{"w":"Tulip\\u0026Garden\\/2024\\u003Cok\\u003E"}}
+2026-11-21 08:15:29,027 INFO app.js: every char {EVERY_CHAR_ESCAPED}
+2026-11-21 08:15:30,028 INFO app.proxy: GET /cb?w=Tulip%26Garden%2f2024%3cok%3e&next=%2Fcb%3Fw%3DTulip%2526Garden%252F2024%253Cok%253E
+2026-11-21 08:15:31,029 INFO app.page: <input value="Tulip&#38;Garden/2024&#60;ok&#62;"> <a title="Tulip&#x26;Garden/2024&#x3c;ok&#x3e;" alt="Tulip&#X26;Garden/2024&#X3C;ok&#X3E;">
+2026-11-21 08:15:32,030 INFO app.sql: UPDATE smtp SET password = 'it''sMyPassw0rd' WHERE id = 1
+2026-11-21 08:15:33,031 INFO app.sh: + sshpass -p 'it'\\''sMyPassw0rd' ssh mail; {shlex.quote(S['env_quote_spellings'])}
 """
 
 ENV = {
@@ -154,6 +166,8 @@ ENV = {
     "DB_PASS": S["env_db_pass"],
     "NTFY_TOKEN": S["env_html_special"],
     "OPENAI_API_KEY": S["openai_key"],
+    "WEBHOOK_SECRET": S["env_special_spellings"],
+    "SMTP_PASSWORD": S["env_quote_spellings"],
 }
 
 HTTP_JSON = {
@@ -192,7 +206,7 @@ ENTRY = {
     "causes": [{"id": "spill", "title": "Secrets in evidence", "text": "Secrets are everywhere."}],
     "checks": [
         {"id": "client-rows", "kind": "sql", "title": "Client rows", "expects": "no client row",
-         "database": "clients", "cause": "spill", "expect": {"rows": 0},
+         "database": "clients", "cause": "spill", "symptom": True, "expect": {"rows": 0},
          "query": "SELECT id, name, api_token, note, settings, webhook_url, checksum, request_id, order_id, "
                   "created_at FROM clients ORDER BY id",
          "message": {"pass": "no client", "fail": "{count} client row(s); first: {name} {note}"}},
@@ -259,7 +273,8 @@ def outputs(pg_server, tmp_path_factory):
     escaped = S["dsn_keyword_escaped"].replace("'", "\\'")
     escaped_dsn = f"host=127.0.0.1 port={pg_server.port} dbname={dbname} user=leaky_esc password='{escaped}'"
     (root / "app.log").write_text(LOG)
-    (root / "backend.env").write_text("".join(f"{k}='{v}'\n" for k, v in ENV.items())
+    (root / "backend.env").write_text("".join(f"{k}='{v}'\n" if "'" not in v else f'{k}="{v}"\n'
+                                              for k, v in ENV.items())
                                       + f'SIGNING_PRIVATE_KEY="-----BEGIN PRIVATE KEY-----\n{S["env_pem_body"]}\n'
                                         '-----END PRIVATE KEY-----"\n')
     (root / "audit.log").write_text("2026-11-21 08:15:02,123 INFO audit.login: ok\n")
@@ -336,7 +351,13 @@ def _base64_fragments(secret: str) -> set[str]:
 
 def _forms(secret: str) -> dict[str, str]:
     forms = {"raw": secret, "url-encoded": quote(secret, safe=""), "json-escaped": json.dumps(secret)[1:-1],
-             "html-escaped": html.escape(secret)}
+             "html-escaped": html.escape(secret),
+             "url-lower": re.sub("%[0-9A-F]{2}", lambda m: m[0].lower(), quote(secret, safe="")),
+             "url-twice": quote(quote(secret, safe=""), safe=""),
+             "json-go": secret.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e"),
+             "json-every-char": "".join(f"\\u{ord(c):04x}" for c in secret),
+             "json-php": json.dumps(secret)[1:-1].replace("/", "\\/"), "sql-quoted": secret.replace("'", "''"),
+             "shell-quoted": secret.replace("'", "'\\''"), "shlex-quoted": shlex.quote(secret)}
     forms.update({f"base64 {f}": f for f in _base64_fragments(secret)})
     return forms
 

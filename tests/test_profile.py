@@ -65,6 +65,14 @@ def test_bad_profile_names_file_line_and_field(tmp_path):
         load_profile(tmp_path / "missing.yaml")
 
 
+def test_a_schema_error_does_not_quote_the_value(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text('databases:\n  trading: {dsn: "postgresql://app:Pa#ss99word@db/x", bogus: 1}\n')
+    with pytest.raises(ProfileError) as caught:
+        load_profile(path)
+    assert str(caught.value) == f"{path}:2: databases.trading: this value is not of type 'string'"
+
+
 def test_env_file_syntax(tmp_path):
     path = tmp_path / ".env"
     path.write_text("# comment\nexport A=1\nB='two words'\nC=\"x\\ny\"\nD=plain # trailing comment\nE=\n")

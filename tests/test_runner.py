@@ -96,13 +96,32 @@ def test_default_timeout_applies_when_the_check_sets_none():
 
 
 def test_verdicts():
-    def r(status):
-        return types.SimpleNamespace(status=status)
+    def r(status, role="symptom"):
+        return types.SimpleNamespace(status=status, role=role)
 
     assert verdict_of([r(Status.PASS), r(Status.FAIL), r(Status.ERROR)]) == "problem"
     assert verdict_of([r(Status.PASS), r(Status.SKIP)]) == "inconclusive"
     assert verdict_of([r(Status.PASS), r(Status.TIMEOUT)]) == "inconclusive"
     assert verdict_of([r(Status.PASS)]) == "healthy"
+    # a cause without the symptom is a risk; a past event or context alone changes nothing
+    assert verdict_of([r(Status.PASS), r(Status.FAIL, "cause")]) == "risk"
+    assert verdict_of([r(Status.FAIL, "cause"), r(Status.SKIP)]) == "risk"
+    assert verdict_of([r(Status.PASS), r(Status.FAIL, "history")]) == "healthy"
+    assert verdict_of([r(Status.PASS), r(Status.FAIL, "context")]) == "healthy"
+    assert verdict_of([r(Status.FAIL, "history"), r(Status.FAIL, "symptom")]) == "problem"
+
+
+def test_a_checks_role_follows_from_symptom_cause_and_history():
+    def role(**raw):
+        causes = tuple(raw.pop("causes", ()))
+        return Check(id="c", kind="sql", title="t", expects="e", causes=causes, messages={}, manual=None,
+                     timeout=None, weight=1.0, raw=raw).role
+
+    assert role() == "symptom"                                   # no cause: it confirms the symptom
+    assert role(causes=["a"]) == "cause"
+    assert role(causes=["a"], symptom=True) == "symptom"         # shows the symptom and says why
+    assert role(causes=["a"], history=True) == "history"
+    assert role(symptom=False) == "context"
 
 
 def test_causes_ranked_by_weight_of_failed_checks():
@@ -122,6 +141,7 @@ def test_causes_ranked_by_weight_of_failed_checks():
 def test_message_templates_cannot_reach_attributes():
     assert render_message("{count} rows, first {symbol}", {"count": 2, "symbol": "BTCUSDT"}) == "2 rows, first BTCUSDT"
     assert render_message("{count.__class__} {missing}", {"count": 1}) == "{count.__class__} {missing}"
+    assert render_message("next contract {next} has {days}", {"next": None, "days": 0}) == "next contract (none) has 0"
 
 
 def test_slow_probes_do_not_make_the_queue_wait_for_them(tmp_path):

@@ -20,6 +20,28 @@ def test_dsn_passwords(dsn, secret):
     assert secret in {s for s, _ in from_dsn(dsn)}
 
 
+@pytest.mark.parametrize("dsn, secret", [
+    ("postgresql://app:Pa#ss99word@db/x", "Pa#ss99word"),           # libpq: "#" and "?" are ordinary there
+    ("postgresql://app:Pa?ss99word@db:5432/x", "Pa?ss99word"),
+    ("postgres://app:Pa#ss?99@db?sslmode=disable", "Pa#ss?99"),     # no path, then a query
+    ("postgresql://db/x?sslmode=disable&password=Qu#ery?Pw-1", "Qu#ery?Pw-1"),
+    ("redis://:R3dis#Pw-42@cache:6379/0", "R3dis#Pw-42"),           # any URL given as a DSN
+])
+def test_dsn_passwords_with_hash_or_question_mark(dsn, secret):
+    assert secret in {s for s, _ in from_dsn(dsn)}
+
+
+@pytest.mark.parametrize("dsn", [
+    "postgresql://app:Pa#ss99word@db/x", "postgresql://app:Pa?ss99word@db:5432/x", "postgres://desk:p@ss@word@db/desk",
+    "postgresql://app:Pa#ss?99@db?sslmode=disable", "postgresql://db/x?password=Qu#ery?Pw-1",
+    "postgresql://app:p%23ss%40word@db/x",
+])
+def test_dsn_passwords_as_libpq_itself_reads_them(dsn):
+    """libpq's own parser (PQconninfoParse, through psycopg) is the reference."""
+    conninfo = pytest.importorskip("psycopg.conninfo")
+    assert conninfo.conninfo_to_dict(dsn)["password"] in {s for s, _ in from_dsn(dsn)}
+
+
 def test_url_credentials_and_query_values():
     found = {s for s, _ in from_url("http://svc:At@Pass-9@127.0.0.1:8000/cb?pass=QsPw&sig=Sig1&page=2")}
     assert {"At@Pass-9", "QsPw", "Sig1"} <= found and "2" not in found

@@ -56,3 +56,40 @@ def test_judge_refuses_a_skipped_check_in_a_broken_world():
     problems = judge(example(), "problem", [result("one", Status.FAIL), result("two", Status.SKIP, "log 'x' is not "
                                                                                                  "configured")], ["a"])
     assert problems == ["check two ended skip: log 'x' is not configured"]
+
+
+# --- skips: the checks an example's world makes inapplicable ---------------------------------------------------
+
+SKIPPED = "needs NTFY_TOPIC from env 'backend', which does not set it"
+
+
+def test_judge_accepts_a_check_the_example_lists_in_skips():
+    results = [result("one", Status.FAIL), result("two", Status.SKIP, SKIPPED)]
+    assert judge(example(skips=("two",)), "problem", results, ["a"]) == []
+
+
+def test_judge_refuses_a_check_listed_in_skips_that_ran():
+    for status in (Status.PASS, Status.FAIL):
+        results = [result("one", Status.FAIL), result("two", status)]
+        fails = ("one", "two") if status is Status.FAIL else ("one",)
+        assert judge(example(skips=("two",), fails=fails), "problem", results, ["a"]) == [
+            "in `skips` but not skipped: two"]
+    # one that errored was not skipped either
+    problems = judge(example(skips=("two",)), "problem", [result("one", Status.FAIL),
+                                                          result("two", Status.ERROR, "boom")], ["a"])
+    assert problems == ["in `skips` but not skipped: two"]
+
+
+def test_judge_refuses_an_unlisted_skip_also_in_a_healthy_world():
+    results = [result("one", Status.PASS), result("two", Status.SKIP, SKIPPED), result("three", Status.SKIP, SKIPPED)]
+    healthy = example(verdict="healthy", causes=(), fails=None, skips=("two",))
+    assert judge(healthy, "healthy", results, []) == [f"check three ended skip: {SKIPPED}"]
+
+
+def test_judge_lets_an_inconclusive_example_skip_unlisted_checks():
+    results = [result("one", Status.PASS), result("two", Status.SKIP, SKIPPED), result("three", Status.TIMEOUT, "slow")]
+    inconclusive = example(verdict="inconclusive", causes=(), fails=None)
+    assert judge(inconclusive, "inconclusive", results, []) == []
+    # but what it lists must still be skipped
+    assert judge(example(verdict="inconclusive", causes=(), fails=None, skips=("one",)), "inconclusive", results,
+                 []) == ["in `skips` but not skipped: one"]

@@ -108,6 +108,14 @@ class CheckResult:
     source: str | None = None
     manual: str | None = None
     evidence: list[Evidence] = field(default_factory=list)
+    #: what a failure means: "symptom" (the symptom itself is there), "cause" (a cause, not the symptom:
+    #: alone, a risk), "history" (a past event that names the cause of a present symptom: alone, nothing)
+    #: or "context" (neither: it only helps read the others)
+    role: str = "cause"
+
+    @property
+    def symptom(self) -> bool:
+        return self.role == "symptom"
     #: the message template and its values, so a report can render the message from masked values
     #: (``message`` is rendered from the raw ones, for in-process use); not part of :meth:`to_dict`
     template: str | None = None
@@ -122,6 +130,7 @@ class CheckResult:
             "status": self.status.value,
             "message": self.message,
             "cause": self.cause,
+            "role": self.role,
             "duration_ms": round(self.duration * 1000, 1),
             "manual": self.manual,
             "evidence": [e.to_dict() for e in self.evidence],

@@ -11,6 +11,7 @@ from typing import Any
 
 from diagnose.checks import expect
 from diagnose.checks.base import Context, Evidence, Outcome
+from diagnose.checks.params import PARAM_SCHEMA, bind_expectation, lint_params, placeholders_in, resolve_params
 
 KIND = "env"
 SOURCE = "env"
@@ -22,6 +23,10 @@ SCHEMA: dict[str, Any] = {
         "keys": {"type": "array", "items": {"type": "string"}, "minItems": 1,
                  "description": "several keys, each of which must meet the expectation"},
         "expect": {**expect.SCHEMA, "description": "expectation on each value (default: present: true)"},
+        "params": {"type": "object", "additionalProperties": PARAM_SCHEMA, "description": (
+            "Values written into the expectation at `%(name)s` (regex-escaped under matches/not_matches): "
+            "a value of the deployment itself, e.g. `not_matches: '/%(topic)s/?$'` with "
+            "`topic: {env: backend, key: NTFY_TOPIC}`.")},
         "same_as": {"type": "object", "additionalProperties": False, "required": ["env", "key"],
                     "description": "the value must equal this key of another env source",
                     "properties": {"env": {"type": "string"}, "key": {"type": "string"}}},
@@ -37,6 +42,8 @@ def keys_of(check: dict) -> list[str]:
 def run(check: dict, ctx: Context) -> Outcome:
     values = ctx.env(check["env"])
     spec = check.get("expect", {"present": True})
+    bound = resolve_params(check["params"], ctx) if check.get("params") else {}
+    spec = bind_expectation(spec, bound) if bound else spec
     keys = keys_of(check)
     other = None
     if "same_as" in check:
@@ -59,6 +66,7 @@ def run(check: dict, ctx: Context) -> Outcome:
         shown[f"{ref['env']}:{ref['key']}"] = other if other is not None else "(not set)"
     first = keys[0] if keys else ""
     variables = {
+        **bound,   # the deployment's own values it compared with; the kind's variables win over them
         "key": first, "value": values.get(first, ""), "keys": ", ".join(keys),
         "failing": ", ".join(failing), "missing": ", ".join(missing), "count": len(failing),
         "env": check["env"], "expected": expect.describe(spec),
@@ -73,6 +81,8 @@ def _accepts_missing(spec: Any) -> bool:
 
 def lint(check: dict) -> list[tuple[str, str]]:
     problems = expect.lint(check.get("expect"), "expect")
+    if "params" in check:
+        problems += lint_params(check["params"], placeholders_in(check.get("expect")), "expect", "expectation")
     if not keys_of(check):
         problems.append(("", "an env check needs 'key' or 'keys'"))
     return problems

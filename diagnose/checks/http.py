@@ -42,6 +42,7 @@ from diagnose.clip import keep
 from . import expect as expectations
 from .base import CheckError, CheckTimeout, Context, Evidence, Outcome
 from .http_transport import BODY_CAP, fetch
+from .params import PARAM_SCHEMA, bind_expectation, lint_params, placeholders_in, resolve_params
 from .netaddr import (EndpointError, Unreachable, describe_os_error, display_url, endpoint_variable, join_path,
                       parse_endpoint)
 
@@ -71,6 +72,9 @@ SCHEMA: dict[str, Any] = {
                    "GET (default) or HEAD; methods that write are refused."},
         "headers": {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]},
                     "description": "Extra request headers, e.g. `{Accept: application/json}`."},
+        "params": {"type": "object", "additionalProperties": PARAM_SCHEMA, "description": (
+            "Values written into the expectation at `%(name)s`: a value of the deployment itself, e.g. "
+            "`json: {path: EXECUTION_MODE, equals: '%(mode)s'}` with `mode: {env: trading, key: EXECUTION_MODE}`.")},
         "expect": {
             "type": "object",
             "additionalProperties": False,
@@ -110,6 +114,8 @@ def lint(check: dict) -> list[tuple[str, str]]:
     for key in spec:
         if key not in ("status", "json", "body"):
             problems.append((f"expect.{key}", "unknown expectation: use status, json or body"))
+    if "params" in check:
+        problems += lint_params(check["params"], placeholders_in(spec), "expect", "expectation")
     problems += expectations.lint(spec.get("status"), "expect.status")
     problems += expectations.lint(spec.get("body"), "expect.body")
     json_spec = spec.get("json")
@@ -176,8 +182,9 @@ def run(check: dict, ctx: Context) -> Outcome:
     import http.client
 
     url = join_path(endpoint.base_url(), check.get("path"))
-    spec = check.get("expect") or {}
-    out = {"status": None, "url": display_url(url), "value": None, "error": None,
+    bound = resolve_params(check["params"], ctx) if check.get("params") else {}
+    spec = bind_expectation(check.get("expect") or {}, bound)
+    out = {**bound, "status": None, "url": display_url(url), "value": None, "error": None,
            "elapsed_ms": None, "reason": None}
     started = time.monotonic()
 

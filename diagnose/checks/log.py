@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,6 +36,7 @@ from diagnose.logscan.timestamps import TimestampParser, UnknownTimezone, zone
 
 from . import expect as expectations
 from .base import CheckError, Context, Evidence, Outcome
+from .params import PARAM_SCHEMA, lint_params, resolve_params
 
 KIND = "log"
 SOURCE = "log"
@@ -59,6 +61,15 @@ SCHEMA: dict[str, Any] = {
                    "(default `{max: 0}`; `{min: 1}` when the fault is a missing line)."},
         "last": {"type": "integer", "minimum": 0, "maximum": 100,
                  "description": "How many of the last matching lines to show as evidence (default 5)."},
+        "params": {"type": "object", "additionalProperties": PARAM_SCHEMA, "description": (
+            "Values written into the pattern at `%(name)s`, regex-escaped: a value of the deployment itself "
+            "(`{env: realtime, key: REALTIME_TENANT}`) instead of one copied from a reference deployment. With "
+            "params, a literal % in the pattern is written %%.")},
+        "after": {"type": "string", "minLength": 1, "format": "regex", "description": (
+            "Only lines after the last line matching this regex count (within `since`, if given): a crash "
+            "before the service's last start (`Application startup complete`) is history, not a fault of the "
+            "running service. Lines stamped the same moment as that line count as before it. When it does not "
+            "match, or its line has no time, every line in the window counts.")},
         "exclude_own": {"type": "boolean", "description": (
             "Do not count the lines that record diagnose's own refused connection attempts of this run "
             "(the server log's `too many clients` line about them): each attempt cancels one matching line "
@@ -79,14 +90,24 @@ def parse_since(text: Any) -> timedelta | None:
 
 
 def lint(check: dict) -> list[tuple[str, str]]:
-    """The pattern compiles, ``since`` parses, expectation regexes compile."""
+    """The pattern compiles, ``since`` parses, expectation regexes compile, params and placeholders match."""
     problems: list[tuple[str, str]] = []
     pattern = check.get("pattern")
+    if isinstance(pattern, str) and "params" in check:
+        from .sql_text import placeholders
+
+        problems += lint_params(check.get("params") or {}, placeholders(pattern), "pattern", "pattern")
+        pattern = bind(pattern, {name: "x" for name in placeholders(pattern)})
     if isinstance(pattern, str):
         try:
             compile_pattern(pattern, bool(check.get("ignore_case")))
         except re.error as exc:
             problems.append(("pattern", f"invalid regex: {exc}"))
+    if isinstance(check.get("after"), str):
+        try:
+            compile_pattern(check["after"], bool(check.get("ignore_case")))
+        except re.error as exc:
+            problems.append(("after", f"invalid regex: {exc}"))
     try:
         parse_since(check.get("since"))
     except ValueError as exc:
@@ -114,10 +135,28 @@ def _iso(stamp: datetime | None) -> str:
     return stamp.isoformat(timespec="seconds") if stamp else ""
 
 
-def request(check: dict) -> Request:
+def bind(pattern: str, values: dict[str, Any]) -> str:
+    """``pattern`` with each ``%(name)s`` replaced by its value, regex-escaped (``%%`` is a ``%``)."""
+    from .sql_text import PERCENT
+
+    def one(match: re.Match) -> str:
+        if match.group(1) in ("%", None):
+            return "%"
+        name = match.group("name")
+        return re.escape(str(values[name])) if name in values else match.group(0)
+
+    return PERCENT.sub(one, pattern)
+
+
+def request(check: dict, ctx: Context | None = None) -> Request:
     """What the check asks of its log; :class:`CheckError` naming the field that is invalid.
-    (The run's shared pass reads the planned checks through this too.)"""
+    (The run's shared pass reads the planned checks through this too.) A check with ``params``
+    needs ``ctx`` to read them; without it, CheckError."""
     pattern, ignore_case = str(check["pattern"]), bool(check.get("ignore_case"))
+    if check.get("params"):
+        if ctx is None:
+            raise CheckError("the pattern has params: its values are read through the run")
+        pattern = bind(pattern, resolve_params(check["params"], ctx))
     try:
         compiled = compile_pattern(pattern, ignore_case)
     except re.error as exc:
@@ -136,14 +175,38 @@ def request(check: dict) -> Request:
 def run(check: dict, ctx: Context) -> Outcome:
     spec = ctx.log(check["log"])
     name = check["log"]
-    wanted = request(check)
+    wanted = request(check, ctx)
     try:
         stamps = TimestampParser(zone(spec.timezone), ctx.now)
     except UnknownTimezone as exc:
         raise CheckError(f"log '{name}': {exc}") from exc
     passes = ctx.shared.get("log-passes", lambda: LogPasses(ctx.shared.planned))
+    after_time = None
+    if check.get("after"):   # count from the last line matching `after` on
+        marker = request(marker_check(check), ctx)
+        after_time = max((r.last_time for _, r in passes.results(name, spec, marker, stamps, ctx) if r.last_time),
+                         default=None)
+        if after_time is not None:
+            # strictly after the start line: a line stamped the same moment (a log with whole seconds
+            # cannot order them) is taken as written before it, like the crash that preceded a restart
+            window = ctx.now - after_time - timedelta(microseconds=1)
+            wanted = replace(wanted, window=min(wanted.window, window) if wanted.window else window)
     own = _own_attempts(ctx) if check.get("exclude_own") else []
-    return _outcome(check, passes.results(name, spec, wanted, stamps, ctx), wanted.keep, not spec.command, own)
+    outcome = _outcome(check, passes.results(name, spec, wanted, stamps, ctx), wanted.keep, not spec.command, own)
+    if check.get("params"):  # the values it was judged against, for its messages (never over its own)
+        for name, value in resolve_params(check["params"], ctx).items():
+            outcome.vars.setdefault(name, value)
+    if check.get("after"):
+        outcome.vars["after_time"] = _iso(after_time)
+        outcome.evidence[0].title += (f"; counted after the last /{check['after']}/ line ({_iso(after_time)})"
+                                      if after_time else f"; no /{check['after']}/ line with a time: counted the whole window")
+    return outcome
+
+
+def marker_check(check: dict) -> dict:
+    """The request of a check's ``after`` line: the same log and window, its own pattern."""
+    return {"log": check["log"], "pattern": check["after"], "ignore_case": check.get("ignore_case"),
+            "since": check.get("since"), "last": 1}
 
 
 def _own_attempts(ctx: Context) -> list[datetime]:

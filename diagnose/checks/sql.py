@@ -29,7 +29,8 @@ from typing import Any
 
 from . import expect as expectations
 from . import sql_session as session
-from .base import CheckError, CheckTimeout, Context, Evidence, Outcome, SkipCheck
+from .base import CheckError, CheckTimeout, Context, Evidence, Outcome
+from .params import PARAM_SCHEMA, lint_params, resolve_params
 from .sql_catalog import CATALOG_QUERY, catalog_parameters, judge, lint_calls
 from .sql_grammar import Calls, Refused, inspect
 from .sql_text import jsonable, lint_placeholders, one_line, placeholders, render_manual
@@ -37,21 +38,6 @@ from .sql_text import jsonable, lint_placeholders, one_line, placeholders, rende
 KIND = "sql"
 SOURCE = "database"
 DEFAULT_MAX_ROWS = 20
-
-_PARAM_SCHEMA = {
-    "description": "A bound query parameter: a literal value, {value: X}, or {env: NAME, key: KEY, default: X} "
-                   "(read from an env source; without a default the check is skipped when it is missing).",
-    "anyOf": [
-        {"type": ["string", "number", "boolean", "null", "array"]},
-        {"type": "object", "additionalProperties": False, "required": ["value"],
-         "properties": {"value": {"description": "the literal value bound to the placeholder"}}},
-        {"type": "object", "additionalProperties": False, "required": ["env", "key"],
-         "properties": {
-             "env": {"type": "string", "description": "name of the env source (target profile) to read"},
-             "key": {"type": "string", "description": "the variable to read from that env source"},
-             "default": {"description": "used when the env source or the key is missing"}}},
-    ],
-}
 
 SCHEMA: dict[str, Any] = {
     "properties": {
@@ -62,7 +48,7 @@ SCHEMA: dict[str, Any] = {
             "are written %(name)s and bound from `params`; a literal % must be written %%. It runs in a "
             "read-only transaction that is always rolled back.")},
         "params": {"type": "object", "description": "Values bound to the %(name)s placeholders of the query.",
-                   "additionalProperties": _PARAM_SCHEMA},
+                   "additionalProperties": PARAM_SCHEMA},
         "expect": {"type": "object", "additionalProperties": False, "minProperties": 1,
                    "description": "What a healthy result looks like: on the row count, the first row's value, "
                                   "or both (all must hold for the check to pass).",
@@ -105,7 +91,8 @@ def run(check: dict, ctx: Context) -> Outcome:
         passed = expectations.holds(count, expect["rows"])
     if "value" in expect:
         passed = passed and expectations.holds(value, expect["value"])
-    variables = {k: v for k, v in row.items() if k not in RESERVED_VARS}
+    # the bound params first (a message may name the deployment's own value), the first row over them
+    variables = {k: v for k, v in {**params, **row}.items() if k not in RESERVED_VARS}
     variables.update(count=count, value=value, database=name, columns=row)
     shown = f", first {len(kept)} shown" if count > len(kept) else ""
     evidence = Evidence(kind="rows", title=f"database '{name}': {count} row(s){shown}",
@@ -140,36 +127,6 @@ def catalog_refusal(cur: Any, calls: Calls | None) -> str | None:
         return None
     cur.execute(CATALOG_QUERY, params)
     return judge(calls, cur.fetchall())
-
-
-def resolve_params(spec: dict, ctx: Context) -> dict[str, Any]:
-    """The values to bind: literals as they are, env values read through ``ctx``."""
-    values: dict[str, Any] = {}
-    for name, param in spec.items():
-        if not isinstance(param, dict):
-            values[name] = param
-        elif "value" in param:
-            values[name] = param["value"]
-        elif "env" in param:
-            values[name] = _env_param(param, ctx)
-        else:
-            raise CheckError(f"params.{name}: give a literal, {{value: ...}} or {{env: NAME, key: KEY}}")
-    return values
-
-
-def _env_param(param: dict, ctx: Context) -> Any:
-    env_name, key = param["env"], param.get("key")
-    try:
-        env = ctx.env(env_name)
-    except SkipCheck:
-        if "default" in param:
-            return param["default"]
-        raise SkipCheck(f"needs {key} from env '{env_name}', which is not configured") from None
-    if key in env:
-        return env[key]
-    if "default" in param:
-        return param["default"]
-    raise SkipCheck(f"needs {key} from env '{env_name}', which does not set it")
 
 
 def _fetch(dsn: str, name: str, query: str, params: dict, ctx: Context, max_rows: int, calls: Calls | None):
@@ -250,18 +207,7 @@ def lint(check: dict) -> list[tuple[str, str]]:
     except Refused as exc:
         problems.append(("query", str(exc)))
     problems += [("query", message) for message in lint_placeholders(query)]
-    params = check.get("params") or {}
-    if not isinstance(params, dict):
-        problems.append(("params", "params must be a mapping of placeholder name to value"))
-        params = {}
-    used = placeholders(query)
-    for missing in sorted(used - set(params)):
-        problems.append(("query", f"%({missing})s has no entry in params"))
-    for unused in sorted(set(params) - used):
-        problems.append((f"params.{unused}", f"not used by the query (no %({unused})s)"))
-    for pname, param in params.items():
-        if isinstance(param, dict) and not ("value" in param or ("env" in param and "key" in param)):
-            problems.append((f"params.{pname}", "give a literal, {value: X} or {env: NAME, key: KEY, default: X}"))
+    problems += lint_params(check.get("params") or {}, placeholders(query), "query", "query")
     expect = check.get("expect")
     if not isinstance(expect, dict) or not ("rows" in expect or "value" in expect):
         problems.append(("expect", "give expect.rows (row count) and/or expect.value (first row's value)"))

@@ -13,7 +13,11 @@ and the query is refused, unsent, when any candidate
   ``STABLE`` (:data:`ASSIGNS_XID`).
 
 Aggregates are judged by their support functions too, operators by the function behind them,
-casts by the cast and input functions of the target type. Extension and user-defined functions
+casts by the cast and input functions of the target type, and what runs without being named (a
+parameter default, an implicit cast, a domain's CHECK, an operator family's sort support) with
+the name that makes it run. The comparisons a query makes without an operator (simple ``CASE``,
+``IN (subquery)``, ``DISTINCT``, ``ORDER BY``...) are judged as the ``=``, ``<`` and ``>`` they use.
+Views and the rules of the database are the owner's word: what a view runs is not resolved. Extension and user-defined functions
 follow the same rule: the server's marking is the word of the database's owner, who made them
 (a check cannot create anything). A name the server does not know is not refused here: the
 server will refuse the query itself. The allowlist applies to ``pg_catalog`` only; a user
@@ -78,11 +82,32 @@ _VOLATILE_LIST = Path(__file__).with_name("pg_volatile.txt")
 #: one round trip: every candidate routine behind the names a statement uses, with its volatility.
 #: Columns: what, schema of the name, the name, the function that runs (signature, schema, name),
 #: its volatility, and whether the name's schema is on the session's search_path.
+#: Besides the routine a name resolves to, what runs without being named: a function's parameter
+#: defaults and SQL body (pg_depend), implicit casts to its argument types or an operator's operand
+#: types, the support functions of an operator's btree/hash families (sorting, grouping, hashing),
+#: and for a type: the input functions and casts of the type, its domain's base types, its composite
+#: attributes' types, and the functions its domain constraints call. Those derived rows are kept
+#: only when VOLATILE (what they add is never a reader to allow).
 _RUNS = "r.oid::pg_catalog.regprocedure::text, rn.nspname, r.proname, r.provolatile"
 _VISIBLE = "n.nspname IN (SELECT nspname FROM visible)"
 _RUNNER = "JOIN pg_catalog.pg_namespace rn ON rn.oid = r.pronamespace"
+_DEPENDS = ("JOIN pg_catalog.pg_depend dep ON dep.classid = 'pg_catalog.{catalog}'::pg_catalog.regclass "
+            "AND dep.objid = {oid} AND dep.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass "
+            "JOIN pg_catalog.pg_proc r ON r.oid = dep.refobjid")
 CATALOG_QUERY = f"""
-WITH visible AS (SELECT unnest(pg_catalog.current_schemas(true)) AS nspname)
+WITH RECURSIVE visible AS (SELECT unnest(pg_catalog.current_schemas(true)) AS nspname),
+named AS (
+  SELECT t.oid, n.nspname, t.typname AS name, 0 AS depth
+    FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+   WHERE t.typname = ANY(%(types)s::text[])
+  UNION
+  SELECT u.oid, d.nspname, d.name, d.depth + 1
+    FROM named d JOIN pg_catalog.pg_type t ON t.oid = d.oid
+    JOIN pg_catalog.pg_type u ON u.oid = t.typbasetype OR u.oid = t.typelem
+      OR u.oid IN (SELECT a.atttypid FROM pg_catalog.pg_attribute a
+                    WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped)
+   WHERE d.depth < 6
+)
 SELECT 'function', n.nspname, r.proname, {_RUNS}, {_VISIBLE}
   FROM pg_catalog.pg_proc r JOIN pg_catalog.pg_namespace n ON n.oid = r.pronamespace {_RUNNER}
  WHERE r.proname = ANY(%(functions)s::text[])
@@ -94,25 +119,52 @@ SELECT 'function', n.nspname, p.proname, {_RUNS}, {_VISIBLE}
                                          a.aggdeserialfn, a.aggmtransfn, a.aggminvtransfn, a.aggmfinalfn) {_RUNNER}
  WHERE p.proname = ANY(%(functions)s::text[])
 UNION ALL
+SELECT 'function', n.nspname, p.proname, {_RUNS}, {_VISIBLE}
+  FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+  {_DEPENDS.format(catalog="pg_proc", oid="p.oid")} {_RUNNER}
+ WHERE p.proname = ANY(%(functions)s::text[]) AND r.provolatile = 'v'
+UNION ALL
+SELECT 'function', n.nspname, p.proname, {_RUNS}, {_VISIBLE}
+  FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+  JOIN pg_catalog.pg_cast c ON c.casttarget = ANY(p.proargtypes::pg_catalog.oid[]) AND c.castcontext = 'i'
+  JOIN pg_catalog.pg_proc r ON r.oid = c.castfunc {_RUNNER}
+ WHERE p.proname = ANY(%(functions)s::text[]) AND r.provolatile = 'v'
+UNION ALL
 SELECT 'attribute', n.nspname, r.proname, {_RUNS}, {_VISIBLE}
   FROM pg_catalog.pg_proc r JOIN pg_catalog.pg_namespace n ON n.oid = r.pronamespace {_RUNNER}
-  JOIN pg_catalog.pg_type t ON t.oid = r.proargtypes[0]
- WHERE r.proname = ANY(%(attributes)s::text[]) AND r.pronargs = 1 AND t.typtype IN ('c', 'p')
+ WHERE r.proname = ANY(%(attributes)s::text[])
 UNION ALL
 SELECT 'operator', n.nspname, o.oprname, {_RUNS}, {_VISIBLE}
   FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
   JOIN pg_catalog.pg_proc r ON r.oid = o.oprcode {_RUNNER}
  WHERE o.oprname = ANY(%(operators)s::text[])
 UNION ALL
-SELECT 'type', n.nspname, t.typname, {_RUNS}, {_VISIBLE}
-  FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
-  JOIN pg_catalog.pg_proc r ON r.oid = t.typinput {_RUNNER}
- WHERE t.typname = ANY(%(types)s::text[])
+SELECT 'operator', n.nspname, o.oprname, {_RUNS}, {_VISIBLE}
+  FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
+  JOIN pg_catalog.pg_cast c ON c.casttarget IN (o.oprleft, o.oprright) AND c.castcontext = 'i'
+  JOIN pg_catalog.pg_proc r ON r.oid = c.castfunc {_RUNNER}
+ WHERE o.oprname = ANY(%(operators)s::text[]) AND r.provolatile = 'v'
 UNION ALL
-SELECT 'type', n.nspname, t.typname, {_RUNS}, {_VISIBLE}
-  FROM pg_catalog.pg_cast c JOIN pg_catalog.pg_type t ON t.oid = c.casttarget
-  JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace JOIN pg_catalog.pg_proc r ON r.oid = c.castfunc {_RUNNER}
- WHERE t.typname = ANY(%(types)s::text[])
+SELECT 'operator', n.nspname, o.oprname, {_RUNS}, {_VISIBLE}
+  FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
+  JOIN pg_catalog.pg_amop ao ON ao.amopopr = o.oid
+  JOIN pg_catalog.pg_am am ON am.oid = ao.amopmethod AND am.amname IN ('btree', 'hash')
+  JOIN pg_catalog.pg_amproc ap ON ap.amprocfamily = ao.amopfamily
+  JOIN pg_catalog.pg_proc r ON r.oid = ap.amproc {_RUNNER}
+ WHERE o.oprname = ANY(%(operators)s::text[]) AND r.provolatile = 'v'
+UNION ALL
+SELECT 'type', d.nspname, d.name, {_RUNS}, d.nspname IN (SELECT nspname FROM visible)
+  FROM named d JOIN pg_catalog.pg_type t ON t.oid = d.oid
+  JOIN pg_catalog.pg_proc r ON r.oid = t.typinput {_RUNNER}
+UNION ALL
+SELECT 'type', d.nspname, d.name, {_RUNS}, d.nspname IN (SELECT nspname FROM visible)
+  FROM named d JOIN pg_catalog.pg_cast c ON c.casttarget = d.oid AND d.depth = 0
+  JOIN pg_catalog.pg_proc r ON r.oid = c.castfunc {_RUNNER}
+UNION ALL
+SELECT 'type', d.nspname, d.name, {_RUNS}, d.nspname IN (SELECT nspname FROM visible)
+  FROM named d JOIN pg_catalog.pg_constraint k ON k.contypid = d.oid
+  {_DEPENDS.format(catalog="pg_constraint", oid="k.oid")} {_RUNNER}
+ WHERE r.provolatile = 'v'
 """
 
 

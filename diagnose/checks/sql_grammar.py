@@ -38,6 +38,19 @@ WRITING = ("InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt")
 SAMPLE_METHODS = frozenset({"system", "bernoulli"})
 #: A_Expr kinds whose ``name`` is not an operator but stands for the comparisons below
 _BETWEEN = {"AEXPR_BETWEEN", "AEXPR_NOT_BETWEEN", "AEXPR_BETWEEN_SYM", "AEXPR_NOT_BETWEEN_SYM"}
+#: the comparisons a statement makes without writing an operator: simple CASE and IN (subquery)
+#: compare with ``=``; DISTINCT, GROUP BY, UNION, INTERSECT, EXCEPT, JOIN USING and PARTITION BY
+#: group with ``=``; ORDER BY, GREATEST and LEAST compare with ``<``/``>`` (all through the type's
+#: default operator class)
+EQUALITY = frozenset({(None, "=")})
+ORDERING = frozenset({(None, "<"), (None, ">")})
+#: SQL/JSON syntax of the parser's grammar (PostgreSQL 17) that an older server reads as a call of a
+#: function of that name (``json_scalar(1)`` on PostgreSQL 15 calls whatever ``json_scalar`` is there)
+JSON_SYNTAX = {"JsonScalarExpr": ("json_scalar",), "JsonSerializeExpr": ("json_serialize",),
+               "JsonParseExpr": ("json",), "JsonObjectConstructor": ("json_object",),
+               "JsonArrayConstructor": ("json_array",), "JsonArrayQueryConstructor": ("json_array",),
+               "JsonObjectAgg": ("json_objectagg",), "JsonArrayAgg": ("json_arrayagg",),
+               "JsonFuncExpr": ("json_exists", "json_query", "json_value"), "JsonTable": ("json_table",)}
 
 
 class Refused(Exception):
@@ -164,11 +177,17 @@ class _Walker:
             handler = getattr(self, f"_{kind}", None)
             if handler is not None:
                 handler(body)
+            elif kind in JSON_SYNTAX:
+                self.functions.update((None, name) for name in JSON_SYNTAX[kind])
 
     # -- refusals -------------------------------------------------------------------------------
     def _SelectStmt(self, body: dict) -> None:
         if body.get("intoClause"):
             raise Refused("SELECT ... INTO creates a table: checks must only read")
+        op = body.get("op", "SETOP_NONE")
+        if body.get("distinctClause") or body.get("groupClause") or \
+                op != "SETOP_NONE" and not (op == "SETOP_UNION" and body.get("all")):
+            self.operators.update(EQUALITY)
         if body.get("lockingClause"):
             strength = body["lockingClause"][0]["LockingClause"].get("strength", "")
             words = {"LCS_FORUPDATE": "FOR UPDATE", "LCS_FORNOKEYUPDATE": "FOR NO KEY UPDATE",
@@ -198,6 +217,11 @@ class _Walker:
     # -- what the statement runs ----------------------------------------------------------------
     def _FuncCall(self, body: dict) -> None:
         self.functions.add(_name(body["funcname"]))
+        if body.get("agg_distinct"):                      # count(DISTINCT x)
+            self.operators.update(EQUALITY)
+
+    def _MinMaxExpr(self, body: dict) -> None:              # GREATEST / LEAST
+        self.operators.update(ORDERING)
 
     def _A_Expr(self, body: dict) -> None:
         if body.get("kind") in _BETWEEN:
@@ -210,13 +234,32 @@ class _Walker:
     def _SubLink(self, body: dict) -> None:
         if body.get("operName"):
             self.operators.add(_name(body["operName"]))
+        elif body.get("subLinkType") == "ANY_SUBLINK":   # x IN (SELECT ...)
+            self.operators.update(EQUALITY)
+
+    def _CaseExpr(self, body: dict) -> None:
+        if body.get("arg"):                               # CASE x WHEN y: x = y
+            self.operators.update(EQUALITY)
+
+    def _JoinExpr(self, body: dict) -> None:
+        if body.get("usingClause") or body.get("isNatural"):
+            self.operators.update(EQUALITY)
+
+    def _WindowDef(self, body: dict) -> None:
+        if body.get("partitionClause"):
+            self.operators.update(EQUALITY)
 
     def _SortBy(self, body: dict) -> None:
         if body.get("useOp"):
             self.operators.add(_name(body["useOp"]))
+        else:
+            self.operators.update(ORDERING)
 
-    def _TypeCast(self, body: dict) -> None:
-        self.types.add(_name(body["typeName"]["names"]))
+    def _TypeName(self, body: dict) -> None:
+        """A cast's target, a column definition list's type (``AS r(x t)``): input functions, casts
+        and domain constraints run."""
+        if body.get("names"):
+            self.types.add(_name(body["names"]))
 
     def _ColumnRef(self, body: dict) -> None:
         fields = [f["String"]["sval"] for f in body.get("fields") or [] if "String" in f]
@@ -248,5 +291,11 @@ def _nodes(node: JsonNode) -> Iterator[tuple[str, dict]]:
                     yield key, value
                 elif key == "relation" and isinstance(value, dict) and "relname" in value:
                     yield "RangeVar", value  # a typed field holds the RangeVar without its wrapper
+                elif key in ("larg", "rarg") and isinstance(value, dict):
+                    yield "SelectStmt", value  # the sides of UNION / INTERSECT / EXCEPT, unwrapped too
+                elif key == "typeName" and isinstance(value, dict):
+                    yield "TypeName", value
+                elif key == "over" and isinstance(value, dict):
+                    yield "WindowDef", value   # f() OVER (PARTITION BY ...)
                 if isinstance(value, (dict, list)):
                     stack.append(value)

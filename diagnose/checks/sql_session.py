@@ -72,6 +72,10 @@ def connect(dsn: str, name: str, ctx: Context, pool: SqlPool) -> Any:
         try:
             conn = psycopg.connect(dsn, **settings)
             conn.read_only = True
+            # never a server-side prepared statement (psycopg prepares a query run 5 times): behind
+            # PgBouncer or Supavisor in transaction mode the next check may land on another server
+            # session, where it does not exist
+            conn.prepare_threshold = None
             return conn
         except psycopg.Error as exc:
             text = one_line(redact(str(exc), info.get("password")))
@@ -121,9 +125,13 @@ def begin(cur: Any, ctx: Context, pool: SqlPool, dsn: str, name: str) -> None:
     learn the role and the free slots (limits and notes)."""
     budget_ms = budget(ctx)
     # A SELECT first: it also takes the snapshot, after which no statement can make this
-    # transaction read-write again.
+    # transaction read-write again. standard_conforming_strings on: the server must read string
+    # literals as the parser that judged the query did (with it off, a backslash ends no string
+    # for pglast but escapes the quote for the server, and the text after it runs as SQL). No JIT:
+    # compiling costs the catalog lookup, or a short check, far more (200 ms) than it could save.
     cur.execute("SELECT set_config('statement_timeout', %(t)s, true), set_config('lock_timeout', %(l)s, true),"
-                " set_config('idle_in_transaction_session_timeout', %(i)s, true)",
+                " set_config('idle_in_transaction_session_timeout', %(i)s, true),"
+                " set_config('standard_conforming_strings', 'on', true), set_config('jit', 'off', true)",
                 {"t": str(budget_ms), "l": str(budget_ms), "i": str(budget_ms + 5000)})
     if pool.first_use(dsn):
         cur.execute(SESSION_QUERY)

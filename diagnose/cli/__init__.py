@@ -43,7 +43,7 @@ Examples:
 Exit codes: 0 no problem found, 1 a problem found, 2 usage or knowledge-base
 error, 3 inconclusive (nothing failed, but a check errored, timed out or was skipped),
 130 / 143 / 129 stopped by Ctrl-C / SIGTERM / SIGHUP (the report of what finished is
-still written, marked interrupted).
+still written, marked interrupted), 141 the reader of the output went away (| head).
 """
 
 

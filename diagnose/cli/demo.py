@@ -109,8 +109,8 @@ def _diagnose(pack: Any, plan: _Plan, profile: Any, fmt: str, output: Path | Non
         say(f"  running: diagnose {plan.entry.id}\n")
         code = diagnose_entry(pack, plan.entry, profile, fmt=fmt, output=output, timeout=timeout, quiet=quiet,
                               deadline=deadline, bundle=bundle)
-        expected = {"problem": 1, "healthy": 0, "inconclusive": 3}[plan.example.verdict if plan.fault is None
-                                                                     else "problem"]
+        expected = {"problem": 1, "healthy": 0, "inconclusive": 3, "risk": 4}[
+            plan.example.verdict if plan.fault is None else "problem"]
         if code != expected:
             say(f"diagnose demo: expected exit {expected}, got {code}")
         return code == expected
@@ -133,7 +133,7 @@ def _entry_example(pack: Any, ref: str) -> tuple[Any, Any]:
     symptom, _, name = ref.partition("/")
     entry = find_entry_or_exit(pack, symptom)
     for example in entry.examples:
-        if example.name == name or (not name and example.verdict == "problem"):
+        if example.name == name or (not name and example.verdict in ("problem", "risk")):
             return entry, example
     fail(f"--example {ref}: {entry.id} has no such example (has: {', '.join(x.name for x in entry.examples)})")
     raise AssertionError  # fail() exits

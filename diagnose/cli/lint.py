@@ -77,9 +77,10 @@ def _coverage_lines(root: Path, cov) -> list[str]:
     for name in cov.broken_without_fails:
         out.append(f"{rel}:{line('examples', index('examples', 'name', name), 'name')}: example '{name}' is broken "
                    "but has no `fails` (the exact list of checks that must fail in it)")
-    for name, check in cov.unknown_fails:
-        out.append(f"{rel}:{line('examples', index('examples', 'name', name), 'fails')}: example '{name}' lists "
-                   f"unknown check '{check}' in `fails`")
+    for field, unknown in (("fails", cov.unknown_fails), ("skips", cov.unknown_skips)):
+        for name, check in unknown:
+            out.append(f"{rel}:{line('examples', index('examples', 'name', name), field)}: example '{name}' lists "
+                       f"unknown check '{check}' in `{field}`")
     return out
 
 

@@ -106,7 +106,29 @@ def profile_from(profile_path: Path | None, dsn: tuple, logs: tuple, env_file: t
     except ProfileError as exc:
         _learn_from_invalid_profile(profile_path)
         fail(str(exc))
+    refuse_irregular_env_files(profile, {pair.partition("=")[0].strip() for pair in env_file})
     return profile
+
+
+def refuse_irregular_env_files(profile: Any, from_option: set[str]) -> None:
+    """Exit 2 before any check runs when an env file is a FIFO (reading it would block for ever,
+    deaf to signals), a device or a directory; a missing file is the check's to report."""
+    from diagnose.checks.base import SkipCheck
+    from diagnose.files import NOT_REGULAR, NotRegularFile, refuse_unless_regular
+    from diagnose.profile import Resolver, expand
+
+    resolver = Resolver(profile)
+    for name, value in profile.sources.get("env", {}).items():
+        if not isinstance(value, str):
+            continue
+        try:
+            path = resolver._path(expand(value, f"env file '{name}'"))
+            refuse_unless_regular(path)
+        except SkipCheck:
+            continue
+        except NotRegularFile:
+            where = f"--env-file {name}=" if name in from_option else f"{profile.path}: env.{name}: "
+            fail(f"{where}{path}: {NOT_REGULAR}")
 
 
 def _learn_from_invalid_profile(path: Path | None) -> None:
@@ -117,7 +139,9 @@ def _learn_from_invalid_profile(path: Path | None) -> None:
     try:
         import yaml
 
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8", errors="replace")[:1_000_000])
+        from diagnose.files import read_regular_text
+
+        data = yaml.safe_load(read_regular_text(path, errors="replace")[:1_000_000])
     except Exception:  # anything: this only improves masking of an error that is already being reported
         return
     if isinstance(data, dict):
@@ -126,8 +150,29 @@ def _learn_from_invalid_profile(path: Path | None) -> None:
         sources = {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, dict)}
         try:
             register_profile_secrets(sources, stderr_masker())
+            _learn_nested(data, stderr_masker())
         except Exception:
             pass
+
+
+def _learn_nested(value: Any, masker: Any, key: str = "", depth: int = 0) -> None:
+    """Every string of an invalid profile, however misplaced (``trading: {dsn: "postgresql://..."}``):
+    URLs and DSNs give their passwords, values under secret-looking keys are secrets."""
+    from diagnose.secret_shapes import key_looks_secret
+
+    if depth > 20:
+        return
+    if isinstance(value, dict):
+        for k, v in list(value.items())[:10_000]:
+            _learn_nested(v, masker, str(k), depth + 1)
+    elif isinstance(value, list):
+        for v in value[:10_000]:
+            _learn_nested(v, masker, key, depth + 1)
+    elif isinstance(value, str):
+        masker.add_dsn(value)
+        masker.add_url(value)
+        if key and key_looks_secret(key):
+            masker.add(value, "value")
 
 
 class Seconds(click.ParamType):

@@ -19,17 +19,18 @@ class EntryCoverage:
     unexercised_checks: list[str] = field(default_factory=list)
     undemonstrated_causes: list[str] = field(default_factory=list)
     broken_without_fails: list[str] = field(default_factory=list)
-    unknown_fails: list[tuple[str, str]] = field(default_factory=list)   # (example, check id)
+    unknown_fails: list[tuple[str, str]] = field(default_factory=list)   # (example, check id) in `fails`
+    unknown_skips: list[tuple[str, str]] = field(default_factory=list)   # (example, check id) in `skips`
 
     @property
     def complete(self) -> bool:
         return not (self.unexercised_checks or self.undemonstrated_causes or self.broken_without_fails
-                    or self.unknown_fails)
+                    or self.unknown_fails or self.unknown_skips)
 
     def summary(self) -> str:
         e = self.entry
         checks, causes = len(e.checks), len(e.causes)
-        broken = sum(1 for x in e.examples if x.verdict == "problem")
+        broken = sum(1 for x in e.examples if x.verdict in ("problem", "risk"))
         healthy = sum(1 for x in e.examples if x.verdict == "healthy")
         return (f"{e.id}: checks {checks - len(self.unexercised_checks)}/{checks} exercised, "
                 f"causes {causes - len(self.undemonstrated_causes)}/{causes} demonstrated, "
@@ -43,6 +44,7 @@ class EntryCoverage:
         out += [f"example '{x}' is broken but has no `fails` list (the checks that must fail in it)"
                 for x in self.broken_without_fails]
         out += [f"example '{x}' lists unknown check '{c}' in `fails`" for x, c in self.unknown_fails]
+        out += [f"example '{x}' lists unknown check '{c}' in `skips`" for x, c in self.unknown_skips]
         return out
 
 
@@ -53,12 +55,13 @@ def entry_coverage(entry: Entry) -> EntryCoverage:
     demonstrated: set[str] = set()
     for example in entry.examples:
         demonstrated.update(example.causes)
-        if example.verdict == "problem" and example.fails is None:
+        if example.verdict in ("problem", "risk") and example.fails is None:
             cov.broken_without_fails.append(example.name)
+        cov.unknown_skips += [(example.name, c) for c in example.skips if c not in check_ids]
         for check_id in example.fails or ():
             if check_id not in check_ids:
                 cov.unknown_fails.append((example.name, check_id))
-            elif example.verdict == "problem":
+            elif example.verdict in ("problem", "risk"):
                 exercised.add(check_id)
     cov.unexercised_checks = [c for c in check_ids if c not in exercised]
     cov.undemonstrated_causes = [c.id for c in entry.causes if c.id not in demonstrated]

@@ -16,7 +16,7 @@ from typing import Any
 from diagnose import safe_regex
 from diagnose.checks import KINDS, load_kind
 from diagnose.kb.loader import Problem
-from diagnose.kb.yamlsrc import Located, YamlError, format_path, load
+from diagnose.kb.yamlsrc import Located, YamlError, format_path, load, printable
 
 #: subcommand names; a symptom id or alias equal to one of these could never be run
 RESERVED = frozenset({"list", "show", "explain", "triage", "lint", "selftest", "docs", "demo", "schema",
@@ -61,7 +61,7 @@ def check_file(root: Path, path: Path) -> tuple[Located | None, list[Problem]]:
         return None, problems + [Problem(name, 1, "", "an entry must be a YAML mapping (id: ..., title: ...)")]
     problems += _schema_problems(loc, entry_schema(), (), name)
     for i, check in enumerate(loc.data.get("checks") or []):
-        if isinstance(check, dict) and check.get("kind") in KINDS:
+        if isinstance(check, dict) and isinstance(check.get("kind"), str) and check["kind"] in KINDS:
             problems += _schema_problems(loc, check_schema(check["kind"]), ("checks", i), name, check)
             problems += _kind_lint(loc, check, ("checks", i), name)
     if problems:
@@ -127,7 +127,7 @@ def _friendly(error: Any) -> str:
         extra = [k for k in inst if k not in allowed]
         hint = difflib.get_close_matches(str(extra[0]), allowed, n=1) if extra else []
         tip = f" (did you mean '{hint[0]}'?)" if hint else f" (allowed: {', '.join(allowed)})"
-        return f"unknown field '{extra[0] if extra else '?'}'{tip}"
+        return f"unknown field '{printable(str(extra[0])) if extra else '?'}'{tip}"
     if v == "type":
         want = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
         return f"expected {' or '.join(_TYPE_NAMES.get(t, t) for t in want)}, got {type(inst).__name__} {inst!r:.60}"
@@ -192,6 +192,9 @@ def check_pack(root: Path, manifest: dict, located: list[tuple[Path, Located]]) 
             for c in [cause] if isinstance(cause, str) else cause or []:
                 if c not in causes:
                     problem(("checks", i, "cause"), f"unknown cause '{c}' (causes of this entry: {', '.join(sorted(causes))})")
+            if check.get("history") and (not cause or check.get("symptom")):
+                problem(("checks", i, "history"), "history: true needs a cause and no symptom: true (a past event "
+                                                  "names the cause of a present symptom)")
             for field, kind in SOURCE_FIELDS.items():
                 if field in check and declared is not None and check[field] not in declared.get(kind, {}):
                     known = ", ".join(sorted(declared.get(kind, {}))) or "none"
@@ -204,14 +207,19 @@ def check_pack(root: Path, manifest: dict, located: list[tuple[Path, Located]]) 
         for i, rel in enumerate(data.get("related", [])):
             if rel not in ids:
                 problem(("related", i), f"related entry '{rel}' does not exist")
+        for i, origin in enumerate(data.get("follows", [])):
+            if origin not in ids or origin == entry_id:
+                problem(("follows", i), f"'{origin}' is not another entry of this pack")
         verdicts = {x["verdict"] for x in data["examples"]}
-        if "healthy" not in verdicts or "problem" not in verdicts:
-            problem(("examples",), "needs at least one broken (verdict: problem) and one healthy example")
+        if "healthy" not in verdicts or not verdicts & {"problem", "risk"}:
+            problem(("examples",), "needs at least one broken (verdict: problem or risk) and one healthy example")
         for i, ex in enumerate(data["examples"]):
             for c in ex.get("causes", []):
                 if c not in causes:
                     problem(("examples", i, "causes"), f"unknown cause '{c}'")
             for kind, worlds in (ex.get("world") or {}).items():
+                if kind == "clock":   # when and where, not a source
+                    continue
                 kind = "databases" if kind == "sessions" else kind
                 for src in worlds:
                     if declared is not None and src not in declared.get(kind, {}):

@@ -187,6 +187,7 @@ def build_entry(path: Path, data: dict[str, Any]) -> Entry:
         prevention=data.get("prevention", ""), related=_tuple(data.get("related")),
         examples=tuple(Example(x["name"], x["verdict"], _tuple(x.get("causes")), x.get("world") or {},
                                x.get("description", ""),
-                               _tuple(x["fails"]) if "fails" in x else None) for x in data["examples"]),
-        path=path, seen=_tuple(data.get("seen")),
+                               _tuple(x["fails"]) if "fails" in x else None, _tuple(x.get("skips")))
+                      for x in data["examples"]),
+        path=path, seen=_tuple(data.get("seen")), follows=_tuple(data.get("follows")),
     )

@@ -14,7 +14,9 @@ from typing import Any
 
 CATEGORIES = ("connection", "service", "data")
 SEVERITIES = ("low", "medium", "high", "critical")
-VERDICTS = ("problem", "healthy", "inconclusive")
+#: problem: the symptom is there (a failed check that shows it); risk: a cause is there but not (yet) the
+#: symptom; inconclusive: nothing failed but a check could not conclude; healthy: every check passed
+VERDICTS = ("problem", "risk", "healthy", "inconclusive")
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,17 @@ class Check:
         return bool(self.raw.get("symptom", not self.causes))
 
     @property
+    def role(self) -> str:
+        """What a failure means: ``symptom``; ``cause`` (alone, a risk); ``history`` (``history: true``:
+        a past event, a crash or a kill, that names the cause of a present symptom but alone is neither a
+        problem nor a risk); ``context`` (``symptom: false`` and no cause: it helps read the others)."""
+        if self.symptom:
+            return "symptom"
+        if self.causes:
+            return "history" if self.raw.get("history") else "cause"
+        return "context"
+
+    @property
     def source(self) -> tuple[str, str] | None:
         """``(field, name)`` of the data source this check reads, e.g. ``("database", "trading")``."""
         for key in ("database", "log", "env", "endpoint"):
@@ -71,6 +84,8 @@ class Example:
     description: str = ""
     #: the checks that must fail in this world, exactly (None: not stated)
     fails: tuple[str, ...] | None = None
+    #: the checks that must be skipped in this world, exactly (what it lacks makes them inapplicable)
+    skips: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -90,6 +105,8 @@ class Entry:
     examples: tuple[Example, ...]
     path: Path
     seen: tuple[str, ...] = ()      # what the user sees, in their words (messages, screens)
+    #: symptoms this one follows from: when one of them is a problem too, triage ranks it after that one
+    follows: tuple[str, ...] = ()
 
     def cause(self, cause_id: str) -> Cause | None:
         return next((c for c in self.causes if c.id == cause_id), None)
@@ -136,9 +153,14 @@ class Pack:
 _FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
 
 
+#: how a message shows a value that is not there
+NONE_SHOWN = "(none)"
+
+
 def render_message(template: str, variables: dict[str, Any]) -> str:
     """Fill a check's message template: ``{name}`` fields from ``variables``; unknown names stay
-    visible as ``{name}``.
+    visible as ``{name}``; a value that is not there (SQL NULL, no such row) reads ``(none)``, never
+    an empty gap in the sentence.
 
     Deliberately not ``str.format``: templates come from knowledge packs, and format's
     attribute access (``{x.__class__}``) is not something a YAML file should reach.
@@ -148,7 +170,7 @@ def render_message(template: str, variables: dict[str, Any]) -> str:
         name = match.group(1)
         if name in variables:
             v = variables[name]
-            return "" if v is None else str(v)
+            return NONE_SHOWN if v is None else str(v)
         return match.group(0)
 
     return _FIELD.sub(value, template)

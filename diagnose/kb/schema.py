@@ -56,8 +56,15 @@ CHECK_COMMON: dict[str, Any] = {
         "anyOf": [TEXT, {"type": "object", "additionalProperties": False, "minProperties": 1,
                          "properties": {"pass": TEXT, "fail": TEXT}}],
     },
-    "symptom": {"type": "boolean", "description": "a failure shows the symptom itself, as users see it (default: "
-                "true for checks without a cause); triage ranks entries whose symptom is visible first"},
+    "symptom": {"type": "boolean", "description": (
+        "a failure shows the symptom itself, as users see it (default: true for checks without a cause). "
+        "Only such a failure makes the verdict `problem`; a failed cause check without one is a `risk` (the "
+        "cause is there, the symptom not yet). `symptom: false` on a check without a cause makes it context: "
+        "its failure alone is neither a problem nor a risk")},
+    "history": {"type": "boolean", "description": (
+        "the failure is a past event (a crash, a kill, a restart): it names the cause of a symptom that is "
+        "present, but alone it is neither a problem nor a risk (the service has restarted since). Only for "
+        "checks with a cause")},
     "manual": {**TEXT, "description": "the equivalent command a human would run (psql, grep, curl)"},
     "timeout": {**DURATION, "description": "seconds this check may take (default: --timeout)"},
     "weight": {"type": "number", "minimum": 0, "maximum": 100,
@@ -71,6 +78,8 @@ SESSION = {
                   "description": "what the held connections do (active: a query that sleeps)"},
         "count": {"type": "integer", "minimum": 1, "maximum": 50, "description": "how many (default 1)"},
         "application_name": {"type": "string", "maxLength": 63, "description": "shown in pg_stat_activity"},
+        "idle_for": {"type": "integer", "minimum": 0, "maximum": 30,
+                     "description": "seconds the world waits for them to have been in their state (default 0)"},
     },
 }
 
@@ -83,6 +92,9 @@ EXAMPLE = {
         "causes": {"type": "array", "items": ID, "description": "causes that must be implicated (first = top)"},
         "fails": {"type": "array", "items": ID,
                   "description": "exactly the checks that must fail in this world (required for broken examples)"},
+        "skips": {"type": "array", "items": ID,
+                  "description": "exactly the checks that must be skipped in this world: it lacks what they "
+                                 "compare with (e.g. the variable a param reads), and they say so"},
         "world": {
             "type": "object", "additionalProperties": False,
             "description": "data the self-test builds for real",
@@ -98,6 +110,13 @@ EXAMPLE = {
                                                  "additionalProperties": {"type": ["string", "number", "boolean"]}}},
                 "endpoints": {"type": "object", "description": "source name -> behaviour of a small server on 127.0.0.1",
                               "additionalProperties": {"type": "object"}},
+                "clock": {"type": "object", "additionalProperties": False,
+                          "description": "when and where the world happens: the host's time zone (log times, the "
+                                         "profile's timezone, the databases' TimeZone) and, with `at`, another moment "
+                                         "than now (built with libfaketime)",
+                          "properties": {"timezone": {"type": "string", "description": "e.g. Asia/Shanghai"},
+                                         "at": {"type": "string", "description": "local time in `timezone`, "
+                                                "e.g. 2026-12-05 14:00"}}},
             },
         },
     },
@@ -150,6 +169,10 @@ def entry_schema(with_kinds: bool = False) -> dict[str, Any]:
             "solutions": {"type": "array", "items": SOLUTION, "minItems": 1},
             "prevention": {**TEXT, "description": "how to keep it from happening again (markdown)"},
             "related": {"type": "array", "items": ID, "description": "ids of related entries"},
+            "follows": {"type": "array", "items": ID, "description": (
+                "symptoms this one follows from (the backend cannot start: no WebSocket can connect). When one "
+                "of them is a problem in the same `diagnose triage`, this one is ranked after it and said to "
+                "follow from it: the operator starts from the root")},
             "examples": {"type": "array", "items": EXAMPLE, "minItems": 1,
                          "description": "worlds for the self-test: broken ones and a healthy one"},
         },

@@ -56,8 +56,14 @@ def format_path(path: tuple) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + str(part)
+            out += ("." if out else "") + printable(str(part))
     return out or "(top level)"
+
+
+def printable(text: str) -> str:
+    """``text`` on one line: a key written with a newline or a control character (a pasted or
+    corrupted file) is shown escaped, so an error stays one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def load(path: Path, text: str | None = None) -> Located:

@@ -6,12 +6,16 @@ rotated siblings in the usual logrotate / Python-logging styles - ``X.1``, ``X.2
 is older; dated ones by date) with ``X`` itself last, so line order follows time.
 
 Content is handed out as binary chunks: ``.gz`` files are decompressed as a stream, never
-whole in memory; a command's standard output is read as it comes, and the command is killed
-when the check runs out of time.
+whole in memory; a command's standard output is read as it comes, and the command (its whole
+process group) is killed when the check runs out of time or is cancelled, when the reader stops,
+and at the latest when diagnose exits: a run stopped by a signal exits as soon as its report is
+written, without waiting for the thread that reads the command, and the command runs in a session
+of its own that the terminal's Ctrl-C never reaches.
 """
 
 from __future__ import annotations
 
+import atexit
 import glob
 import os
 import re
@@ -19,6 +23,7 @@ import selectors
 import shlex
 import signal
 import subprocess
+import threading
 import zlib
 from dataclasses import dataclass
 from typing import Callable, Iterator, Sequence
@@ -232,16 +237,20 @@ def command_chunks(log: str, argv: Sequence[str], ctx: Context, chunk_size: int 
     try:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL if stdin is None else stdin, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, start_new_session=True)
-        if started is not None:
-            started(proc)
     except FileNotFoundError as exc:
         raise CheckError(f"log '{log}': command not found: {argv[0]}") from exc
     except OSError as exc:
         raise CheckError(f"log '{log}': cannot run {argv[0]}: {_reason(exc)}") from exc
+    _track(proc)
     selector = selectors.DefaultSelector()
     stderr = bytearray()
     produced = False
     try:
+        if started is not None:
+            try:
+                started(proc)
+            except OSError as exc:
+                raise CheckError(f"log '{log}': cannot run {argv[0]}: {_reason(exc)}") from exc
         selector.register(proc.stdout, selectors.EVENT_READ)
         selector.register(proc.stderr, selectors.EVENT_READ)
         while selector.get_map():
@@ -275,12 +284,53 @@ def command_chunks(log: str, argv: Sequence[str], ctx: Context, chunk_size: int 
 
 def _stop(proc: subprocess.Popen) -> None:
     """Kill the command (and anything it started) if it still runs; always reap it."""
-    if proc.poll() is None:
+    _kill(proc)
+    proc.wait()
+    with _lock:
+        _running.discard(proc)
+    for stream in (proc.stdout, proc.stderr):
+        if stream is not None:
+            stream.close()
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    """SIGKILL to the command's process group (its own session: the command and what it started),
+    also when the command itself has ended but left something running, as long as it is not reaped
+    (until then its pid, the group's id, cannot be reused)."""
+    if proc.returncode is None:
         try:
             os.killpg(proc.pid, signal.SIGKILL)
         except OSError:
             proc.kill()
-    proc.wait()
-    for stream in (proc.stdout, proc.stderr):
-        if stream is not None:
-            stream.close()
+
+
+#: commands running now (their readers stop them); :func:`stop_commands` kills those left at exit
+_running: set[subprocess.Popen] = set()
+_lock = threading.Lock()
+_exiting = False
+
+
+def _track(proc: subprocess.Popen) -> None:
+    with _lock:
+        if not _exiting:
+            _running.add(proc)
+            return
+    _kill(proc)  # started by a thread still running while diagnose exits: no one will read it
+
+
+@atexit.register
+def stop_commands() -> None:
+    """Kill every command still running, and reap it: diagnose is exiting. A run stopped by a signal
+    (or at its deadline) reports without waiting for the threads reading its commands, and the
+    interpreter does not let those threads run their ``finally`` at exit."""
+    global _exiting
+    with _lock:
+        _exiting = True
+        left = list(_running)
+        _running.clear()
+    for proc in left:
+        _kill(proc)
+        try:
+            proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            pass

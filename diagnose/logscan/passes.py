@@ -57,7 +57,7 @@ class LogPasses:
             shared = self._passes.get(key)
             owner = shared is None or (shared.done.is_set() and request not in shared.requests)
             if owner:
-                requests = [request] + [r for r in self._planned(name, key[1]) if r != request]
+                requests = [request] + [r for r in self._planned(name, key[1], ctx) if r != request]
                 shared = self._passes[key] = _Pass(requests)
         if owner:
             shared.run(name, spec, stamps, ctx)
@@ -69,27 +69,35 @@ class LogPasses:
             shared = own
         return shared.result(request)
 
-    def _planned(self, name: str, windowed: bool) -> list[Request]:
+    def _planned(self, name: str, windowed: bool, ctx: Context) -> list[Request]:
         found: list[Request] = []
         for check in self.planned:
             if check.get("kind") != "log" or check.get("log") != name:
                 continue
-            request = request_of(check)
-            if request is not None and (request.window is not None) == windowed and request not in found:
-                found.append(request)
+            checks = [check]
+            if check.get("after"):   # the line it counts from is read in the same pass
+                from diagnose.checks.log import marker_check
+
+                checks.append(marker_check(check))
+            for one in checks:
+                request = request_of(one, ctx)
+                if request is not None and (request.window is not None) == windowed and request not in found:
+                    found.append(request)
         return found
 
     def close(self) -> None:
         self._passes.clear()
 
 
-def request_of(check: dict[str, Any]) -> Request | None:
-    """The request of a check dict, or ``None`` when its fields are invalid (it reports that)."""
+def request_of(check: dict[str, Any], ctx: Context | None = None) -> Request | None:
+    """The request of a check dict, or ``None`` when its fields are invalid or its params cannot be
+    read (it reports that itself)."""
+    from diagnose.checks.base import SkipCheck
     from diagnose.checks.log import request
 
     try:
-        return request(check)
-    except (KeyError, CheckError):
+        return request(check, ctx)
+    except (KeyError, CheckError, SkipCheck):
         return None
 
 

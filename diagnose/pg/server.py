@@ -61,15 +61,17 @@ class TempPostgres:
 
     def __init__(self, binaries: Binaries | None = None, *, max_connections: int = 50,
                  cache_root: Path | None = None, settings: dict[str, str] | None = None,
-                 replica_of: TempPostgres | None = None) -> None:
+                 replica_of: TempPostgres | None = None, env: dict[str, str] | None = None) -> None:
         """``settings``: server settings (``-c name=value``) on top of ours, e.g. ``wal_level=logical``.
         ``replica_of``: a running server this one is a hot standby of (``pg_basebackup -R``): it
-        streams that server's WAL and answers read-only queries."""
+        streams that server's WAL and answers read-only queries. ``env``: extra environment of the
+        server's processes (a test's clock through libfaketime, for instance)."""
         self._wanted = binaries if binaries is not None or replica_of is None else replica_of.binaries
         self._cache_root = cache_root
         self.max_connections = max_connections
         self.settings = dict(settings or {})
         self.replica_of = replica_of
+        self.extra_env = dict(env or {})
         self.binaries: Binaries | None = None
         self.port: int | None = None
         self.base_dir: Path | None = None
@@ -150,7 +152,7 @@ class TempPostgres:
 
     def _child_env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-        env.update(HOME=str(self.base_dir), LC_ALL="C", LANG="C")
+        env.update(HOME=str(self.base_dir), LC_ALL="C", LANG="C", **self.extra_env)
         return env
 
     def _run(self, argv: list[str]) -> None:

@@ -40,11 +40,60 @@ MAX_MEMBERS = 10_000
 MAX_REPORT_BYTES = 16 * 1024 * 1024
 MAX_REPORT_NODES = 250_000
 MAX_REPORT_DEPTH = 32
+# tar's extension headers (GNU long name/link, PAX) come before the member they describe and tarfile reads
+# their whole payload into memory: a 1 MB bundle whose long name was 1 GiB took 2.1 GB. Bounded per member
+# and per bundle (diagnose writes none: its names are short), before tarfile reads them.
+MAX_HEADER_BYTES = 64 * 1024
+MAX_ALL_HEADER_BYTES = 1024 * 1024
 _UNSAFE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 class BundleError(Exception):
     """A bundle cannot be written or read; the message is one line naming the file."""
+
+
+class _HeaderRefused(Exception):
+    """A tar header :class:`_BundleTar` will not process (not a ``TarError``: tarfile must not swallow it)."""
+
+
+_EXTENSION_TYPES = (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK, tarfile.XHDTYPE, tarfile.SOLARIS_XHDTYPE)
+
+
+class _BoundedTarInfo(tarfile.TarInfo):
+    """Refuses, before tarfile reads their payload, the headers whose reading costs unbounded memory:
+    extension headers (GNU long name/link, PAX) over :data:`MAX_HEADER_BYTES` for one member or
+    :data:`MAX_ALL_HEADER_BYTES` in all, global PAX headers (copied into every later member),
+    sparse members (their maps are read block after block) and negative sizes."""
+
+    def _proc_member(self, tar: Any) -> Any:  # the override point tarfile documents in its source
+        where = f"at offset {self.offset}"
+        if self.size < 0:
+            raise _HeaderRefused(f"a tar header {where} has a negative size")
+        if self.type == tarfile.XGLTYPE:
+            raise _HeaderRefused(f"a global PAX header {where}")
+        if self.type == tarfile.GNUTYPE_SPARSE:
+            raise _HeaderRefused(f"a sparse member {where}")
+        if self.type in _EXTENSION_TYPES:
+            cost = tarfile.BLOCKSIZE + -(-self.size // tarfile.BLOCKSIZE) * tarfile.BLOCKSIZE
+            tar.header_bytes += cost
+            tar.all_header_bytes += cost
+            if tar.header_bytes > MAX_HEADER_BYTES or tar.all_header_bytes > MAX_ALL_HEADER_BYTES:
+                raise _HeaderRefused(f"extended tar headers {where} are too large (at most {MAX_HEADER_BYTES} "
+                                     f"bytes for a member, {MAX_ALL_HEADER_BYTES} in all)")
+        else:  # the member's own header ends its chain of extension headers
+            tar.header_bytes = 0
+        return super()._proc_member(tar)
+
+    def _proc_gnusparse_10(self, *args: Any) -> Any:  # a PAX sparse map 1.0 is read from the data, unbounded
+        raise _HeaderRefused(f"a sparse member at offset {self.offset}")
+
+
+class _BundleTar(tarfile.TarFile):
+    """A tar reader that bounds the memory headers take (see :class:`_BoundedTarInfo`)."""
+
+    tarinfo = _BoundedTarInfo
+    header_bytes = 0       # extension headers before the member being read
+    all_header_bytes = 0   # all of them so far
 
 
 def bundle_members(document: dict[str, Any]) -> list[tuple[str, bytes, dict[str, Any]]]:
@@ -163,10 +212,12 @@ def read_bundle(path: str | os.PathLike) -> dict[str, Any]:
     """
     path = Path(path)
     try:
-        with _open_regular(path) as raw, tarfile.open(fileobj=raw, mode="r:gz") as tar:
+        with _open_regular(path) as raw, _BundleTar.open(fileobj=raw, mode="r:gz") as tar:
             contents, digests = _read_members(tar, path)
     except BundleError:
         raise
+    except _HeaderRefused as exc:
+        raise BundleError(f"{path}: refused: {exc}") from None
     except (tarfile.TarError, EOFError, zlib.error) as exc:
         raise BundleError(f"{path}: not a readable diagnose bundle ({_line(exc) or 'truncated or corrupt'})") from None
     except OSError as exc:

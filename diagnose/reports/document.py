@@ -161,7 +161,7 @@ def _solutions(entry: Any, implicated: list[str], verdict: str) -> list[dict[str
     problem was found. Solutions are shown, never run.
     """
     rank = {cause_id: i for i, cause_id in enumerate(implicated)}
-    found = verdict == "problem"
+    found = verdict in ("problem", "risk")  # a risk's fix is its prevention
     rows = []
     for order, solution in enumerate(entry.solutions):
         matches = [rank[c] for c in solution.causes if c in rank]
@@ -214,6 +214,9 @@ _CHECK = {
     "properties": {
         "id": _STR, "title": _STR, "kind": _STR, "source": _STR_OR_NULL, "status": _STATUS,
         "message": _STR, "cause": {"type": "array", "items": _STR},
+        "role": {"enum": ["symptom", "cause", "history", "context"],
+                 "description": "what a failure means: the symptom itself; a cause (alone: a risk); a past "
+                                "event that names the cause of a present symptom (alone: nothing); context only"},
         "duration_ms": {"type": "number", "minimum": 0}, "manual": _STR_OR_NULL,
         "evidence": {"type": "array", "items": _EVIDENCE}, "expects": _STR,
         "cause_titles": {"type": "array", "items": _STR},
@@ -245,8 +248,9 @@ REPORT_SCHEMA: dict[str, Any] = {
                     "required": ["id", "title", "category", "severity", "summary", "page_url"],
                     "properties": {k: _STR for k in
                                    ("id", "title", "category", "severity", "summary", "page_url")}},
-        "verdict": {"enum": ["problem", "healthy", "inconclusive"]},
-        "exit_code": {"enum": [0, 1, 3, 129, 130, 143]},
+        "verdict": {"enum": ["problem", "risk", "healthy", "inconclusive"],
+                    "description": "problem: the symptom is there; risk: a cause is there but not the symptom (yet)"},
+        "exit_code": {"enum": [0, 1, 3, 4, 129, 130, 143]},
         "incomplete": {"type": "boolean"},
         "interrupted": {"type": "boolean", "description": "stopped by a signal: exit code 130 for Ctrl-C (SIGINT), "
                                                           "143 for SIGTERM, 129 for SIGHUP"},

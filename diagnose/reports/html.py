@@ -17,6 +17,7 @@ from diagnose.reports.document import log_line, masking_line, note_lines, why_in
 STATUS_LABELS = {"pass": "PASS", "fail": "FAIL", "error": "ERROR", "timeout": "TIMEOUT", "skip": "SKIP"}
 VERDICT_TEXT = {
     "problem": "Problem found",
+    "risk": "Risk: a known cause is there, but not the symptom (yet)",
     "healthy": "Healthy: no known cause found",
     "inconclusive": "Inconclusive: nothing failed, but some checks could not conclude",
 }

@@ -17,6 +17,7 @@ SYMBOLS = {"pass": "✅ pass", "fail": "❌ fail", "error": "⚠️ error", "tim
            "skip": "⏭️ skip"}
 VERDICT_LINES = {
     "problem": "❌ **Problem found**",
+    "risk": "⚠️ **Risk**: a known cause is there, but not the symptom (yet)",
     "healthy": "✅ **Healthy**: no known cause found",
     "inconclusive": "⚠️ **Inconclusive**: nothing failed, but some checks could not conclude",
 }

@@ -17,7 +17,7 @@ from diagnose.reports.document import note_lines, why_incomplete
 
 SYMBOLS = {"pass": "✓", "fail": "✗", "error": "!", "timeout": "⏱", "skip": "-"}
 STYLES = {"pass": "green", "fail": "bold red", "error": "yellow", "timeout": "magenta", "skip": "dim"}
-VERDICT_STYLES = {"problem": "bold white on red", "healthy": "bold white on green",
+VERDICT_STYLES = {"problem": "bold white on red", "risk": "bold white on magenta", "healthy": "bold white on green",
                   "inconclusive": "bold black on yellow"}
 
 
@@ -29,7 +29,10 @@ def verdict_line(doc: dict[str, Any]) -> str:
 
 
 def next_step(doc: dict[str, Any]) -> str | None:
-    """What to do now: the first applicable solution, or how to make the run conclusive."""
+    """What to do now: the first applicable solution, or how to make the run conclusive. A risk has
+    none: nothing is broken yet, its fix is in the report's solutions and never the next step."""
+    if doc["verdict"] == "risk":
+        return None
     for solution in doc["solutions"]:
         if solution["applies"]:
             return f"{solution['title']} (steps in the report)"
@@ -59,7 +62,8 @@ def _plain_lines(doc: dict[str, Any], report_path: Any, quiet: bool) -> list[str
                          f"  ({c['duration_ms']:g} ms)")
         if doc["causes"]:
             top = doc["causes"][0]
-            lines.append(f"Cause: {top['title']}: {_one_line(top['text'])}")
+            label = "Risk (not the symptom yet)" if doc["verdict"] == "risk" else "Cause"
+            lines.append(f"{label}: {top['title']}: {_one_line(top['text'])}")
         step = next_step(doc)
         if step:
             lines.append(f"Next step: {step}")
@@ -92,7 +96,7 @@ def _print_rich(doc: dict[str, Any], report_path: Any, stream: TextIO, quiet: bo
         console.print(table)
         if doc["causes"]:
             top = doc["causes"][0]
-            line = Text("Cause: ", style="bold")
+            line = Text("Risk (not the symptom yet): " if doc["verdict"] == "risk" else "Cause: ", style="bold")
             line.append(top["title"], style="bold red")
             line.append(": " + _one_line(top["text"]))
             console.print(line)

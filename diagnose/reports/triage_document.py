@@ -28,10 +28,10 @@ def build_triage_document(triage: Any, pack: Any, masker: Masker, *,
         symptoms.append({
             "rank": rank, **{k: doc["symptom"][k] for k in ("id", "title", "category", "severity", "summary",
                                                             "page_url")},
-            "verdict": doc["verdict"], "score": finding.score,
+            "verdict": doc["verdict"], "score": finding.score, "follows": list(finding.follows),
             **{k: doc[k] for k in SYMPTOM_FIELDS},
         })
-    counts = {v: sum(1 for s in symptoms if s["verdict"] == v) for v in ("problem", "inconclusive", "healthy")}
+    counts = {v: sum(1 for s in symptoms if s["verdict"] == v) for v in ("problem", "risk", "inconclusive", "healthy")}
     return {
         "schema_version": SCHEMA_VERSION,   # first, then the kind, as in every triage report so far
         "kind": KIND,
@@ -70,8 +70,8 @@ TRIAGE_SCHEMA: dict[str, Any] = {
         "schema_version": {"const": SCHEMA_VERSION},
         "kind": {"const": KIND},
         "generated_at": _TIME, "started_at": _TIME, "finished_at": _TIME,
-        "verdict": {"enum": ["problem", "healthy", "inconclusive"]},
-        "exit_code": {"enum": [0, 1, 3, 129, 130, 143]},
+        "verdict": {"enum": ["problem", "risk", "healthy", "inconclusive"]},
+        "exit_code": {"enum": [0, 1, 3, 4, 129, 130, 143]},
         "checks_total": {"type": "integer", "minimum": 0},
         "probes_run": {"type": "integer", "minimum": 0},
         "deadline_reached": {"type": ["number", "null"], "description": "the --deadline (seconds) that ended the run"},
@@ -81,8 +81,10 @@ TRIAGE_SCHEMA: dict[str, Any] = {
                          "causes", "solutions", "counts"],
             "properties": {
                 "rank": {"type": "integer", "minimum": 1}, "id": _STR, "title": _STR, "page_url": _STR,
-                "verdict": {"enum": ["problem", "healthy", "inconclusive"]},
+                "verdict": {"enum": ["problem", "risk", "healthy", "inconclusive"]},
                 "score": {"type": "number", "minimum": 0},
+                "follows": {"type": "array", "items": _STR, "description": (
+                    "the problems of this triage this one follows from (ranked after them): start from those")},
                 "checks": {"type": "array", "items": {**_CHECK, "required": [*_CHECK["required"], "shared_by"]}},
             },
         }},

@@ -8,7 +8,7 @@ from typing import Any
 from diagnose.reports.document import masking_line, note_lines, why_incomplete
 from diagnose.reports.markdown import SYMBOLS, _check_details, code_block, code_span, inline, table
 
-VERDICTS = {"problem": "❌ problem", "healthy": "✅ healthy", "inconclusive": "⚠️ inconclusive"}
+VERDICTS = {"problem": "❌ problem", "risk": "⚠️ risk", "healthy": "✅ healthy", "inconclusive": "⚠️ inconclusive"}
 
 
 def render(doc: dict[str, Any]) -> str:
@@ -16,6 +16,12 @@ def render(doc: dict[str, Any]) -> str:
     for symptom in doc["symptoms"]:
         if symptom["verdict"] == "problem":
             parts.append(_symptom(symptom))
+    risks = [s for s in doc["symptoms"] if s["verdict"] == "risk"]
+    if risks:
+        parts.append("## Risks: causes found without the symptom (yet)\n\nNot what is broken now: each of these will "
+                     "make its symptom appear (on the next restart, the next order, the next rollover) unless it is "
+                     "fixed.")
+        parts += [_symptom(s) for s in risks]
     parts.append(_footer(doc))
     return "\n\n".join(p for p in parts if p) + "\n"
 
@@ -25,7 +31,8 @@ def _header(doc: dict[str, Any]) -> str:
     return "\n".join([
         "# diagnose triage",
         "",
-        f"**{c['problem']} symptom(s) with a problem**, {c['inconclusive']} inconclusive, {c['healthy']} healthy "
+        f"**{c['problem']} symptom(s) with a problem**, {c['risk']} at risk, {c['inconclusive']} inconclusive, "
+        f"{c['healthy']} healthy "
         f"(exit code {doc['exit_code']}); {doc['checks_total']} checks, {doc['probes_run']} distinct probes run.",
         "",
         f"- **Time**: {inline(doc['started_at'])} ({doc['duration_ms']:g} ms)",
@@ -42,13 +49,16 @@ def _ranking(doc: dict[str, Any]) -> str:
     for s in doc["symptoms"]:
         top = s["causes"][0]["title"] if s["causes"] else ""
         counts = ", ".join(f"{n} {k}" for k, n in s["counts"].items() if n)
-        rows.append([s["rank"], VERDICTS[s["verdict"]], f"{s['id']}", s["title"],
-                     f"{s['score']:g}" if s["verdict"] == "problem" else "", top, counts])
+        title = s["title"] + (f" (follows from {', '.join(s['follows'])})" if s.get("follows") else "")
+        rows.append([s["rank"], VERDICTS[s["verdict"]], f"{s['id']}", title,
+                     f"{s['score']:g}" if s["verdict"] in ("problem", "risk") else "", top, counts])
     return "## Ranking\n\n" + table(["#", "Verdict", "Symptom", "Title", "Score", "Top cause", "Checks"], rows)
 
 
 def _symptom(s: dict[str, Any]) -> str:
-    out = [f"## {s['rank']}. {inline(s['title'])} (`{s['id']}`)", "",
+    follows = [f"Follows from {', '.join(code_span(x) for x in s.get('follows') or [])}: start there.", ""] \
+        if s.get("follows") else []
+    out = [f"## {s['rank']}. {inline(s['title'])} (`{s['id']}`)", "", *follows,
            f"Score {s['score']:g} · {inline(s['category'])} · severity {inline(s['severity'])} · FAQ: <{s['page_url']}>",
            "", table(["Status", "Check", "Result"],
                      [[SYMBOLS.get(c["status"], c["status"]), c["title"], c["message"]] for c in s["checks"]])]

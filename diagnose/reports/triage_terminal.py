@@ -14,7 +14,7 @@ MAX_EVIDENCE_LINES = 3
 
 def headline(doc: dict[str, Any]) -> str:
     c = doc["counts"]
-    return (f"TRIAGE: {c['problem']} symptom(s) with a problem, {c['inconclusive']} inconclusive, "
+    return (f"TRIAGE: {c['problem']} symptom(s) with a problem, {c['risk']} at risk, {c['inconclusive']} inconclusive, "
             f"{c['healthy']} healthy ({doc['checks_total']} checks, {doc['probes_run']} probes, "
             f"{doc['duration_ms'] / 1000:.1f}s)" + (f" ({why_incomplete(doc, short=True)})" if why_incomplete(doc) else ""))
 
@@ -26,12 +26,20 @@ def lines(doc: dict[str, Any], report_path: Any, quiet: bool) -> list[tuple[str,
     if not quiet:
         for s in problems:
             cause = f"; likely cause: {s['causes'][0]['title']}" if s["causes"] else ""
+            if s.get("follows"):
+                cause = f"; follows from {', '.join(s['follows'])}"
             out.append((f"{s['rank']:>2}. {s['id']}: {s['title']} (score {s['score']:g}){cause}", "bold"))
             failed = [c for c in s["checks"] if c["status"] == "fail"]
             for c in failed[:MAX_EVIDENCE_LINES]:
                 out.append((f"      ✗ {_one_line(c['message'])}", STYLES["fail"]))
             if len(failed) > MAX_EVIDENCE_LINES:
                 out.append((f"      … {len(failed) - MAX_EVIDENCE_LINES} more failed check(s) in the report", "dim"))
+        risks = [s for s in doc["symptoms"] if s["verdict"] == "risk"]
+        if risks:
+            out.append(("Risks (a cause without the symptom, yet; fix before it shows):", STYLES["timeout"]))
+            for s in risks:
+                cause = s["causes"][0]["title"] if s["causes"] else "see the report"
+                out.append((f"    {s['id']}: {cause}", ""))
         unsure = [s for s in doc["symptoms"] if s["verdict"] == "inconclusive"]
         if unsure:
             names = ", ".join(f"{s['id']} ({_not_concluded(s)})" for s in unsure)

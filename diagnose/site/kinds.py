@@ -41,8 +41,10 @@ def check_kinds_page(pack: Pack) -> str:
            "is rolled back, HTTP uses GET or HEAD, nothing is ever written to the system being diagnosed.", "",
            "Outcomes: **pass** and **fail** are findings; **skip** means the source is not in the profile; "
            "**error** means the probe could not be made as configured; **timeout** means no answer in time. "
-           "A symptom's verdict is *problem* when a check failed, *inconclusive* when none failed but one "
-           "could not conclude, *healthy* otherwise.", "",
+           "A symptom's verdict is *problem* when a check that shows the symptom failed, *risk* when only "
+           "checks pointing to a cause failed (the cause is there, the symptom not yet), *inconclusive* when "
+           "none failed but one could not conclude, *healthy* otherwise (a failed check of a past event, "
+           "`history: true`, or of context, `symptom: false` without a cause, changes no verdict).", "",
            "| Kind | Reads | Fields | Used by |", "|---|---|---|---|"]
     used: dict[str, list[tuple[str, str]]] = {k: [] for k in KINDS}
     for entry in pack.entries:

@@ -160,8 +160,9 @@ ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO diagnose;"""
             "they count (connections, idle transactions, lock holders), and so should yours: "
             f"`WHERE application_name <> '{APPLICATION_NAME}'`.",
             "- Each session starts with `default_transaction_read_only=on`, `statement_timeout`, `lock_timeout` and "
-            "`idle_in_transaction_session_timeout` set from the check's time budget (your own `current_setting()` "
-            "checks see these values, not the server's defaults).",
+            "`idle_in_transaction_session_timeout` set from the check's time budget, `standard_conforming_strings=on` "
+            "(the server reads string literals as the guard's parser did) and `jit=off` (your own "
+            "`current_setting()` checks see these values, not the server's defaults).",
             "- Each check runs in its own `READ ONLY` transaction, always rolled back; its snapshot is taken by the "
             "transaction's first statement, so `backend_xmin` of a diagnose session is the check's own and is "
             "released when the check ends.",

@@ -31,6 +31,7 @@ class World:
         self.workdir = Path(workdir)
         self.now = now or datetime.now(timezone.utc)
         self.profile = Profile(path=None)
+        self.timezone: str | None = None     # the host's zone, when the world names one (clock.timezone)
         self._servers: list[Any] = []
         self._sessions: Any = None
         self._databases: list[str] = []
@@ -58,6 +59,7 @@ class World:
         from diagnose.world.sessions import HeldSessions, validate as validate_sessions
 
         world = self.example.world
+        zone = self._clock(world.get("clock") or {})
         database_names = set(self.pack.reference_schemas) | set(world.get("databases") or {})
         for name, spec in (world.get("endpoints") or {}).items():
             endpoints.validate(name, spec)
@@ -68,7 +70,7 @@ class World:
         for name, text in (world.get("logs") or {}).items():
             path = self.workdir / "logs" / f"{name}.log"
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(fill(text, self.now), encoding="utf-8")
+            path.write_text(fill(text, self.now, zone), encoding="utf-8")
             self.profile.sources["logs"][name] = str(path)
         for name, values in (world.get("env") or {}).items():
             path = self.workdir / "env" / f"{name}.env"
@@ -82,7 +84,36 @@ class World:
         self._sessions = HeldSessions()
         for group in session_groups:
             self._sessions.open(self.profile.sources["databases"][group.database], group)
+        self._sessions.age()
         return self.profile
+
+    def profile_file(self) -> Path:
+        """The world's profile as a ``diagnose.yaml`` in its folder, for a ``diagnose`` process to use."""
+        import yaml
+
+        data: dict[str, Any] = {kind: dict(names) for kind, names in self.profile.sources.items() if names}
+        if self.profile.timezone:
+            data["timezone"] = self.profile.timezone
+        path = self.workdir / "diagnose.yaml"
+        path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        return path
+
+    def _clock(self, spec: dict[str, Any]) -> Any:
+        """The world's host time zone (``clock.timezone``: its logs' local times, the profile's
+        timezone, its databases' TimeZone); a world ``clock.at`` another moment must be built by
+        a caller living at it (:class:`diagnose.world.clock.FakeClock`)."""
+        from zoneinfo import ZoneInfo
+
+        from diagnose.world.clock import moment
+
+        at = moment(spec)
+        if at is not None and abs((self.now - at).total_seconds()) > 3600:
+            raise ValueError(f"this world happens at {at.isoformat()}: build it with a FakeClock at that moment "
+                             f"(diagnose.world.clock), not at {self.now.isoformat()}")
+        self.timezone = spec.get("timezone")
+        if self.timezone:
+            self.profile.timezone = self.timezone
+        return ZoneInfo(self.timezone) if self.timezone else None
 
     def _database(self, name: str, sql: str | None) -> str:
         import psycopg
@@ -91,6 +122,8 @@ class World:
         dbname = f"{self.tag}_{_sql_identifier(name)}"
         with psycopg.connect(self.pg.dsn("postgres"), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{dbname}"' + (f' TEMPLATE "{template}"' if template else ""))
+            if self.timezone:   # a server whose clock is set to the host's zone
+                conn.execute(f"ALTER DATABASE \"{dbname}\" SET timezone TO '{self.timezone}'")
         self._databases.append(dbname)
         dsn = self.pg.dsn(dbname)
         if sql:

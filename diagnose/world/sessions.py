@@ -11,6 +11,10 @@
 * ``active``: ``SELECT pg_sleep(3600)`` running in a background thread; the world is not
   ready until PostgreSQL reports every such query active, so checks never race it.
 
+``idle_for: 6`` makes the world wait until those sessions have been in their state that many
+seconds (a leak is a transaction idle for a while; one idle for a millisecond between two
+statements of a busy pool is not), at most ``MAX_IDLE_FOR``.
+
 :meth:`HeldSessions.close` cancels the sleeping queries, closes every connection and waits
 until their server processes are gone from ``pg_stat_activity``: a closed world leaves no
 session behind to disturb the next one (worlds share one server).
@@ -30,6 +34,7 @@ MAX_COUNT = 50
 READY_TIMEOUT = 10.0           # seconds for sleeping queries to show as active
 GONE_TIMEOUT = 5.0             # seconds for closed sessions to leave pg_stat_activity
 CONNECT_TIMEOUT = 10
+MAX_IDLE_FOR = 30              # seconds a world may wait for its sessions to age
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,7 @@ class SessionGroup:
     state: str
     count: int
     application_name: str | None
+    idle_for: int = 0
 
 
 def validate(sessions: Any, databases: set[str] | frozenset[str]) -> list[SessionGroup]:
@@ -52,12 +58,13 @@ def validate(sessions: Any, databases: set[str] | frozenset[str]) -> list[Sessio
         for i, item in enumerate(items):
             at = f"{where}[{i}]"
             item = mapping(at, item)
-            known_keys(at, item, ("state", "count", "application_name"))
+            known_keys(at, item, ("state", "count", "application_name", "idle_for"))
             if item.get("state") not in STATES:
                 raise fail(at, f"state must be one of {', '.join(STATES)}, not {item.get('state')!r}")
             name = item.get("application_name")
             groups.append(SessionGroup(database, item["state"], integer(at, "count", item.get("count", 1), 1, MAX_COUNT),
-                                       None if name is None else text(at, "application_name", name)))
+                                       None if name is None else text(at, "application_name", name),
+                                       integer(at, "idle_for", item.get("idle_for", 0), 0, MAX_IDLE_FOR)))
     return groups
 
 
@@ -67,6 +74,7 @@ class HeldSessions:
     def __init__(self) -> None:
         self._held: list[tuple[Any, threading.Thread | None]] = []
         self._dsn: str | None = None     # where to watch pg_stat_activity from
+        self._aged_at = 0.0              # monotonic time when every group is as old as its idle_for
 
     def open(self, dsn: str, group: SessionGroup) -> None:
         """Open ``group.count`` connections to ``dsn`` and leave them in ``group.state``."""
@@ -88,10 +96,15 @@ class HeldSessions:
                     sleepers.append(conn.info.backend_pid)
             finally:
                 self._held.append((conn, thread))
+        self._aged_at = max(self._aged_at, time.monotonic() + group.idle_for)
         if sleepers:
             self._wait(dsn, "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s) AND state = 'active' "
                             "AND query LIKE 'SELECT pg_sleep%%'", sleepers, len(sleepers), READY_TIMEOUT,
                        f"sessions {group.database}: the active sessions did not start their query")
+
+    def age(self) -> None:
+        """Wait until every group has been in its state for its ``idle_for`` seconds."""
+        time.sleep(max(0.0, self._aged_at - time.monotonic()))
 
     def close(self) -> None:
         held, self._held = self._held, []

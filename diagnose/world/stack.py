@@ -1,14 +1,21 @@
-"""The whole-stack world of a pack: a healthy baseline and faults planted on top of it.
+"""The whole-stack world of a pack: a healthy baseline, healthy variants, faults planted on top.
 
 ``checks/worlds/stack.yaml`` describes one deployment of the reference stack that is healthy
-for every entry, and named faults, each a small world merged over the baseline with the
-symptom it must make ``diagnose triage`` rank first. The demo builds it; the triage tests
-use it (deliberately not the entries' own examples, which the self-test already covers).
+for every entry; healthy *variants* of it that differ the way real deployments do (a fresh
+install, a busy desk, a Saturday afternoon, another tenant name, journald logs, a server clock
+in Asia/Shanghai, sources missing from the profile); and named faults, each a small world
+merged over the baseline (or a variant) with the symptom it must make ``diagnose triage`` rank
+first. The demo builds it; the triage tests and ``bench/triage_precision.py`` use it
+(deliberately not the entries' own examples, which the self-test already covers).
 
 Merging, fault over baseline: SQL is appended; log lines are merged and ordered by their
 ``{now-N}`` time (continuation lines stay with the line above); env keys are updated (a
 ``null`` value removes the key); endpoint routes are merged per path, and an endpoint given
-as ``refuse``/``silent``/``tcp`` replaces the baseline's; held sessions are appended.
+as ``refuse``/``silent``/``tcp`` replaces the baseline's; held sessions are appended; a
+``clock`` replaces the one before. A variant may first ``replace`` whole sections or sources
+of the baseline (``logs``, ``databases.desk``: started from empty), ``drop`` sources from the
+profile at the end (``logs.realtime``: that deployment does not have it), and give its
+services' log lines another ``log_style`` (``journald``, ``plain``, ``iso``).
 """
 
 from __future__ import annotations
@@ -36,6 +43,22 @@ class Fault:
     symptom: str            # the entry that must rank first in triage
     cause: str | None       # the cause that entry must rank first, when given
     world: dict[str, Any]
+    variants: tuple[str, ...] = ()   # healthy variants it is also planted on (the tests and the bench)
+    also: tuple[str, ...] = ()       # other symptoms that truly follow from it (may be problems too)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A healthy deployment that differs from the baseline the way real ones do."""
+
+    name: str
+    title: str
+    world: dict[str, Any]
+    replace: tuple[str, ...] = ()    # "logs", "databases.desk": started from empty, not from the baseline
+    drop: tuple[str, ...] = ()       # "logs.realtime": sources its profile does not have
+    log_style: str | None = None     # journald | plain | iso
+
+LOG_STYLES = ("journald", "plain", "iso")
 
 
 @dataclass(frozen=True)
@@ -45,20 +68,40 @@ class Stack:
     baseline: dict[str, Any]
     faults: tuple[Fault, ...]
     default: tuple[str, ...]        # the faults of the multi-fault demo
+    variants: tuple[Variant, ...] = ()
+    #: the moment the precision tests and the bench build it at (a clock spec: at, timezone), so
+    #: what they see does not depend on the hour or the weekday they run; the demo uses the real time
+    moment: dict[str, Any] | None = None
 
     def fault(self, name: str) -> Fault | None:
         return next((f for f in self.faults if f.name == name), None)
 
-    def example(self, faults: list[str] | tuple[str, ...] = ()) -> Example:
-        """The baseline with ``faults`` planted, as an example the world builder can build."""
+    def variant(self, name: str) -> Variant | None:
+        return next((v for v in self.variants if v.name == name), None)
+
+    def example(self, faults: list[str] | tuple[str, ...] = (), variant: str | None = None,
+                pinned: bool = False) -> Example:
+        """The baseline (or ``variant`` of it) with ``faults`` planted, as an example the world builder
+        can build; ``pinned``: at the stack's ``moment`` unless the variant has a clock of its own
+        (building it then needs libfaketime, :mod:`diagnose.world.clock`)."""
         world = self.baseline
+        if pinned and self.moment:
+            world = merge(world, {"clock": self.moment})
+        shape = self.variant(variant) if variant else None
+        if variant and shape is None:
+            raise StackError(f"{self.path}: unknown variant '{variant}' (known: {', '.join(v.name for v in self.variants)})")
+        if shape is not None:
+            world = merge(without(world, shape.replace), shape.world)
         for name in faults:
             fault = self.fault(name)
             if fault is None:
                 raise StackError(f"{self.path}: unknown fault '{name}' (known: {', '.join(f.name for f in self.faults)})")
             world = merge(world, fault.world)
-        return Example(name="stack-" + ("-".join(faults) or "healthy"), verdict="problem" if faults else "healthy",
-                       causes=(), world=world, description=self.description)
+        if shape is not None:
+            world = restyle(without(world, shape.drop), shape.log_style)
+        name = "stack-" + "-".join([*(n for n in [variant] if n), *faults] or ["healthy"])
+        return Example(name=name, verdict="problem" if faults else "healthy", causes=(), world=world,
+                       description=self.description if shape is None else shape.title)
 
 
 def load_stack(pack: Pack) -> Stack:
@@ -92,16 +135,82 @@ def load_stack(pack: Pack) -> Stack:
             raise bad(("faults", i, "symptom"), f"unknown symptom '{raw['symptom']}'")
         if raw.get("cause") and entry.cause(raw["cause"]) is None:
             raise bad(("faults", i, "cause"), f"'{raw['symptom']}' has no cause '{raw['cause']}'")
-        faults.append(Fault(raw["name"], raw["title"], raw["symptom"], raw.get("cause"), raw["world"]))
-    names = {f.name for f in faults}
+        for j, other in enumerate(raw.get("also") or []):
+            if other not in entries:
+                raise bad(("faults", i, "also", j), f"unknown symptom '{other}'")
+        faults.append(Fault(raw["name"], raw["title"], raw["symptom"], raw.get("cause"), raw["world"],
+                            tuple(raw.get("variants") or ()), tuple(raw.get("also") or ())))
+    variants = []
+    for i, raw in enumerate(data.get("variants") or []):
+        for key in ("name", "title"):
+            if key not in raw:
+                raise bad(("variants", i), f"variant needs `{key}`")
+        if raw.get("log_style") not in (None, *LOG_STYLES):
+            raise bad(("variants", i, "log_style"), f"unknown log style '{raw['log_style']}' (use {', '.join(LOG_STYLES)})")
+        for field in ("replace", "drop"):
+            for j, part in enumerate(raw.get(field) or []):
+                if str(part).split(".", 1)[0] not in SECTIONS:
+                    raise bad(("variants", i, field, j), f"'{part}' is not a section ({', '.join(SECTIONS)}) or "
+                                                         "section.source")
+        variants.append(Variant(raw["name"], raw["title"], raw.get("world") or {}, tuple(raw.get("replace") or ()),
+                                tuple(raw.get("drop") or ()), raw.get("log_style")))
+    names, kinds = {f.name for f in faults}, {v.name for v in variants}
     for i, name in enumerate(data.get("default") or []):
         if name not in names:
             raise bad(("default", i), f"unknown fault '{name}'")
-    return Stack(path, data.get("description", ""), data["baseline"], tuple(faults), tuple(data.get("default") or ()))
+    for i, fault in enumerate(faults):
+        for j, name in enumerate(fault.variants):
+            if name not in kinds:
+                raise bad(("faults", i, "variants", j), f"unknown variant '{name}'")
+    moment = data.get("moment")
+    if moment is not None and not (isinstance(moment, dict) and moment.get("at") and set(moment) <= {"at", "timezone"}):
+        raise bad(("moment",), "give {at: 'YYYY-MM-DD HH:MM', timezone: Zone}")
+    return Stack(path, data.get("description", ""), data["baseline"], tuple(faults), tuple(data.get("default") or ()),
+                 tuple(variants), moment)
+
+
+SECTIONS = ("databases", "sessions", "logs", "env", "endpoints", "clock")
+
+
+def without(world: dict[str, Any], parts: tuple[str, ...]) -> dict[str, Any]:
+    """``world`` without whole sections (``logs``) or single sources (``logs.realtime``)."""
+    out: dict[str, Any] = {k: dict(v) for k, v in world.items()}
+    for part in parts:
+        section, _, source = part.partition(".")
+        if not source:
+            out.pop(section, None)
+        elif section in out:
+            out[section].pop(source, None)
+    return out
+
+
+_SERVICE_LINE = re.compile(r"^(?P<service>[A-Za-z][\w.-]*?)-\d+\s+\| (?P<when>\{now[^}:]*)(?::\w+)?\}\s?(?P<rest>.*)$",
+                           re.M)
+
+
+def restyle(world: dict[str, Any], style: str | None) -> dict[str, Any]:
+    """The services' log lines (``backend-1  | {now-5m:iso} ...``, as docker compose prints them) as
+    another setup writes them: ``journald`` (``Dec 05 14:02:11 desk-01 backend[1234]: ...``),
+    ``plain`` (Python logging's own time, no prefix) or ``iso`` (an ISO time, no prefix)."""
+    if style is None or not world.get("logs"):
+        return world
+
+    def line(match: re.Match) -> str:
+        when, rest, service = match.group("when"), match.group("rest"), match.group("service")
+        if style == "journald":
+            pid = 1000 + sum(map(ord, service)) % 8000
+            return f"{when}:syslog}} desk-01 {service}[{pid}]: {rest}"
+        return f"{when}:{'log' if style == 'plain' else 'iso'}}} {rest}"
+
+    out = dict(world)
+    out["logs"] = {name: _SERVICE_LINE.sub(line, text) for name, text in world["logs"].items()}
+    return out
 
 
 def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {k: dict(v) for k, v in base.items()}
+    if "clock" in over:
+        out["clock"] = dict(over["clock"])
     for name, sql in (over.get("databases") or {}).items():
         prev = out.setdefault("databases", {}).get(name)
         out["databases"][name] = f"{prev.rstrip()}\n{sql}" if prev else sql

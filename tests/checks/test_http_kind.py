@@ -269,3 +269,74 @@ def test_schema_documents_every_field():
     for name, prop in http.SCHEMA["properties"].items():
         assert prop.get("description"), name
     assert http.SCHEMA["required"] == ["endpoint"]
+
+
+# --- params: the running service is compared with the deployment's own value -----------------------------
+
+MODE_AS_CONFIGURED = {"id": "api-mode", "kind": "http", "endpoint": "api", "path": "/v1/config",
+                      "expect": {"status": 200, "json": {"path": "EXECUTION_MODE", "equals": "%(mode)s"}},
+                      "params": {"mode": {"env": "trading", "key": "EXECUTION_MODE"}}}
+
+
+def context_with_env(url: str, env: dict[str, dict[str, str]]) -> Context:
+    def resolve(kind, name):
+        if kind == "endpoints":
+            return url
+        if name not in env:
+            raise SkipCheck(f"env '{name}' is not configured")
+        return env[name]
+
+    return Context(timeout=2, now=datetime.now(timezone.utc), resolve=resolve)
+
+
+def test_json_equals_the_value_the_deployment_itself_sets():
+    with HttpServer({"/v1/config": Route(200, {"EXECUTION_MODE": "PAPER"})}) as server:
+        paper = http.run(MODE_AS_CONFIGURED, context_with_env(server.url, {"trading": {"EXECUTION_MODE": "PAPER"}}))
+        live = http.run(MODE_AS_CONFIGURED, context_with_env(server.url, {"trading": {"EXECUTION_MODE": "LIVE"}}))
+    assert paper.passed and paper.vars["mode"] == "PAPER" and paper.vars["value"] == "PAPER"
+    assert not live.passed and live.vars["mode"] == "LIVE"
+    assert "EXECUTION_MODE is 'PAPER', expected = LIVE" in live.vars["reason"]
+
+
+def test_a_missing_param_skips_before_probing():
+    with HttpServer({"/v1/config": Route(200, {"EXECUTION_MODE": "PAPER"})}) as server:
+        with pytest.raises(SkipCheck, match="needs EXECUTION_MODE from env 'trading', which is not configured"):
+            http.run(MODE_AS_CONFIGURED, context_with_env(server.url, {}))
+        with pytest.raises(SkipCheck, match="needs EXECUTION_MODE from env 'trading', which does not set it"):
+            http.run(MODE_AS_CONFIGURED, context_with_env(server.url, {"trading": {}}))
+        defaulted = {**MODE_AS_CONFIGURED,
+                     "params": {"mode": {"env": "trading", "key": "EXECUTION_MODE", "default": "PAPER"}}}
+        assert http.run(defaulted, context_with_env(server.url, {})).passed
+
+
+def test_a_whole_string_placeholder_keeps_a_number_a_number():
+    # `max` compares numbers: a limit written '%(limit)s' must stay 3, not become the text '3'
+    check = {"endpoint": "api", "path": "/v1/risk", "params": {"limit": 3},
+             "expect": {"json": {"path": "open_lots", "max": "%(limit)s"}}}
+    with HttpServer({"/v1/risk": Route(200, {"open_lots": 2})}) as server:
+        assert http.run(check, context(server.url)).passed
+        server.routes["/v1/risk"] = Route(200, {"open_lots": 5})
+        outcome = http.run(check, context(server.url))
+    assert not outcome.passed and outcome.vars["limit"] == 3
+    assert outcome.vars["reason"] == "open_lots is 5, expected ≤ 3"
+
+
+def test_a_placeholder_inside_a_text_is_filled_as_text_and_escaped_in_a_regex():
+    check = {"endpoint": "api", "path": "/v1/config", "params": {"tenant": {"value": "a.b+c"}},
+             "expect": {"json": {"path": "topic", "equals": "alerts-%(tenant)s"},
+                        "body": {"matches": "\"tenant\": \"%(tenant)s\""}}}
+    body = {"topic": "alerts-a.b+c", "tenant": "a.b+c"}
+    with HttpServer({"/v1/config": Route(200, body)}) as server:
+        assert http.run(check, context(server.url)).passed
+        server.routes["/v1/config"] = Route(200, {"topic": "alerts-a.b+c", "tenant": "aXbbbc"})
+        outcome = http.run(check, context(server.url))
+    assert not outcome.passed and "body does not satisfy" in outcome.vars["reason"]
+
+
+def test_lint_params_of_an_expectation():
+    assert http.lint(MODE_AS_CONFIGURED) == []
+    problems = http.lint({**MODE_AS_CONFIGURED, "params": {"mod": {"env": "trading", "key": "EXECUTION_MODE"}}})
+    assert ("expect", "%(mode)s has no entry in params") in problems
+    assert ("params.mod", "not used by the expectation (no %(mod)s)") in problems
+    assert http.lint({**MODE_AS_CONFIGURED, "params": {"mode": {"env": "trading"}}}) == [
+        ("params.mode", "give a literal, {value: X} or {env: NAME, key: KEY, default: X}")]

@@ -242,3 +242,170 @@ def test_manual_is_a_grep():
     assert "zgrep" in text and "1h" in text
     assert log_kind.manual({"log": "x", "pattern": r"status=5\d\d ok", "ignore_case": True}).startswith(
         "grep -niP 'status=5\\d\\d ok' <x log>")
+
+
+# --- params: values of the deployment itself, bound regex-escaped into the pattern -------------------
+
+TENANT_REJECTED = {"id": "tenant-rejected", "kind": "log", "log": "realtime", "since": "1h",
+                   "pattern": r"tenant %(tenant)s: JWT rejected",
+                   "params": {"tenant": {"env": "realtime", "key": "REALTIME_TENANT"}},
+                   "message": {"fail": "{count} rejection(s) of tenant {tenant}"}}
+
+
+def run_with_env(check: dict, spec: LogSpec, tmp_path, env: dict[str, str] | None):
+    """The check with its log ``spec`` and, when given, an env source ``realtime`` read from a real .env file."""
+    from diagnose.profile import Profile, Resolver
+
+    profile = Profile()
+    if env is not None:
+        path = tmp_path / "realtime.env"
+        path.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
+        profile.sources["env"]["realtime"] = str(path)
+    resolver = Resolver(profile)
+    ctx = Context(timeout=5, now=NOW, resolve=lambda kind, name: spec if kind == "logs" else resolver(kind, name))
+    return log_kind.run(check, ctx)
+
+
+def tenant_log(tmp_path) -> LogSpec:
+    path = write(tmp_path / "realtime.log", [
+        py(ago(minutes=9), "tenant a.b+c: JWT rejected"),      # the deployment's own tenant, written literally
+        py(ago(minutes=8), "tenant aXbbbc: JWT rejected"),     # what the unescaped regex a.b+c would also match
+        py(ago(minutes=7), "tenant realtime: JWT rejected"),
+        py(ago(minutes=6), "tenant realtime: JWT rejected")])
+    return LogSpec("realtime", paths=(path,), timezone="UTC")
+
+
+def test_param_from_env_is_matched_literally_and_shown_in_the_vars(tmp_path):
+    outcome = run_with_env(TENANT_REJECTED, tenant_log(tmp_path), tmp_path, {"REALTIME_TENANT": "a.b+c"})
+    assert outcome.vars["count"] == 1 and not outcome.passed
+    assert outcome.vars["last"].endswith("tenant a.b+c: JWT rejected")
+    assert outcome.vars["tenant"] == "a.b+c"
+    assert outcome.vars["pattern"] == TENANT_REJECTED["pattern"]   # the pattern as written, placeholders kept
+
+
+def test_param_takes_another_deployments_value(tmp_path):
+    outcome = run_with_env(TENANT_REJECTED, tenant_log(tmp_path), tmp_path, {"REALTIME_TENANT": "realtime"})
+    assert outcome.vars["count"] == 2 and outcome.vars["tenant"] == "realtime"
+
+
+def test_param_missing_without_default_skips_naming_the_key(tmp_path):
+    from diagnose.checks.base import SkipCheck
+
+    with pytest.raises(SkipCheck, match=r"^needs REALTIME_TENANT from env 'realtime', which does not set it$"):
+        run_with_env(TENANT_REJECTED, tenant_log(tmp_path), tmp_path, {"OTHER": "x"})
+    with pytest.raises(SkipCheck, match=r"^needs REALTIME_TENANT from env 'realtime', which is not configured$"):
+        run_with_env(TENANT_REJECTED, tenant_log(tmp_path), tmp_path, None)
+
+
+def test_param_default_is_used_when_the_key_or_the_env_is_missing(tmp_path):
+    check = {**TENANT_REJECTED,
+             "params": {"tenant": {"env": "realtime", "key": "REALTIME_TENANT", "default": "realtime"}}}
+    for env in ({"OTHER": "x"}, None):
+        outcome = run_with_env(check, tenant_log(tmp_path), tmp_path, env)
+        assert outcome.vars["count"] == 2 and outcome.vars["tenant"] == "realtime"
+    # a value the env does set wins over the default
+    assert run_with_env(check, tenant_log(tmp_path), tmp_path, {"REALTIME_TENANT": "a.b+c"}).vars["count"] == 1
+
+
+def test_double_percent_is_a_literal_percent_with_params(tmp_path):
+    path = write(tmp_path / "realtime.log", [py(ago(minutes=3), "pool 100% used by tenant a.b+c"),
+                                             py(ago(minutes=2), "pool 100%% used by tenant a.b+c"),
+                                             py(ago(minutes=1), "pool 100% used by tenant other")])
+    check = {"log": "realtime", "pattern": r"pool 100%% used by tenant %(tenant)s$",
+             "params": {"tenant": {"value": "a.b+c"}}}
+    outcome = run(check, LogSpec("realtime", paths=(path,), timezone="UTC"))
+    assert outcome.vars["count"] == 1 and outcome.evidence[0].lines[0]["line"] == 1
+
+
+def test_a_pattern_with_params_needs_the_run_to_read_them():
+    with pytest.raises(CheckError, match="params"):
+        log_kind.request(TENANT_REJECTED)
+
+
+def test_lint_params_of_a_pattern():
+    assert log_kind.lint(TENANT_REJECTED) == []
+    problems = log_kind.lint({**TENANT_REJECTED, "params": {"other": "x"}})
+    assert ("pattern", "%(tenant)s has no entry in params") in problems
+    assert ("params.other", "not used by the pattern (no %(other)s)") in problems
+    bad = dict(log_kind.lint({**TENANT_REJECTED, "params": {"tenant": {"env": "realtime"}}}))
+    assert bad == {"params.tenant": "give a literal, {value: X} or {env: NAME, key: KEY, default: X}"}
+    assert log_kind.lint({**TENANT_REJECTED, "params": ["x"]}) == [
+        ("params", "params must be a mapping of placeholder name to value")]
+    # the pattern compiles with its placeholders bound; a bad regex around them is still reported
+    assert [p for p, _ in log_kind.lint({**TENANT_REJECTED, "pattern": "(tenant %(tenant)s"})] == ["pattern"]
+
+
+# --- after: count from the service's last start on ------------------------------------------------------
+
+CRASH_SINCE_START = {"id": "loop-crash", "kind": "log", "log": "backend", "pattern": "lock trigger loop crashed",
+                     "after": "Started server process", "since": "2h"}
+
+
+def test_a_crash_before_the_last_start_is_history_one_after_it_counts(tmp_path):
+    path = write(tmp_path / "backend.log", [
+        py(ago(minutes=90), "lock trigger loop crashed"),
+        py(ago(minutes=80), "Started server process [11]", "INFO"),
+        py(ago(minutes=50), "lock trigger loop crashed"),              # before the last start: history
+        py(ago(minutes=30), "Started server process [12]", "INFO"),
+        py(ago(minutes=10), "lock trigger loop crashed")])
+    spec = LogSpec("backend", paths=(path,), timezone="UTC")
+    outcome = run(CRASH_SINCE_START, spec)
+    assert outcome.vars["count"] == 1 and not outcome.passed
+    assert [e["line"] for e in outcome.evidence[0].lines] == [5]
+    assert outcome.vars["after_time"] == "2026-11-21T08:30:00+00:00"
+    assert outcome.evidence[0].title.endswith(
+        "; counted after the last /Started server process/ line (2026-11-21T08:30:00+00:00)")
+    without = run({k: v for k, v in CRASH_SINCE_START.items() if k != "after"}, spec)
+    assert without.vars["count"] == 3 and "after_time" not in without.vars
+
+
+def test_a_crash_only_before_the_start_passes(tmp_path):
+    path = write(tmp_path / "backend.log", [py(ago(minutes=50), "lock trigger loop crashed"),
+                                            py(ago(minutes=30), "Started server process [12]", "INFO"),
+                                            py(ago(minutes=10), "lock trigger: checked 3 configs", "INFO")])
+    outcome = run(CRASH_SINCE_START, LogSpec("backend", paths=(path,), timezone="UTC"))
+    assert outcome.passed and outcome.vars["count"] == 0
+
+
+def test_without_a_start_line_the_whole_window_counts_and_the_title_says_so(tmp_path):
+    path = write(tmp_path / "backend.log", [py(ago(hours=3), "lock trigger loop crashed"),
+                                            py(ago(minutes=50), "lock trigger loop crashed"),
+                                            py(ago(minutes=10), "lock trigger loop crashed")])
+    outcome = run(CRASH_SINCE_START, LogSpec("backend", paths=(path,), timezone="UTC"))
+    assert outcome.vars["count"] == 2                     # the 3-hour-old one is outside `since`
+    assert outcome.vars["after_time"] == ""
+    assert outcome.evidence[0].title.endswith(
+        "; no /Started server process/ line with a time: counted the whole window")
+
+
+def test_a_start_line_outside_the_window_is_not_the_start(tmp_path):
+    path = write(tmp_path / "backend.log", [py(ago(minutes=50), "Started server process [12]", "INFO"),
+                                            py(ago(minutes=40), "lock trigger loop crashed"),
+                                            py(ago(minutes=10), "lock trigger loop crashed")])
+    spec = LogSpec("backend", paths=(path,), timezone="UTC")
+    assert run({**CRASH_SINCE_START, "since": "45m"}, spec).vars["after_time"] == ""
+    assert run({**CRASH_SINCE_START, "since": "45m"}, spec).vars["count"] == 2
+    assert run({**CRASH_SINCE_START, "since": "1h"}, spec).vars["count"] == 2   # both after the start
+
+
+def test_after_without_since_counts_from_the_start_in_the_whole_log(tmp_path):
+    path = write(tmp_path / "backend.log", [py(ago(days=3), "lock trigger loop crashed"),
+                                            py(ago(days=2), "Started server process [12]", "INFO"),
+                                            py(ago(days=1), "lock trigger loop crashed")])
+    check = {k: v for k, v in CRASH_SINCE_START.items() if k != "since"}
+    outcome = run(check, LogSpec("backend", paths=(path,), timezone="UTC"))
+    assert outcome.vars["count"] == 1 and outcome.evidence[0].lines[0]["line"] == 3
+
+
+def test_lint_after_regex():
+    assert log_kind.lint(CRASH_SINCE_START) == []
+    assert dict(log_kind.lint({**CRASH_SINCE_START, "after": "Started (server"}))["after"].startswith("invalid regex")
+
+
+def test_a_crash_just_before_the_start_in_the_same_second_is_history(tmp_path):
+    journald = STYLES["journald"]
+    path = write(tmp_path / "backend.log", [journald(ago(minutes=30), "lock trigger loop crashed"),
+                                            journald(ago(minutes=30), "Started server process [12]"),
+                                            journald(ago(minutes=10), "lock trigger: checked 3 configs")])
+    outcome = run(CRASH_SINCE_START, LogSpec("backend", paths=(path,), timezone="UTC"))
+    assert outcome.vars["count"] == 0

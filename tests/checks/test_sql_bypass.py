@@ -71,11 +71,37 @@ FORMS = [
     "SELECT 1; SELECT {call}", "DO $$BEGIN PERFORM {call}; END$$", "SELECT 1 FROM pg_class WHERE EXISTS (SELECT {call})",
 ]
 
+#: the attribute notation calls f(x) for a value x of any type, defaults filled in
+ATTRIBUTE_CALLS = [
+    "SELECT ('bgwriter'::text).pg_stat_reset_shared", "SELECT ({victim}).pg_terminate_backend",
+    "SELECT (a.pid).pg_cancel_backend FROM pg_stat_activity a WHERE a.pid = {victim}",
+    "SELECT (4711::bigint).pg_advisory_lock", "SELECT (0.25::float8).setseed", "SELECT ('diag_slot'::name).pg_drop_replication_slot",
+]
+
 #: routines of the database's own that run a volatile function (created in the fixture)
 OWN = [
     "SELECT 1 === 1", "SELECT 1 OPERATOR(public.===) 1", "SELECT evil_agg(x) FROM generate_series(1, 3) x",
     "SELECT 1::evil_t", "SELECT CAST(1 AS public.evil_t)", "SELECT r.evil_attr FROM evil_tbl r",
     "SELECT (r).evil_attr FROM evil_tbl r", "SELECT evil_srf()", "SELECT * FROM evil_srf()",
+    # what runs without being named: a domain's CHECK (a cast, a record built from JSON, a column
+    # definition list), a parameter default, an implicit cast to an argument type, an implied `=`
+    # (simple CASE, IN subquery, DISTINCT, UNION, JOIN USING), a sort support function (ORDER BY)
+    "SELECT 1::evil_dom", "SELECT CAST(1 AS evil_dom)", "SELECT json_populate_record(NULL::evil_dtbl, '{{\"x\": 1}}')",
+    "SELECT * FROM json_to_record('{{\"x\": 1}}') AS r(x evil_dom)", "SELECT evil_default()",
+    "SELECT evil_show(1)",
+    # the parser's grammar (PostgreSQL 17) reads this as SQL/JSON syntax; the server (15 or 16) calls a function
+    "SELECT json_scalar(1)",
+]
+#: operators of the database's own behind VOLATILE functions, run by comparisons nobody wrote: an
+#: implied `=` (simple CASE, IN subquery, DISTINCT, UNION, JOIN USING) or the sort support of ORDER BY.
+#: Operators are resolved by name, not by operand types, so in a database that has them every query
+#: using `=` (or `<`, `>`) is refused: they live in a database of their own here.
+OWN_OPERATORS = [
+    "SELECT CASE v WHEN v THEN 1 END FROM evil_pt_tbl",
+    "SELECT 1 FROM evil_pt_tbl WHERE v IN (SELECT v FROM evil_pt_tbl)", "SELECT DISTINCT v FROM evil_pt_tbl",
+    "SELECT v FROM evil_pt_tbl UNION SELECT v FROM evil_pt_tbl", "SELECT 1 FROM evil_pt_tbl a JOIN evil_pt_tbl b USING (v)",
+    "SELECT v FROM evil_st_tbl ORDER BY v", "SELECT v FROM evil_pt_tbl WHERE v = v", "SELECT GREATEST(v, v) FROM evil_st_tbl",
+    "SELECT count(DISTINCT v) FROM evil_pt_tbl", "SELECT v FROM evil_pt_tbl INTERSECT ALL SELECT v FROM evil_pt_tbl",
 ]
 OWN_SQL = """
 CREATE FUNCTION evil_reset() RETURNS bool VOLATILE LANGUAGE sql AS 'SELECT pg_stat_reset() IS NULL';
@@ -90,6 +116,37 @@ CREATE TABLE evil_tbl (x int); INSERT INTO evil_tbl VALUES (1);
 CREATE FUNCTION evil_attr(evil_tbl) RETURNS int VOLATILE LANGUAGE sql AS 'SELECT CASE WHEN evil_reset() THEN 1 END';
 CREATE FUNCTION evil_srf() RETURNS SETOF int VOLATILE LANGUAGE sql AS 'SELECT 1 WHERE evil_reset()';
 CREATE TABLE slot_feed (x int); CREATE PUBLICATION diag_pub FOR TABLE slot_feed;
+CREATE DOMAIN evil_dom AS int CHECK (evil_reset());
+CREATE TABLE evil_dtbl (x evil_dom);
+CREATE FUNCTION evil_default(a bool DEFAULT evil_reset()) RETURNS int STABLE LANGUAGE sql AS 'SELECT 1';
+CREATE TYPE evil_ev AS (x int);
+CREATE FUNCTION to_evil_ev(int) RETURNS evil_ev VOLATILE LANGUAGE sql AS 'SELECT ROW(CASE WHEN evil_reset() THEN 1 END)::evil_ev';
+CREATE CAST (int AS evil_ev) WITH FUNCTION to_evil_ev(int) AS IMPLICIT;
+CREATE FUNCTION evil_show(evil_ev) RETURNS int STABLE LANGUAGE sql AS 'SELECT 1';
+CREATE FUNCTION json_scalar(int) RETURNS int VOLATILE LANGUAGE sql AS 'SELECT CASE WHEN evil_reset() THEN 1 END';
+"""
+OWN_OPERATORS_SQL = """
+CREATE FUNCTION evil_reset() RETURNS bool VOLATILE LANGUAGE sql AS 'SELECT pg_stat_reset() IS NULL';
+CREATE TYPE evil_pt AS (x int);
+CREATE FUNCTION evil_pt_eq(evil_pt, evil_pt) RETURNS bool VOLATILE LANGUAGE sql AS 'SELECT evil_reset()';
+CREATE OPERATOR = (LEFTARG = evil_pt, RIGHTARG = evil_pt, FUNCTION = evil_pt_eq);
+CREATE TABLE evil_pt_tbl (v evil_pt); INSERT INTO evil_pt_tbl VALUES (ROW(1));
+CREATE TYPE evil_st AS (x int);
+CREATE FUNCTION evil_st_lt(evil_st, evil_st) RETURNS bool IMMUTABLE LANGUAGE sql AS 'SELECT $1.x < $2.x';
+CREATE FUNCTION evil_st_gt(evil_st, evil_st) RETURNS bool IMMUTABLE LANGUAGE sql AS 'SELECT $1.x > $2.x';
+CREATE FUNCTION evil_st_le(evil_st, evil_st) RETURNS bool IMMUTABLE LANGUAGE sql AS 'SELECT $1.x <= $2.x';
+CREATE FUNCTION evil_st_ge(evil_st, evil_st) RETURNS bool IMMUTABLE LANGUAGE sql AS 'SELECT $1.x >= $2.x';
+CREATE FUNCTION evil_st_eq(evil_st, evil_st) RETURNS bool IMMUTABLE LANGUAGE sql AS 'SELECT $1.x = $2.x';
+CREATE FUNCTION evil_st_cmp(evil_st, evil_st) RETURNS int VOLATILE LANGUAGE sql
+  AS 'SELECT CASE WHEN evil_reset() THEN 0 ELSE 0 END';
+CREATE OPERATOR < (LEFTARG = evil_st, RIGHTARG = evil_st, FUNCTION = evil_st_lt);
+CREATE OPERATOR > (LEFTARG = evil_st, RIGHTARG = evil_st, FUNCTION = evil_st_gt);
+CREATE OPERATOR <= (LEFTARG = evil_st, RIGHTARG = evil_st, FUNCTION = evil_st_le);
+CREATE OPERATOR >= (LEFTARG = evil_st, RIGHTARG = evil_st, FUNCTION = evil_st_ge);
+CREATE OPERATOR = (LEFTARG = evil_st, RIGHTARG = evil_st, FUNCTION = evil_st_eq);
+CREATE OPERATOR CLASS evil_st_ops DEFAULT FOR TYPE evil_st USING btree AS
+  OPERATOR 1 <, OPERATOR 2 <=, OPERATOR 3 =, OPERATOR 4 >=, OPERATOR 5 >, FUNCTION 1 evil_st_cmp(evil_st, evil_st);
+CREATE TABLE evil_st_tbl (v evil_st); INSERT INTO evil_st_tbl VALUES (ROW(2)), (ROW(1));
 """
 #: a view is the database owner's own SELECT: reading it is a read (what it calls is the owner's word)
 OWN_SQL_VIEW = "CREATE VIEW evil_view AS SELECT 1 AS one"
@@ -105,7 +162,7 @@ def variants() -> list[str]:
     for name, args in CALLS:
         out += [f"SELECT {spelling}{args}" for spelling in spellings(name)]
         out += [f"SELECT * FROM {spelling}{args}" for spelling in spellings(name)[:6]]
-    return out + OWN
+    return out + ATTRIBUTE_CALLS + OWN
 
 
 VARIANTS = variants()
@@ -152,6 +209,8 @@ def servers():
     with TempPostgres(settings=settings) as primary:
         primary.execute("CREATE DATABASE victim")
         primary.execute(OWN_SQL + OWN_SQL_VIEW, "victim")
+        primary.execute("CREATE DATABASE victim_ops")
+        primary.execute(OWN_OPERATORS_SQL, "victim_ops")
         primary.execute("SELECT pg_create_logical_replication_slot('diag_slot', 'pgoutput')", "victim")
         primary.execute("INSERT INTO slot_feed VALUES (1), (2)", "victim")
         with TempPostgres(replica_of=primary, settings={"log_statement": "all"}) as standby:
@@ -194,6 +253,39 @@ def test_the_databases_own_routines_are_judged_by_the_catalog(servers):
     assert "evil_agg() runs evil_sfunc(integer,integer)" in answers["SELECT evil_agg(x) FROM generate_series(1, 3) x"]
     assert "a cast to evil_t runs to_evil(integer)" in answers["SELECT 1::evil_t"]
     assert "the attribute notation .evil_attr calls evil_attr(evil_tbl)" in answers["SELECT r.evil_attr FROM evil_tbl r"]
+
+
+def test_operators_of_the_databases_own_are_judged_even_when_not_written(servers):
+    primary, _ = servers
+    dsn = primary.dsn("victim_ops")
+    with psycopg.connect(dsn, autocommit=True) as observer:
+        reset = "SELECT stats_reset FROM pg_stat_database WHERE datname = current_database()"
+        before = observer.execute(reset).fetchone()
+        answers = {q: run(dsn, q) for q in OWN_OPERATORS}
+        assert observer.execute(reset).fetchone() == before
+    for query, answer in answers.items():
+        assert answer.startswith(NOT_SENT) and "is VOLATILE on this server" in answer, (query, answer)
+    assert "operator < runs evil_st_cmp(evil_st,evil_st)" in answers["SELECT v FROM evil_st_tbl ORDER BY v"]
+    assert run(dsn, "SELECT count(*) FROM evil_pt_tbl") == ""   # no comparison, nothing of theirs runs
+
+
+def test_string_literals_are_read_by_the_server_as_the_parser_read_them(servers):
+    """With standard_conforming_strings off (a database, a role or the DSN can set it), a backslash
+    would escape the quote for the server but not for the parser that judged the query: the text
+    after it would run as SQL. Each check's transaction turns it on, so the server reads strings too."""
+    primary, _ = servers
+    primary.execute("CREATE DATABASE victim_scs", "postgres")
+    primary.execute("ALTER DATABASE victim_scs SET standard_conforming_strings = off", "postgres")
+    dsn = primary.dsn("victim_scs")
+    with psycopg.connect(dsn, autocommit=True) as observer, psycopg.connect(dsn, autocommit=True) as victim:
+        assert observer.execute("SHOW standard_conforming_strings").fetchone() == ("off",)
+        before = observer.execute("SELECT stats_reset FROM pg_stat_database WHERE datname = current_database()").fetchone()
+        reset = run(dsn, "SELECT '\\', $$', pg_stat_reset() --$$")
+        kill = run(dsn, "SELECT '\\', $$', (SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                        "WHERE pid <> pg_backend_pid()) --$$")
+        assert (reset, kill) == ("", "")      # two string literals, read as such: nothing to refuse
+        assert observer.execute("SELECT stats_reset FROM pg_stat_database WHERE datname = current_database()").fetchone() == before
+        assert victim.execute("SELECT 1").fetchone() == (1,)
 
 
 def test_a_standby_is_never_paused_or_promoted(servers):

@@ -213,6 +213,8 @@ def test_lint_accepts_a_good_check_and_ignores_words_in_strings_and_comments():
     ("SELECT * FROM positions FOR UPDATE", "'FOR UPDATE' locks rows"),
     ("SELECT * FROM positions FOR NO KEY UPDATE", "locks rows"),
     ("SELECT * INTO copy FROM positions", "SELECT ... INTO creates a table"),
+    ("SELECT 1 AS a INTO newt UNION SELECT 2", "SELECT ... INTO creates a table"),   # a side of a set operation
+    ("SELECT 1 UNION (SELECT 2 FOR UPDATE)", "locks rows"),
     ("SELECT nextval('s')", "nextval() is VOLATILE"),
     ("SELECT 1 WHERE 'a' LIKE 'a%'", "line 1: a literal % must be written %%"),
     ("SELECT %s", "positional %s is not supported"),
@@ -256,3 +258,20 @@ def test_schema_describes_every_field_and_validates_the_example():
     jsonschema.validate(OPEN_NOT_CURRENT_MODE, schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(check(params={"m": {"env": "trading"}}), schema)
+
+
+def test_bound_params_are_message_vars_below_the_first_rows_columns(trading):
+    env = {"trading": {"EXECUTION_MODE": "PAPER"}}
+    outcome = sql.run(check(), context({"trading": trading}, env=env))
+    assert outcome.vars["current_mode"] == "PAPER" and outcome.vars["symbol"] == "ETHUSDT"
+    # a column of the same name is what the row says, not the bound value
+    shadowed = check(query="SELECT symbol, execution_mode AS current_mode FROM positions\n"
+                           "WHERE status = 'OPEN' AND execution_mode <> %(current_mode)s ORDER BY position_id")
+    outcome = sql.run(shadowed, context({"trading": trading}, env=env))
+    assert outcome.vars["current_mode"] == "LIVE" and outcome.vars["symbol"] == "ETHUSDT"
+    # the run's own variables are never a param's
+    counted = check(params={"current_mode": "PAPER", "count": 99, "value": "v", "database": "d"},
+                    query="SELECT symbol FROM positions WHERE execution_mode <> %(current_mode)s "
+                          "AND %(count)s > 0 AND %(value)s <> '' AND %(database)s <> '' ORDER BY symbol")
+    outcome = sql.run(counted, context({"trading": trading}))
+    assert (outcome.vars["count"], outcome.vars["value"], outcome.vars["database"]) == (2, "ETHUSDT", "trading")

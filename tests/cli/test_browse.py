@@ -95,7 +95,7 @@ def test_demo_one_fault_runs_its_symptom(diagnose, tmp_path):
 def test_demo_healthy_stack_triages_healthy(diagnose, tmp_path):
     result = diagnose("demo", "--healthy", "-q", "-o", str(tmp_path / "h.md"), timeout=120)
     assert result.code == 0, result.err + result.out
-    assert "0 symptom(s) with a problem, 0 inconclusive" in result.out
+    assert "0 symptom(s) with a problem, 0 at risk, 0 inconclusive" in result.out
 
 
 def test_demo_lists_faults_and_refuses_unknown_ones(diagnose):

@@ -132,3 +132,58 @@ def test_triage_bundle_into_a_folder_re_renders_as_triage(diagnose, world_profil
     doc = json.loads(shown.out)
     assert doc["kind"] == "triage" and doc["symptoms"][0]["verdict"] == "problem"
     assert diagnose("report", str(bundle)).out == (tmp_path / "t.md").read_text()
+
+
+def header_bomb(path, kind: bytes, payload_mib: int) -> None:
+    """A bundle whose first header is an extension header (GNU long name/link, PAX) announcing a payload of
+    ``payload_mib`` MiB of 'a', then a small member: ~1 KB per MiB, as concatenated gzip members (which gzip
+    readers join), so that writing it takes neither the memory nor the time of the payload."""
+    import gzip
+
+    def header(name: str, type_: bytes, size: int) -> bytes:
+        info = tarfile.TarInfo(name)
+        info.type, info.size = type_, size
+        return info.tobuf(format=tarfile.USTAR_FORMAT)
+
+    size = payload_mib * 1024 * 1024
+    record = f"{size} comment=".encode() if kind in (tarfile.XHDTYPE, tarfile.XGLTYPE) else b""  # one huge PAX record
+    mib = gzip.compress(b"a" * (1024 * 1024), mtime=0)
+    with open(path, "wb") as out:
+        out.write(gzip.compress(header("././@LongLink", kind, size) + record, mtime=0))
+        out.write(mib * (payload_mib - 1))
+        out.write(gzip.compress(b"a" * (1024 * 1024 - len(record) - 1) + b"\n", mtime=0))
+        out.write(gzip.compress(header("manifest.json", tarfile.REGTYPE, 2) + b"{}".ljust(512, b"\0") + bytes(1024),
+                                mtime=0))
+
+
+@pytest.mark.parametrize("kind", [tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK, tarfile.XHDTYPE,
+                                  tarfile.XGLTYPE])
+def test_a_header_bomb_is_refused_before_tarfile_reads_it(tmp_path, kind):
+    """A 1 MB bundle whose GNU long name (or PAX header) held 1 GiB once made `diagnose report` read it all
+    into memory (peak RSS 2.1 GB, 3.9 s) before any member limit applied. Here 320 MiB in a ~330 KB file
+    (it took 640 MB to 940 MB): refused in one line, exit 2, the child's peak memory far below the payload."""
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import ROOT, Result
+
+    bundle = tmp_path / "bomb.tar.gz"
+    header_bomb(bundle, kind, 320)
+    assert bundle.stat().st_size < 400_000
+    # a wrapper whose only child is diagnose, so that RUSAGE_CHILDREN is the peak of that run alone
+    wrapper = ("import resource, subprocess, sys\n"
+               "done = subprocess.run([sys.executable, '-m', 'diagnose', 'report', sys.argv[1]], capture_output=True,"
+               " text=True, stdin=subprocess.DEVNULL)\n"
+               "print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)\n"
+               "sys.stderr.write(done.stderr); sys.stdout.write(done.stdout)")
+    env = dict(os.environ, PYTHONPATH=str(ROOT), DIAGNOSE_CACHE_DIR=str(tmp_path / "cache"))
+    proc = subprocess.run([sys.executable, "-c", wrapper, str(bundle)], capture_output=True, text=True,
+                          cwd=tmp_path, env=env, timeout=120, check=False)
+    first, _, rest = proc.stdout.partition("\n")
+    code, peak_mb = map(int, first.split())
+    result = Result(subprocess.CompletedProcess([], code, rest, proc.stderr))
+    assert "Traceback" not in result.err, result.err
+    one_line_error(result, bundle)
+    assert peak_mb < 200, f"peak RSS {peak_mb} MB reading a bundle with a 320 MiB header"
+    assert "refused" in result.err and ("too large" in result.err or "global PAX header" in result.err), result.err

@@ -131,6 +131,27 @@ def test_outputs_never_replace_anything_but_a_regular_file(diagnose, tmp_path):
     assert not list((tmp_path).glob("diagnose-reports"))  # refused before the run: nothing written
 
 
+def test_inputs_that_are_not_regular_files_are_refused_at_once(diagnose, tmp_path):
+    """A FIFO as profile or env file once blocked open() for ever, deaf to SIGTERM and Ctrl-C."""
+    import os
+    import subprocess
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    (tmp_path / "p.yaml").write_text("env: {trading: fifo}\n")
+    for args, where in ((["--env-file", f"trading={fifo}"], f"--env-file trading={fifo}: "),
+                        (["--profile", str(fifo)], f"--profile {fifo}: "),
+                        (["--profile", str(tmp_path / "p.yaml")], f"{tmp_path / 'p.yaml'}: env.trading: {fifo}: "),
+                        (["--env-file", f"trading={tmp_path}"], f"--env-file trading={tmp_path}: ")):
+        try:
+            result = diagnose("stale-positions", *args, "-o", str(tmp_path / "r.md"), timeout=30)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"{args}: still blocked after 30 s")
+        assert result.code == 2, (args, result.err)
+        assert result.err == f"diagnose: {where}not a regular file (a FIFO, a device or a directory)\n"
+    assert not (tmp_path / "r.md").exists()
+
+
 def test_an_unreadable_knowledge_base_file_is_one_line_exit_2(diagnose, tmp_path):
     """/proc/self/mem: a regular file no one can read from offset 0 (root reads anything else)."""
     pack = tmp_path / "pack"

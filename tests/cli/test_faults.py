@@ -30,8 +30,9 @@ SYMPTOM = "fault-probe"
 
 
 def knowledge_base(folder: Path, *checks: dict) -> Path:
-    """A one-symptom knowledge base whose checks are ``checks`` (each gets title/expects/cause)."""
-    full = [{"title": c["id"], "expects": "no fault", "cause": "broken", **c} for c in checks]
+    """A one-symptom knowledge base whose checks are ``checks`` (each gets title/expects/cause and
+    shows the symptom itself: a failure is a problem, exit 1)."""
+    full = [{"title": c["id"], "expects": "no fault", "cause": "broken", "symptom": True, **c} for c in checks]
     entry = {
         "id": SYMPTOM, "title": "A probe of one fault", "category": "service", "severity": "low",
         "summary": "Checks aimed at one fault of the environment.",

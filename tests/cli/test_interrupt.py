@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
@@ -172,3 +173,77 @@ def test_which_commands_write_a_report_is_known_before_the_command_line_is_impor
     from diagnose.cli.signals import NOT_REPORTING, REPORTING
 
     assert REPORTING | NOT_REPORTING >= set(COMMANDS) and not REPORTING & NOT_REPORTING
+
+
+# --- a log command outlives nothing: it runs in a session of its own, so diagnose must end it -------
+
+LOG_ENTRY = {
+    "id": "slow-log", "title": "A log command hangs", "category": "service", "severity": "low",
+    "summary": "A log source whose command never ends.",
+    "causes": [{"id": "hung", "title": "It hangs", "text": "It never ends."}],
+    "checks": [{"id": "errors", "kind": "log", "title": "Errors in the app log", "expects": "no ERROR line",
+                "log": "app", "pattern": "ERROR", "cause": "hung", "timeout": 60}],
+    "solutions": [{"id": "restart", "title": "Restart it", "steps": "`systemctl restart svc`"}],
+    "examples": [{"name": "broken", "verdict": "problem", "causes": ["hung"], "fails": ["errors"], "world": {}},
+                 {"name": "healthy", "verdict": "healthy", "world": {}}],
+}
+
+#: the log command: starts a grandchild (same process group), writes both pids, then waits as `docker logs -f` does
+LOG_COMMAND = """import os, subprocess, sys, time
+grandchild = subprocess.Popen(["sleep", "37"])
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write(f"{os.getpid()} {grandchild.pid}")
+os.replace(sys.argv[1] + ".tmp", sys.argv[1])
+time.sleep(37)
+"""
+
+
+def running(pid: int) -> bool:
+    """Is ``pid`` alive (a zombie waiting for a parent that is gone is not)?"""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+
+
+@pytest.mark.parametrize("signum", SIGNALS, ids=[s.name for s in SIGNALS])
+def test_a_signal_ends_the_log_command_with_the_run(tmp_path, signum):
+    """A `command:` log source runs in a session of its own (a terminal's Ctrl-C never reaches it): a run
+    stopped by a signal reported and exited at once, and `sleep 37` went on, re-parented to PID 1."""
+    kb = tmp_path / "kb"
+    (kb / "service").mkdir(parents=True)
+    (kb / "pack.yaml").write_text(yaml.safe_dump({"name": "t", "version": "1", "sources": {
+        "logs": {"app": {"description": "app log"}}}}))
+    (kb / "service" / "slow-log.yaml").write_text(yaml.safe_dump(LOG_ENTRY))
+    script, pids = tmp_path / "logs.py", tmp_path / "pids"
+    script.write_text(LOG_COMMAND)
+    profile = tmp_path / "diagnose.yaml"
+    profile.write_text(yaml.safe_dump({"logs": {"app": {"command": f"{sys.executable} {script} {pids}"}}}))
+    report = tmp_path / "r.json"
+    argv = [sys.executable, "-m", "diagnose", "slow-log", "--checks", str(kb), "--profile", str(profile),
+            "--format", "json", "-o", str(report)]
+    env = dict(os.environ, DIAGNOSE_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+    started: list[int] = []
+    try:
+        deadline = time.monotonic() + 30
+        while not pids.exists() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.01)
+        assert pids.exists(), proc.communicate(timeout=5)
+        started = [int(p) for p in pids.read_text().split()]
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 128 + signum, err
+        assert "Traceback" not in err
+        doc = json.loads(report.read_text())
+        assert doc["interrupted"] is True and doc["signal"] == signum.name
+        deadline = time.monotonic() + 5
+        while any(running(pid) for pid in started) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not [pid for pid in started if running(pid)], "the log command outlived the run"
+    finally:
+        proc.kill()
+        proc.wait()
+        for pid in started:  # never leave them behind, even when the test fails
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)

@@ -64,8 +64,10 @@ def test_overrides_on_the_command_line(diagnose, world, tmp_path):
     out = tmp_path / "r.json"
     result = diagnose("stale-positions", "--profile", str(profile), "--env-file", f"trading={tmp_path / 'paper.env'}",
                       "--format", "json", "-o", str(out))
-    assert result.code == 1
+    # the .env now says PAPER while a LIVE position is open: nothing is blocked yet, a risk (exit 4)
+    assert result.code == 4
     report = json.loads(out.read_text())
+    assert report["verdict"] == "risk"
     assert [c["id"] for c in report["causes"]][0] == "sync-not-running"
 
 

@@ -44,6 +44,8 @@ def test_bad_options_never_echo_a_password(tmp_path, args, secret):
     ({"databases": {"trading": ["postgresql://desk:ProfPw-5v@db/desk"]}}, "ProfPw-5v"),   # a list, not a text
     ({"databases": {"trading": {"dsn": "host=db password=ProfKw-6u"}}}, "ProfKw-6u"),
     ({"endpoints": {"api": 8000}, "databases": {"x": "postgresql://u:ProfPw-7t@h/d"}, "bogus": 1}, "ProfPw-7t"),
+    ({"databases": {"trading": {"dsn": "postgresql://app:Pa#ss99word@db/x", "bogus": 1}}}, "ss99word"),
+    ({"endpoints": {"api": ["http://svc:Ep?Pw-8s@127.0.0.1:8000"]}}, "Pw-8s"),
 ])
 def test_a_profile_that_does_not_validate_is_reported_without_its_passwords(tmp_path, profile, secret):
     (tmp_path / "p.yaml").write_text(yaml.safe_dump(profile))

@@ -37,10 +37,10 @@ def test_triage_json_report_ranks_the_planted_faults(diagnose, stack_profile, tm
 def test_triage_of_the_healthy_stack_exits_0(diagnose, stack_profile, tmp_path):
     result = diagnose("triage", "--profile", str(stack_profile()), "-q", "-o", str(tmp_path / "t.md"))
     assert result.code == 0, result.out
-    assert f"0 symptom(s) with a problem, 0 inconclusive, {len(PACK.entries)} healthy" in result.out
+    assert f"0 symptom(s) with a problem, 0 at risk, 0 inconclusive, {len(PACK.entries)} healthy" in result.out
 
 
 def test_triage_without_a_profile_is_inconclusive(diagnose, tmp_path):
     result = diagnose("triage", "-q", "-o", str(tmp_path / "t.md"))
     assert result.code == 3
-    assert f"0 symptom(s) with a problem, {len(PACK.entries)} inconclusive" in result.out
+    assert f"0 symptom(s) with a problem, 0 at risk, {len(PACK.entries)} inconclusive" in result.out

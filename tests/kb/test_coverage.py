@@ -42,7 +42,11 @@ def test_every_builtin_entry_is_fully_covered():
 def test_lint_prints_coverage_per_entry(tmp_path):
     proc = lint(copy_pack(tmp_path), tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "stale-positions: checks 9/9 exercised, causes 5/5 demonstrated, 5 broken + 1 healthy" in proc.stdout
+    entry = next(e for e in load_pack().entries if e.id == "stale-positions")
+    broken = sum(x.verdict in ("problem", "risk") for x in entry.examples)
+    healthy = sum(x.verdict == "healthy" for x in entry.examples)
+    assert (f"stale-positions: checks {len(entry.checks)}/{len(entry.checks)} exercised, causes "
+            f"{len(entry.causes)}/{len(entry.causes)} demonstrated, {broken} broken + {healthy} healthy") in proc.stdout
 
 
 def test_lint_fails_a_check_no_broken_example_exercises(tmp_path):
@@ -88,7 +92,7 @@ def test_the_builtin_pack_has_the_fourteen_fixed_symptoms_each_with_real_depth()
         assert any(x.verdict == "healthy" for x in e.examples) and e.prevention.strip(), e.id
         # stale-positions is the one entry of trading-ci: no sibling symptom to point to
         assert e.related or e.id == "stale-positions", e.id
-        tops = {x.causes[0] for x in e.examples if x.verdict == "problem" and x.causes}
+        tops = {x.causes[0] for x in e.examples if x.verdict in ("problem", "risk") and x.causes}
         assert tops == {c.id for c in e.causes}, f"{e.id}: causes never the top cause of a broken example"
 
 
@@ -96,3 +100,36 @@ def test_the_pack_uses_every_check_kind():
     from diagnose.checks import KINDS
 
     assert {c.kind for e in load_pack().entries for c in e.checks} == set(KINDS)
+
+
+
+def pack_with_unknown_skip(tmp_path: Path) -> tuple[Path, Path, str]:
+    """A copy whose healthy example lists a known and an unknown check in `skips`."""
+    kb = copy_pack(tmp_path)
+    path = kb / "data" / "stale-positions.yaml"
+    data = yaml.safe_load(path.read_text())
+    healthy = next(x for x in data["examples"] if x["verdict"] == "healthy")
+    healthy["skips"] = ["bybit-keys", "bybit-keyz"]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    return kb, path, healthy["name"]
+
+
+def test_an_unknown_check_in_an_examples_skips_is_a_coverage_problem(tmp_path):
+    kb, _, name = pack_with_unknown_skip(tmp_path)
+    coverage = entry_coverage(load_pack(kb, use_cache=False).get("stale-positions"))
+    assert not coverage.complete
+    assert coverage.unknown_skips == [(name, "bybit-keyz")] and coverage.unknown_fails == []
+    assert f"example '{name}' lists unknown check 'bybit-keyz' in `skips`" in coverage.problems()
+    proc = lint(kb, tmp_path)
+    assert proc.returncode == 2, proc.stdout
+    assert "unknown check 'bybit-keyz'" in proc.stdout and "Traceback" not in proc.stderr
+
+
+def test_lint_names_skips_and_its_line_for_an_unknown_skipped_check(tmp_path):
+    kb, path, _ = pack_with_unknown_skip(tmp_path)
+    proc = lint(kb, tmp_path)
+    [reported] = [line for line in proc.stdout.splitlines() if "unknown check 'bybit-keyz'" in line]
+    lines = path.read_text().splitlines()
+    skips_at = next(i for i, text in enumerate(lines, 1) if text.strip() == "skips:")
+    assert "`skips`" in reported
+    assert reported.startswith((f"data/stale-positions.yaml:{skips_at}:", f"data/stale-positions.yaml:{skips_at + 2}:"))

@@ -72,5 +72,52 @@ def test_category_must_match_folder(pack_copy):
 
 
 def test_examples_need_a_broken_and_a_healthy_world(pack_copy):
-    out = problems_after(pack_copy, ("    verdict: healthy\n", "    verdict: problem\n"))
-    assert any("needs at least one broken (verdict: problem) and one healthy example" in p for p in out), out
+    healthy = (pack_copy / ENTRY).read_text().count("    verdict: healthy\n")
+    out = problems_after(pack_copy, *[("    verdict: healthy\n", "    verdict: problem\n")] * healthy)
+    assert any("needs at least one broken (verdict: problem or risk) and one healthy example" in p for p in out), out
+
+
+HISTORY_RULE = "history: true needs a cause and no symptom: true (a past event names the cause of a present symptom)"
+
+
+def test_history_without_a_cause_is_refused(pack_copy):
+    out = problems_after(pack_copy, ("  - id: mutex-blocked-log\n", "  - id: mutex-blocked-log\n    history: true\n"))
+    assert any(f"checks[1].history: {HISTORY_RULE}" in p for p in out), out
+
+
+def test_history_that_is_also_the_symptom_is_refused(pack_copy):
+    out = problems_after(pack_copy, ("  - id: sync-failed-log\n",
+                                     "  - id: sync-failed-log\n    history: true\n    symptom: true\n"))
+    assert any(re.search(r"checks\[\d\]\.history: history: true needs a cause", p) for p in out), out
+
+
+def test_history_with_a_cause_is_valid(pack_copy):
+    edit(pack_copy / ENTRY, "  - id: sync-failed-log\n", "  - id: sync-failed-log\n    history: true\n")
+    entry = load_pack(pack_copy).get("stale-positions")
+    assert next(c for c in entry.checks if c.id == "sync-failed-log").raw.get("history") is True
+
+
+def test_follows_must_name_another_entry_of_the_pack(pack_copy):
+    follows = "\nfollows: [ws-disconnect, no-such-entry, stale-positions]\nexamples:\n"
+    out = problems_after(pack_copy, ("\nexamples:\n", follows))
+    assert any("follows[1]: 'no-such-entry' is not another entry of this pack" in p for p in out), out
+    assert any("follows[2]: 'stale-positions' is not another entry of this pack" in p for p in out), out
+    assert not any("follows[0]" in p for p in out), out
+
+
+def test_follows_naming_another_entry_is_valid(pack_copy):
+    edit(pack_copy / ENTRY, "\nexamples:\n", "\nfollows: [backend-start-failed]\nexamples:\n")
+    load_pack(pack_copy)
+
+
+def test_an_examples_clock_is_not_a_source(pack_copy):
+    edit(pack_copy / ENTRY, "    world:\n", "    world:\n      clock: {timezone: Asia/Shanghai}\n")
+    pack = load_pack(pack_copy)
+    first = pack.get("stale-positions").examples[0]
+    assert first.world["clock"] == {"timezone": "Asia/Shanghai"}
+
+
+def test_a_kind_that_is_not_text_is_one_problem_not_a_crash(pack_copy):
+    """Found by the loader fuzz test: `kind: [sql]` made lint look a list up in the kinds' table."""
+    out = problems_after(pack_copy, ("    kind: sql\n", "    kind: [sql]\n"))
+    assert any(".kind: expected text, got list" in p for p in out), out

@@ -30,12 +30,12 @@ def test_unknown_kind_is_reported_with_file_line_and_path(pack_copy):
 def test_every_problem_is_listed_not_just_the_first(pack_copy):
     path = pack_copy / "data" / "stale-positions.yaml"
     edit(path, "severity: high", "severity: apocalyptic")
-    edit(path, "    expects: no order rejected", "    expectz: no order rejected")
+    edit(path, "    expects: no position_sync_failed line", "    expectz: no position_sync_failed line")
     with pytest.raises(KnowledgeBaseError) as info:
         load_pack(pack_copy)
     text = "\n".join(map(str, info.value.problems))
     assert "severity: unknown value 'apocalyptic'" in text
-    assert "checks[0].expectz: unknown field 'expectz' (did you mean" in text
+    assert "checks[6].expectz: unknown field 'expectz' (did you mean" in text
     assert "missing required field 'expects'" in text
 
 

@@ -33,10 +33,11 @@ SECRETS = {
 
 
 def make_check(check_id: str, title: str, *, kind: str = "sql", causes: tuple[str, ...] = (),
-               expects: str = "", manual: str | None = None) -> Check:
+               expects: str = "", manual: str | None = None, symptom: bool | None = None) -> Check:
+    raw = {"id": check_id, "kind": kind, **({} if symptom is None else {"symptom": symptom})}
     return Check(id=check_id, kind=kind, title=title, expects=expects, causes=causes,
                  messages={"pass": f"{title}: ok", "fail": f"{title}: failed"}, manual=manual,
-                 timeout=None, weight=1.0, raw={"id": check_id, "kind": kind})
+                 timeout=None, weight=1.0, raw=raw)
 
 
 def make_entry(entry_id: str, checks: list[Check], *, causes=(), solutions=(), related=(),
@@ -57,7 +58,7 @@ def result(check: Check, status: Status, message: str, *, duration: float = 0.01
            source: str | None = "database:desk") -> CheckResult:
     return CheckResult(id=check.id, title=check.title, kind=check.kind, status=status, message=message,
                        cause=list(check.causes), duration=duration, source=source, manual=check.manual,
-                       evidence=list(evidence))
+                       evidence=list(evidence), role=check.role)
 
 
 def make_run(entry: Entry, results: list[CheckResult], *, profile: dict | None = None,
@@ -83,7 +84,7 @@ SOLUTIONS = (
 )
 CHECKS = (
     make_check("open-positions-stale", "OPEN positions refreshed recently", causes=("sync-task-dead",),
-               expects="no OPEN position older than 10 minutes",
+               expects="no OPEN position older than 10 minutes", symptom=True,
                manual="psql \"$DESK_DSN\" -c \"SELECT id FROM positions WHERE status = 'OPEN'\""),
     make_check("sync-errors", "No position_sync_failed in the execution log", kind="log",
                causes=("bybit-key-invalid",), expects="0 matching lines in the last hour",
@@ -144,6 +145,23 @@ def healthy_run() -> Run:
     return make_run(entry, results, profile={"databases": {"desk": "postgresql://desk@127.0.0.1/desk"}})
 
 
+def risk_run() -> Run:
+    """The cause is there (the exchange rejects the key), the symptom not yet (positions are fresh)."""
+    stale, logs, env, tcp = CHECKS
+    entry = make_entry("stale-positions", list(CHECKS), causes=CAUSES, solutions=SOLUTIONS)
+    lines = Evidence(kind="lines", title="execution log", lines=[
+        {"file": "/var/log/desk/execution.log", "line": 2210,
+         "text": "2026-11-21 08:14:02,001 ERROR position_sync_failed: 401 invalid api key"}], total=3)
+    results = [
+        result(stale, Status.PASS, "OPEN positions refreshed recently: ok"),
+        result(logs, Status.FAIL, "3 position_sync_failed line(s) in the last hour", evidence=[lines],
+               source="log:execution"),
+        result(env, Status.PASS, "BYBIT_API_KEY is set", source="env:backend"),
+        result(tcp, Status.PASS, "127.0.0.1:5432 accepts connections", source="endpoint:desk"),
+    ]
+    return make_run(entry, results, profile={"databases": {"desk": "postgresql://desk@127.0.0.1/desk"}})
+
+
 def inconclusive_run() -> Run:
     stale, logs, env, tcp = CHECKS
     entry = make_entry("stale-positions", list(CHECKS), causes=CAUSES, solutions=SOLUTIONS)
@@ -158,7 +176,8 @@ def inconclusive_run() -> Run:
     return make_run(entry, results, profile=profile(), incomplete=False)
 
 
-SCENARIOS = {"stale-positions": problem_run, "healthy": healthy_run, "inconclusive": inconclusive_run}
+SCENARIOS = {"stale-positions": problem_run, "risk": risk_run, "healthy": healthy_run,
+             "inconclusive": inconclusive_run}
 
 
 @pytest.fixture

@@ -308,3 +308,72 @@ def test_a_fifo_as_the_bundle_is_refused_without_blocking(tmp_path):
     os.mkfifo(fifo)
     with pytest.raises(BundleError, match="not a regular file"):
         read_bundle(fifo)
+
+
+# --- tar headers that cost memory before any member limit applies (the CLI test measures a 320 MiB one) ----
+
+def raw_header(name: str, kind: bytes, size: int) -> bytes:
+    info = tarfile.TarInfo(name)
+    info.type, info.size = kind, size
+    return info.tobuf(format=tarfile.USTAR_FORMAT)
+
+
+def raw_bundle(path: Path, *headers: bytes) -> Path:
+    """``headers`` (each a header and its padded payload) then one small member, as a .tar.gz."""
+    path.write_bytes(gzip.compress(b"".join(headers) + raw_header("notes.txt", tarfile.REGTYPE, 1)
+                                   + b"x".ljust(512, b"\0") + bytes(1024)))
+    return path
+
+
+def padded(data: bytes) -> bytes:
+    return data + bytes(-len(data) % 512)
+
+
+@pytest.mark.parametrize("kind", [tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK, tarfile.XHDTYPE,
+                                  tarfile.SOLARIS_XHDTYPE])
+def test_an_oversized_extension_header_is_refused_before_it_is_read(tmp_path, kind):
+    payload = b"a" * (2 * 1024 * 1024)
+    if kind in (tarfile.XHDTYPE, tarfile.SOLARIS_XHDTYPE):
+        payload = f"{len(payload)} comment=".encode() + payload[:-20] + b"\n"
+    path = raw_bundle(tmp_path / "b.tar.gz", raw_header("././@LongLink", kind, len(payload)) + padded(payload))
+    with pytest.raises(BundleError, match=r"refused: extended tar headers at offset 0 are too large") as err:
+        read_bundle(path)
+    assert str(path) in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_chain_of_small_long_name_headers_is_refused(tmp_path):
+    """3,000 chained 1-block long names: each small, together unbounded (and deeper than the recursion limit)."""
+    link = raw_header("././@LongLink", tarfile.GNUTYPE_LONGNAME, 100) + padded(b"a" * 100)
+    with pytest.raises(BundleError, match=r"refused: extended tar headers at offset \d+ are too large"):
+        read_bundle(raw_bundle(tmp_path / "b.tar.gz", link * 3000))
+
+
+def test_global_pax_sparse_and_negative_size_headers_are_refused(tmp_path):
+    record = b"19 comment=global\n"
+    sparse_map = b"22 GNU.sparse.major=1\n22 GNU.sparse.minor=0\n"  # its map would be read from the data
+    negative = tarfile.TarInfo("././@LongLink")
+    negative.type, negative.size = tarfile.GNUTYPE_LONGNAME, -(2**20)  # tarfile would read(-2**20): everything
+    cases = [
+        ("global PAX header", raw_header("pax", tarfile.XGLTYPE, len(record)) + padded(record)),
+        ("sparse member", raw_header("evidence/x.log", tarfile.GNUTYPE_SPARSE, 0)),
+        ("sparse member", raw_header("pax", tarfile.XHDTYPE, len(sparse_map)) + padded(sparse_map)
+         + raw_header("evidence/x.log", tarfile.REGTYPE, 0)),
+        ("negative size", negative.tobuf(format=tarfile.GNU_FORMAT)),
+    ]
+    for expected, headers in cases:
+        path = raw_bundle(tmp_path / "b.tar.gz", headers)
+        with pytest.raises(BundleError, match=f"refused: .*{expected}"):
+            read_bundle(path)
+
+
+@pytest.mark.parametrize("fmt", [tarfile.GNU_FORMAT, tarfile.PAX_FORMAT])
+def test_long_names_in_gnu_or_pax_headers_still_read(problem_doc, tmp_path, fmt):
+    """A bundle repacked by another tar, with names longer than 100 characters, is still a bundle."""
+    path = write_bundle(problem_doc, tmp_path / "b.tar.gz")
+    contents = with_manifest({**members(path.read_bytes()), "evidence/" + "ü" * 150 + ".log": b"x\n"})
+    with tarfile.open(path, mode="w:gz", format=fmt) as tar:
+        for name, data in contents.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    assert read_bundle(path) == json.loads(contents["report.json"])

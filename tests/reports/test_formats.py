@@ -35,7 +35,7 @@ def normalise(text: str, document: dict) -> str:
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("scenario", ["stale-positions", "healthy", "inconclusive"])
+@pytest.mark.parametrize("scenario", ["stale-positions", "risk", "healthy", "inconclusive"])
 def test_golden(scenarios, build, scenario, fmt):
     document = build(scenarios[scenario]())
     actual = normalise(render(document, fmt), document)
@@ -50,7 +50,7 @@ def test_golden(scenarios, build, scenario, fmt):
 
 def test_golden_scenarios_have_the_expected_exit_codes():
     names = {p.name for p in GOLDEN.iterdir()}
-    for stem in ("stale-positions.1", "healthy.0", "inconclusive.3"):
+    for stem in ("stale-positions.1", "risk.4", "healthy.0", "inconclusive.3"):
         assert {f"{stem}.{fmt}" for fmt in FORMATS} <= names
 
 
@@ -59,7 +59,7 @@ def test_no_secret_in_any_format(scenarios, build, secrets, fmt):
     for make in scenarios.values():
         text = render(build(make()), fmt)
         assert [k for k, v in secrets.items() if v in text] == []
-        assert "«masked-1»" in text or make.__name__ == "healthy_run"
+        assert "«masked-1»" in text or make.__name__ in ("healthy_run", "risk_run")
 
 
 # -- Markdown --------------------------------------------------------------------------------------

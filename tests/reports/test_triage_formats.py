@@ -17,7 +17,7 @@ from diagnose.reports import render
 from diagnose.reports.triage_document import TRIAGE_SCHEMA, build_triage_document
 from diagnose.triage import Finding, Triage
 
-from .conftest import GENERATED, STARTED, healthy_run, inconclusive_run, masker_for, problem_run
+from .conftest import GENERATED, STARTED, healthy_run, inconclusive_run, masker_for, problem_run, risk_run
 from .test_formats import normalise
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -38,9 +38,12 @@ def mixed() -> Triage:
     unsure = inconclusive_run()
     unsure.entry = unsure.entry.__class__(**{**unsure.entry.__dict__, "id": "polar-push-failed",
                                               "title": "Pushes to Polar fail"})
+    latent = risk_run()
+    latent.entry = latent.entry.__class__(**{**latent.entry.__dict__, "id": "market-data-delay",
+                                              "title": "Market data arrives late"})
     return triage_of(finding(problem, 1.1, {"open-positions-stale": 1, "sync-errors": 2, "bybit-key-set": 1,
                                             "db-reachable": 3}),
-                     finding(unsure, 0.0), finding(healthy_run(), 0.0))
+                     finding(latent, 0.3), finding(unsure, 0.0), finding(healthy_run(), 0.0))
 
 
 def all_healthy() -> Triage:
@@ -72,9 +75,20 @@ def test_triage_json_follows_its_schema_and_ranks_problems_first():
     doc = json.loads(render(document(mixed()), "json"))
     jsonschema.validate(doc, TRIAGE_SCHEMA)
     assert [(s["rank"], s["id"], s["verdict"]) for s in doc["symptoms"]] == [
-        (1, "stale-positions", "problem"), (2, "polar-push-failed", "inconclusive"), (3, "stale-positions", "healthy")]
-    assert doc["exit_code"] == 1 and doc["counts"] == {"problem": 1, "inconclusive": 1, "healthy": 1}
+        (1, "stale-positions", "problem"), (2, "market-data-delay", "risk"), (3, "polar-push-failed", "inconclusive"),
+        (4, "stale-positions", "healthy")]
+    assert doc["exit_code"] == 1 and doc["counts"] == {"problem": 1, "risk": 1, "inconclusive": 1, "healthy": 1}
     assert {c["id"]: c["shared_by"] for c in doc["symptoms"][0]["checks"]}["db-reachable"] == 3
+
+
+def test_a_risk_only_triage_exits_4_and_names_no_next_step():
+    latent = risk_run()
+    doc = json.loads(render(document(triage_of(finding(latent, 0.3), finding(healthy_run(), 0.0))), "json"))
+    jsonschema.validate(doc, TRIAGE_SCHEMA)
+    assert (doc["verdict"], doc["exit_code"]) == ("risk", 4)
+    assert [s["verdict"] for s in doc["symptoms"]] == ["risk", "healthy"]
+    text = render(document(triage_of(finding(latent, 0.3))), "md")
+    assert "Risk" in text and "Next step" not in text
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

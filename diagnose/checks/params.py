@@ -1,0 +1,112 @@
+"""Check parameters: values a check takes from the deployment's own sources, not from the KB.
+
+A check that compares with a value of the reference deployment judges every other deployment
+wrongly (a Realtime tenant named ``realtime`` is not a fault). So a check may take the value it
+compares with from the deployment itself: ``params: {tenant: {env: realtime, key: REALTIME_TENANT}}``
+binds ``%(tenant)s`` in a ``sql`` query (a bound parameter) or in a ``log`` pattern (the value,
+regex-escaped). A literal or ``{value: X}`` is bound as it is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import CheckError, Context, SkipCheck
+
+PARAM_SCHEMA: dict[str, Any] = {
+    "description": "A bound parameter: a literal value, {value: X}, or {env: NAME, key: KEY, default: X} "
+                   "(read from an env source; without a default the check is skipped when it is missing).",
+    "anyOf": [
+        {"type": ["string", "number", "boolean", "null", "array"]},
+        {"type": "object", "additionalProperties": False, "required": ["value"],
+         "properties": {"value": {"description": "the literal value bound to the placeholder"}}},
+        {"type": "object", "additionalProperties": False, "required": ["env", "key"],
+         "properties": {
+             "env": {"type": "string", "description": "name of the env source (target profile) to read"},
+             "key": {"type": "string", "description": "the variable to read from that env source"},
+             "default": {"description": "used when the env source or the key is missing"}}},
+    ],
+}
+
+
+def resolve_params(spec: dict, ctx: Context) -> dict[str, Any]:
+    """The values to bind: literals as they are, env values read through ``ctx``."""
+    values: dict[str, Any] = {}
+    for name, param in spec.items():
+        if not isinstance(param, dict):
+            values[name] = param
+        elif "value" in param:
+            values[name] = param["value"]
+        elif "env" in param:
+            values[name] = _env_param(param, ctx)
+        else:
+            raise CheckError(f"params.{name}: give a literal, {{value: ...}} or {{env: NAME, key: KEY}}")
+    return values
+
+
+def _env_param(param: dict, ctx: Context) -> Any:
+    env_name, key = param["env"], param.get("key")
+    try:
+        env = ctx.env(env_name)
+    except SkipCheck:
+        if "default" in param:
+            return param["default"]
+        raise SkipCheck(f"needs {key} from env '{env_name}', which is not configured") from None
+    if key in env:
+        return env[key]
+    if "default" in param:
+        return param["default"]
+    raise SkipCheck(f"needs {key} from env '{env_name}', which does not set it")
+
+
+def lint_params(params: Any, used: set[str], field: str, noun: str) -> list[tuple[str, str]]:
+    """Placeholders of ``field`` (the ``noun``) without a param, params it does not use, params of the
+    wrong shape: ``(path, message)`` problems."""
+    if not isinstance(params, dict):
+        return [("params", "params must be a mapping of placeholder name to value")]
+    problems = [(field, f"%({missing})s has no entry in params") for missing in sorted(used - set(params))]
+    problems += [(f"params.{unused}", f"not used by the {noun} (no %({unused})s)") for unused in sorted(set(params) - used)]
+    for name, param in params.items():
+        if isinstance(param, dict) and not ("value" in param or ("env" in param and "key" in param)):
+            problems.append((f"params.{name}", "give a literal, {value: X} or {env: NAME, key: KEY, default: X}"))
+    return problems
+
+
+def bind_expectation(spec: Any, values: dict[str, Any]) -> Any:
+    """An expectation with ``%(name)s`` filled from ``values``: regex-escaped under ``matches`` and
+    ``not_matches``, as it is elsewhere (``equals: '%(mode)s'`` compares with the deployment's own value)."""
+    import re
+
+    from .sql_text import PERCENT
+
+    def fill(text: str, escape: bool) -> Any:
+        whole = PERCENT.fullmatch(text)
+        if whole and whole.group("name") in values and not escape:
+            return values[whole.group("name")]   # keeps a number a number
+        return PERCENT.sub(lambda m: "%" if m.group(1) in ("%", None) else
+                           (re.escape(str(values[m.group("name")])) if escape else str(values[m.group("name")]))
+                           if m.group("name") in values else m.group(0), text)
+
+    def walk(node: Any, key: str = "") -> Any:
+        if isinstance(node, str):
+            return fill(node, key in ("matches", "not_matches"))
+        if isinstance(node, dict):
+            return {k: walk(v, k) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v, key) for v in node]
+        return node
+
+    return walk(spec)
+
+
+def placeholders_in(node: Any) -> set[str]:
+    """The ``%(name)s`` placeholders of every string in ``node``."""
+    from .sql_text import placeholders
+
+    if isinstance(node, str):
+        return placeholders(node)
+    if isinstance(node, dict):
+        return set().union(*(placeholders_in(v) for v in node.values())) if node else set()
+    if isinstance(node, list):
+        return set().union(*(placeholders_in(v) for v in node)) if node else set()
+    return set()
