@@ -9,10 +9,12 @@ Both quick-start commands create ``.venv`` beside this file on first use and ins
 pinned in ``constraints.txt`` (the lock of the test environment: CI and every contributor get
 the same set, whatever the registry serves that day). They reinstall only when pyproject.toml or
 constraints.txt change, so running them again is fast. Nothing else is installed outside ``.venv``,
-except that ``test`` installs two Debian packages (as root, with apt-get) when they are missing:
+except that ``test`` installs Debian packages (as root, with apt-get) when they are missing:
 ``chromium``, which the FAQ site's browser test drives (never a browser downloaded by
-Playwright), and ``libfaketime``, which lets the triage precision tests run a world's PostgreSQL
-server and ``diagnose`` at another moment (a Saturday, the night session).
+Playwright); ``libfaketime``, which lets the triage precision tests run a world's PostgreSQL
+server and ``diagnose`` at another moment (a Saturday, the night session); and
+``systemd-journal-remote``, which writes the real journal files that ``journalctl`` reads in the
+log tests.
 
 ``lock`` is how the pins move: it installs the newest versions the registry serves into
 ``.venv-lock`` (no constraints), runs the whole test suite there, and only when it passes writes
@@ -46,6 +48,7 @@ LOCK_HEADER = """\
 DEBIAN_PACKAGES = {
     "chromium": ("/usr/bin/chromium", "the browser test"),
     "libfaketime": ("/usr/lib/*/faketime/libfaketime.so.1", "the triage precision tests (worlds at another moment)"),
+    "systemd-journal-remote": ("/usr/lib/systemd/systemd-journal-remote", "the journal tests (real journal files)"),
 }
 
 

@@ -48,6 +48,8 @@ class Probe:
     vars: dict[str, Any]
     evidence: list
     duration: float
+    caveat: str | None = None
+    conclusive: bool = True
 
 
 def run_probe(check: Check, resolve: Callable[[str, str], Any], timeout: float, now: datetime,
@@ -68,10 +70,12 @@ def _probe(check: Check, resolve: Callable[[str, str], Any], timeout: float, now
     ctx = Context(timeout=timeout, now=now, resolve=resolve, cancel=cancel or threading.Event(), shared=shared)
     variables: dict[str, Any] = {}
     evidence: list = []
+    caveat, conclusive = None, True
     try:
         kind = load_kind(check.kind)
         outcome: Outcome = kind.run(check.raw, ctx)
         variables, evidence = outcome.vars, outcome.evidence
+        caveat, conclusive = outcome.caveat, outcome.conclusive
         status = Status.PASS if outcome.passed else Status.FAIL
         detail = ""
     except SkipCheck as exc:
@@ -82,7 +86,7 @@ def _probe(check: Check, resolve: Callable[[str, str], Any], timeout: float, now
         status, detail = Status.ERROR, str(exc)
     except Exception as exc:  # a bug in a kind must not take the report down
         status, detail = Status.ERROR, f"internal error in the {check.kind} check: {type(exc).__name__}: {exc}"
-    return Probe(status, detail, variables, evidence, time.monotonic() - started)
+    return Probe(status, detail, variables, evidence, time.monotonic() - started, caveat, conclusive)
 
 
 def prepare(checks: list[Check], resolve: Callable[[str, str], Any], timeout: float, now: datetime,

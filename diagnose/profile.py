@@ -36,7 +36,10 @@ SCHEMA: dict[str, Any] = {
                      {"type": "object", "additionalProperties": False, "properties": {
                          "paths": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
                          "command": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
-                         "timezone": {"type": "string"}, "rotated": {"type": "boolean"}}}]}},
+                         "timezone": {"type": "string"}, "rotated": {"type": "boolean"},
+                         "window": {"type": "boolean", "description": (
+                             "false: never add --since/--timestamps to a known log command "
+                             "(docker/podman/kubectl logs, journalctl)")}}}]}},
         "env": {"type": "object", "description": "name -> .env file path, or {process: true} for this process's environment",
                 "additionalProperties": {"anyOf": [{"type": "string"}, {
                     "type": "object", "additionalProperties": False, "properties": {"process": {"const": True}}}]}},
@@ -252,7 +255,8 @@ class Resolver:
             command = shlex.split(expand(command, where))
         return LogSpec(name=name, paths=tuple(str(self._path(expand(p, where))) for p in paths),
                        command=tuple(command) if command else None,
-                       timezone=spec.get("timezone") or self.profile.timezone, rotated=spec.get("rotated", True))
+                       timezone=spec.get("timezone") or self.profile.timezone, rotated=spec.get("rotated", True),
+                       window=spec.get("window", True))
 
     def register_secrets(self, masker: Any) -> None:
         """Teach ``masker`` the secrets of every configured source, so a report masks them even

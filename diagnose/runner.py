@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from diagnose.checks import load_kind
 from diagnose.checks.base import CheckResult, RunResources, Status
-from diagnose.kb.model import Check, Entry, Pack, render_message  # noqa: F401 (render_message: re-exported)
+from diagnose.kb.model import Check, Entry, Pack, render_message, with_caveat  # noqa: F401 (render_message: re-exported)
 from diagnose.probes import (DEFAULT_TIMEOUT, GRACE, WORKERS, Probe, Stop, run_probe,  # noqa: F401 (re-exported)
                              run_probes)
 
@@ -91,34 +91,42 @@ def interruption(signal_name: str | None) -> str:
 def verdict_of(results: list[CheckResult]) -> str:
     """``problem`` when a failed check shows the symptom itself; ``risk`` when checks failed that only
     point to a cause (the symptom is not there, or not yet: "will break on the next restart");
-    else ``inconclusive`` if any could not conclude; else ``healthy``. A failed *context* check
-    (no cause, not the symptom) or *history* check (a past event) alone changes nothing."""
-    failed = [r for r in results if r.status is Status.FAIL]
+    else ``inconclusive`` if any could not conclude (or passed or failed only on what it could not
+    establish: ``conclusive`` false, e.g. log lines without a time in a window); else ``healthy``.
+    A failed *context* check (no cause, not the symptom) or *history* check (a past event) alone
+    changes nothing."""
+    failed = [r for r in results if r.status is Status.FAIL and getattr(r, "conclusive", True)]
     if any(r.role == "symptom" for r in failed):
         return "problem"
     if any(r.role == "cause" for r in failed):
         return "risk"
-    if any(r.status in (Status.ERROR, Status.TIMEOUT, Status.SKIP) for r in results):
+    if any(r.status in (Status.ERROR, Status.TIMEOUT, Status.SKIP) or not getattr(r, "conclusive", True)
+           for r in results):
         return "inconclusive"
     return "healthy"
 
 
 def rank_causes(entry: Entry, results: list[CheckResult]) -> list[RankedCause]:
-    """Causes pointed to by failed checks, most evidence first (ties: the entry's order)."""
+    """Causes pointed to by failed checks, most evidence first (ties: the entry's order). A failure
+    that did not conclude (log lines of unknown time) implicates nothing in a run where nothing else
+    failed, and counts half where a conclusive failure shows something is wrong."""
     weights = {c.id: c.weight for c in entry.checks}
-    scores: dict[str, list[str]] = {}
-    for result in results:
-        if result.status is Status.FAIL:
+    failed = [r for r in results if r.status is Status.FAIL]
+    decided = any(getattr(r, "conclusive", True) for r in failed)
+    scores: dict[str, list[tuple[str, float]]] = {}
+    for result in failed:
+        share = 1.0 if getattr(result, "conclusive", True) else (0.5 if decided else 0.0)
+        if share:
             for cause_id in result.cause:
-                scores.setdefault(cause_id, []).append(result.id)
+                scores.setdefault(cause_id, []).append((result.id, share))
     order = {c.id: i for i, c in enumerate(entry.causes)}
     ranked = []
     for cause_id, check_ids in scores.items():
         cause = entry.cause(cause_id)
         if cause is None:
             continue
-        score = sum(weights.get(c, 1.0) for c in check_ids)
-        ranked.append(RankedCause(cause.id, cause.title, cause.text, score, check_ids))
+        score = sum(weights.get(c, 1.0) * share for c, share in check_ids)
+        ranked.append(RankedCause(cause.id, cause.title, cause.text, score, [c for c, _ in check_ids]))
     ranked.sort(key=lambda c: (-c.score, order.get(c.id, 99)))
     return ranked
 
@@ -130,16 +138,18 @@ def run_check(check: Check, resolve: Callable[[str, str], Any], timeout: float, 
 
 
 def finish_probe(check: Check, probe: Probe) -> CheckResult:
-    return finish(check, probe.status, probe.detail, probe.vars, probe.evidence, probe.duration)
+    return finish(check, probe.status, probe.detail, probe.vars, probe.evidence, probe.duration,
+                  probe.caveat, probe.conclusive)
 
 
 def finish(check: Check, status: Status, detail: str, variables: dict, evidence: list,
-           duration: float) -> CheckResult:
-    """Build the result, rendering the entry's message template for pass/fail."""
+           duration: float, caveat: str | None = None, conclusive: bool = True) -> CheckResult:
+    """Build the result, rendering the entry's message template for pass/fail (and the caveat
+    that limits it, if any)."""
     template = check.messages.get(status.value) if status in (Status.PASS, Status.FAIL) else None
     if status in (Status.PASS, Status.FAIL):
         template = template or f"{check.title}: {status.value}"
-        message = render_message(template, variables)
+        message = with_caveat(render_message(template, variables), caveat)
     else:
         message = detail
     source = check.source
@@ -148,7 +158,8 @@ def finish(check: Check, status: Status, detail: str, variables: dict, evidence:
         cause=list(check.causes), duration=duration, evidence=evidence,
         source=f"{source[0]}:{source[1]}" if source else None,
         manual=check.manual or default_manual(check), template=template, vars=dict(variables),
-        role=check.role,
+        role=check.role, caveat=caveat if status in (Status.PASS, Status.FAIL) else None,
+        conclusive=conclusive or status not in (Status.PASS, Status.FAIL),
     )
 
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class LogSpec:
-    """A named log: file paths/globs (rotated and ``.gz`` siblings included), or a command.
+    """A named log: file paths/globs (rotated and ``.gz`` siblings included), a command, or both
+    (the files for whole-log checks, the command for windowed ones: it can apply the window).
 
     ``paths`` are as the user wrote them (``~`` and globs not yet expanded); ``command`` is
     an argv list whose standard output is the log (``docker compose logs --timestamps x``).
@@ -23,4 +24,6 @@ class LogSpec:
     command: tuple[str, ...] | None = None
     timezone: str | None = None
     rotated: bool = True
+    #: a known log command takes a check's window itself (:mod:`diagnose.logscan.commands`)
+    window: bool = True
     extra: dict = field(default_factory=dict, compare=False, hash=False)

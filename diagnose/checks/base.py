@@ -92,6 +92,11 @@ class Outcome:
     passed: bool
     vars: dict[str, Any] = field(default_factory=dict)
     evidence: list[Evidence] = field(default_factory=list)
+    #: what limits the finding, said with its message ("no timestamps in backend.log: ...")
+    caveat: str | None = None
+    #: False when pass or fail rests on what the check could not establish (lines whose time is
+    #: unknown decided a windowed count): the result is shown, but it alone decides no verdict
+    conclusive: bool = True
 
 
 @dataclass
@@ -120,6 +125,8 @@ class CheckResult:
     #: (``message`` is rendered from the raw ones, for in-process use); not part of :meth:`to_dict`
     template: str | None = None
     vars: dict[str, Any] = field(default_factory=dict)
+    caveat: str | None = None       # see :class:`Outcome`
+    conclusive: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -131,6 +138,8 @@ class CheckResult:
             "message": self.message,
             "cause": self.cause,
             "role": self.role,
+            "caveat": self.caveat,
+            "conclusive": self.conclusive,
             "duration_ms": round(self.duration * 1000, 1),
             "manual": self.manual,
             "evidence": [e.to_dict() for e in self.evidence],

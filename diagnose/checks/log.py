@@ -20,6 +20,17 @@ itself lives in :mod:`diagnose.logscan` (one pass per log for all the run's chec
 ripgrep for whole files, a binary search for where a window starts); this module only wires
 the check to it. In a window that skipped the start of a file, evidence gives each line's
 byte ``offset`` in place of its number.
+
+Logs without timestamps (uvicorn's default output, ``print()``, ``docker compose logs`` without
+``--timestamps``): a line without a time takes the time of the line before it; with none before
+it, a window cannot be applied to it. A file last written before the window opened counts
+nothing (its modification time bounds every line in it). Otherwise such lines are counted, the
+message and the evidence say so (``no timestamps in backend.log: counted the whole file, last
+written 3 days ago``, var ``untimed``), and when the verdict of the count rests on them the
+result is not conclusive: it is shown, but alone it makes neither a problem nor a risk (the
+verdict is ``inconclusive``). A known log command (``docker compose logs``, ``docker logs``,
+``kubectl logs``, ``journalctl``) is given the window itself (``--since``) and asked for
+timestamps (:mod:`diagnose.logscan.commands`).
 """
 
 from __future__ import annotations
@@ -181,26 +192,100 @@ def run(check: dict, ctx: Context) -> Outcome:
     except UnknownTimezone as exc:
         raise CheckError(f"log '{name}': {exc}") from exc
     passes = ctx.shared.get("log-passes", lambda: LogPasses(ctx.shared.planned))
-    after_time = None
+    after_time, marker_lines = None, 0
     if check.get("after"):   # count from the last line matching `after` on
         marker = request(marker_check(check), ctx)
-        after_time = max((r.last_time for _, r in passes.results(name, spec, marker, stamps, ctx) if r.last_time),
-                         default=None)
+        marked = passes.results(name, spec, marker, stamps, ctx)
+        after_time = max((r.last_time for _, r in marked if r.last_time), default=None)
+        marker_lines = sum(r.count for _, r in marked)
         if after_time is not None:
             # strictly after the start line: a line stamped the same moment (a log with whole seconds
             # cannot order them) is taken as written before it, like the crash that preceded a restart
             window = ctx.now - after_time - timedelta(microseconds=1)
             wanted = replace(wanted, window=min(wanted.window, window) if wanted.window else window)
     own = _own_attempts(ctx) if check.get("exclude_own") else []
-    outcome = _outcome(check, passes.results(name, spec, wanted, stamps, ctx), wanted.keep, not spec.command, own)
+    found = passes.results(name, spec, wanted, stamps, ctx)
+    outcome = _outcome(check, found, wanted.keep, not spec.command, own)
+    if wanted.window is not None:
+        _say_what_the_window_could_not_do(outcome, check, found, ctx.now)
     if check.get("params"):  # the values it was judged against, for its messages (never over its own)
         for name, value in resolve_params(check["params"], ctx).items():
             outcome.vars.setdefault(name, value)
     if check.get("after"):
         outcome.vars["after_time"] = _iso(after_time)
+        scope = "window" if check.get("since") else "log"
         outcome.evidence[0].title += (f"; counted after the last /{check['after']}/ line ({_iso(after_time)})"
-                                      if after_time else f"; no /{check['after']}/ line with a time: counted the whole window")
+                                      if after_time else f"; no /{check['after']}/ line with a time: counted the whole {scope}")
+        if after_time is None and marker_lines and outcome.vars["count"]:
+            # the start line is there but has no time: what came before it cannot be told apart
+            note = f"the last /{check['after']}/ line has no time: lines before it were counted too"
+            outcome.caveat = f"{outcome.caveat}; {note}" if outcome.caveat else note
+            outcome.conclusive = False
     return outcome
+
+
+def _say_what_the_window_could_not_do(outcome: Outcome, check: dict, found: list[tuple[str, ScanResult]],
+                                      now: datetime) -> None:
+    """A window is only claimed where it was applied. Lines counted without a known time (no
+    timestamp, none on a line before them) make a caveat in the message and the evidence; when
+    the verdict of the count rests on them, the result is not conclusive. A file last modified
+    before the window was not read at all (its time bounds every line in it): the evidence says so."""
+    evidence = outcome.evidence[0]
+    for label, result in found:
+        if result.before_window and result.modified is not None:
+            evidence.title += (f"; {_short(label)} last written {_ago(now - result.modified)} ago, before the "
+                               "window: nothing in it counted")
+    untimed = sum(r.untimed for _, r in found)
+    if not untimed:
+        return
+    where = []
+    for label, result in found:
+        if not result.untimed:
+            continue
+        if result.modified is not None:
+            where.append(f"no timestamps in {_short(label)}: counted the whole file, last written "
+                         f"{_ago(now - result.modified)} ago")
+        else:
+            where.append(f"no timestamps in the output of {label}: counted all of it")
+    count = outcome.vars["count"]
+    window = f"the {check['since']} window" if check.get("since") else "the window"
+    outcome.caveat = (f"{'; '.join(where)}; {window} could not be applied to {untimed} of the {count} "
+                      "matching line(s)")
+    spec = DEFAULT_EXPECT if check.get("expect") is None else check["expect"]
+    outcome.conclusive = _same_for_every_count(spec, count - untimed, count)
+    outcome.vars["untimed"] = untimed
+    evidence.title += f"; {untimed} of them without a time: {window} could not be applied to them"
+
+
+def _same_for_every_count(spec: Any, low: int, high: int) -> bool:
+    """Does the expectation judge every count from ``low`` to ``high`` alike (the true count in the
+    window is one of them)? ``min`` or ``max`` alone is decided by the two ends; a range, ``equals``, ``in``
+    and the like by each count between (beyond a bound, not conclusive)."""
+    ends = {expectations.holds(low, spec), expectations.holds(high, spec)}
+    if len(ends) > 1:
+        return False
+    if isinstance(spec, dict) and set(spec) in ({"min"}, {"max"}):   # monotone: the ends decide
+        return True
+    if high - low > 100_000:
+        return False
+    return all(expectations.holds(n, spec) in ends for n in range(low + 1, high))
+
+
+def _short(label: str) -> str:
+    """A file's name as a caveat shows it (the evidence lines carry the whole path)."""
+    import os
+
+    return os.path.basename(label) or label
+
+
+def _ago(delta: timedelta) -> str:
+    """``3 days``, ``12 minutes``, ``40 seconds``: how long ago, as an operator says it."""
+    seconds = max(0, int(delta.total_seconds()))
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds >= size:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return f"{seconds} second{'s' if seconds != 1 else ''}"
 
 
 def marker_check(check: dict) -> dict:

@@ -44,8 +44,29 @@ def lint(path: Path | None, checks_path: Path | None) -> None:
     click.echo(f"{pack.root}: {len(pack.entries)} entries, {checks} checks, {examples} examples: {verdict}.")
     for cov in coverage:
         click.echo(f"  {cov.summary()}")
+    for line in _untimed_warnings(pack):
+        click.echo(line)
     if problems:
         sys.exit(2)
+
+
+def _untimed_warnings(pack) -> list[str]:
+    """Windowed log checks never run on a log without timestamps, by an example or the stack."""
+    from diagnose.kb.coverage import untimed_windows
+    from diagnose.world.stack import StackError, load_stack
+
+    try:
+        stack = load_stack(pack)
+        worlds = [stack.example([], v.name).world for v in stack.variants] + [stack.baseline]
+    except StackError:
+        worlds = []
+    out = []
+    for entry, check_id in untimed_windows(pack, worlds):
+        rel = entry.path.relative_to(pack.root) if entry.path.is_relative_to(pack.root) else entry.path
+        out.append(f"warning: {rel}: check '{check_id}' has a time window, but no example (nor a variant of "
+                   "worlds/stack.yaml) runs it on a log without timestamps: add one to prove what it does there "
+                   "(lines without a time are counted and said so; see the profile page, 'Logs without timestamps')")
+    return out
 
 
 def _coverage_lines(root: Path, cov) -> list[str]:

@@ -70,3 +70,29 @@ def entry_coverage(entry: Entry) -> EntryCoverage:
 
 def pack_coverage(pack: Pack) -> list[EntryCoverage]:
     return [entry_coverage(e) for e in pack.entries]
+
+
+def untimed_logs(world: dict) -> set[str]:
+    """The log sources of a world written without timestamps: the first line has no ``{now...}``
+    (uvicorn's default output, ``print()``, ``docker compose logs`` without ``--timestamps``)."""
+    out = set()
+    for name, text in (world.get("logs") or {}).items():
+        first = next((line for line in str(text).splitlines() if line.strip()), "")
+        if first and "{now" not in first:
+            out.add(name)
+    return out
+
+
+def untimed_windows(pack: Pack, stack_worlds: list[dict] | None = None) -> list[tuple[Entry, str]]:
+    """``(entry, check id)`` of the windowed log checks (``since`` or ``after``) that no example of
+    their entry, nor any of ``stack_worlds`` (the whole-stack world's variants), runs on a log
+    without timestamps: what they do there is unproven. A warning, not a problem."""
+    shared = set().union(*(untimed_logs(w) for w in stack_worlds or [])) if stack_worlds else set()
+    found = []
+    for entry in pack.entries:
+        own = set().union(*(untimed_logs(x.world) for x in entry.examples)) if entry.examples else set()
+        for check in entry.checks:
+            raw = check.raw
+            if check.kind == "log" and (raw.get("since") or raw.get("after")) and raw.get("log") not in own | shared:
+                found.append((entry, check.id))
+    return found

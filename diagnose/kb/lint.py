@@ -220,7 +220,7 @@ def check_pack(root: Path, manifest: dict, located: list[tuple[Path, Located]]) 
             for kind, worlds in (ex.get("world") or {}).items():
                 if kind == "clock":   # when and where, not a source
                     continue
-                kind = "databases" if kind == "sessions" else kind
+                kind = {"sessions": "databases", "modified": "logs"}.get(kind, kind)
                 for src in worlds:
                     if declared is not None and src not in declared.get(kind, {}):
                         problem(("examples", i, "world", kind, src), f"unknown {kind} source '{src}'")

@@ -157,6 +157,11 @@ _FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
 NONE_SHOWN = "(none)"
 
 
+def with_caveat(message: str, caveat: str | None) -> str:
+    """A check's message with what limits it, so no reader takes it without (``... [caveat]``)."""
+    return f"{message} [{caveat}]" if caveat else message
+
+
 def render_message(template: str, variables: dict[str, Any]) -> str:
     """Fill a check's message template: ``{name}`` fields from ``variables``; unknown names stay
     visible as ``{name}``; a value that is not there (SQL NULL, no such row) reads ``(none)``, never

@@ -103,6 +103,9 @@ EXAMPLE = {
                               "additionalProperties": {"type": "string"}},
                 "sessions": {"type": "object", "description": "database source name -> connections held open "
                              "while the world exists", "additionalProperties": {"type": "array", "items": SESSION}},
+                "modified": {"type": "object", "additionalProperties": {"type": "string", "pattern": r"^\d+[smhd]$"},
+                             "description": "log source name -> how long ago its file was last written (`3d`): "
+                                            "a log nobody has written since, as a window sees it"},
                 "logs": {"type": "object", "description": "source name -> log text; {now-2h} is a timestamp two hours ago",
                          "additionalProperties": {"type": "string"}},
                 "env": {"type": "object", "description": "source name -> env file keys and values",

@@ -1,7 +1,8 @@
 """Scan one log for several patterns in one pass, choosing the fastest exact way per file.
 
-* A time window (every pattern has ``since``): rotated files last changed before the window
-  are not opened at all; in a plain file the window's start is found by binary search
+* A time window (every pattern has ``since``): files last changed before the window are not
+  opened at all (their modification time bounds every line in them, timed or not); in a plain
+  file the window's start is found by binary search
   (:mod:`.window`) and only the window is read, by the Python engine (:mod:`.scan`), which
   filters each line by time.
 * A whole file: ripgrep finds the candidate lines when every pattern has a literal it must
@@ -22,6 +23,7 @@ from diagnose.checks.base import CheckError, Context
 
 from . import files as logfiles
 from . import ripgrep
+from .commands import with_window
 from .literals import prefilter_literals
 from .scan import ScanResult, Want, scan_many
 from .timestamps import TimestampParser
@@ -40,28 +42,59 @@ def scan_log(name: str, spec, wants: list[Want], stamps: TimestampParser, ctx: C
         for slot, result in zip(results, found):
             slot.append((label, result))
 
-    if spec.command:
-        label = logfiles.command_label(spec.command)
-        add(label, _python(logfiles.command_chunks(name, spec.command, ctx), wants, stamps, ctx))
+    windows = [w.since for w in wants if w.since is not None]
+    earliest = min(windows) if windows and len(windows) == len(wants) else None
+    if spec.command and (not spec.paths or earliest is not None):
+        add(*_command(name, spec, wants, stamps, earliest, ctx))
         return results
     if not spec.paths:
         raise CheckError(f"log '{name}': the profile gives neither paths nor a command")
-    windows = [w.since for w in wants if w.since is not None]
-    earliest = min(windows) if windows and len(windows) == len(wants) else None
     rg = ripgrep.rg_binary() if earliest is None else None
     literals = [prefilter_literals(w.pattern) for w in wants] if rg else []
     for log_file in logfiles.log_files(spec):
         path = log_file.path
-        if earliest is not None and log_file.rotated and _modified(name, path) < earliest:
-            continue  # rotated before the window opened: nothing in it can count, not even opened
+        modified = _modified(name, path) if earliest is not None else None
+        if modified is not None and modified < earliest:
+            # last written before the window opened: nothing in it can count, whatever its lines say
+            # (with a time or without); a rotated sibling is not even mentioned, the file itself is
+            if not log_file.rotated:
+                add(path, [ScanResult(modified=modified, before_window=True) for _ in wants])
+            continue
         ctx.check_time()
         if earliest is not None and not log_file.compressed and not ripgrep.plain_only():
-            add(path, _windowed(name, path, wants, stamps, earliest, ctx))
+            found = _windowed(name, path, wants, stamps, earliest, ctx)
         elif rg and literals and all(literals) and not log_file.compressed:
-            add(path, _ripgrep(name, rg, path, wants, literals, stamps, ctx))
+            found = _ripgrep(name, rg, path, wants, literals, stamps, ctx)
         else:
-            add(path, _python(logfiles.file_chunks(name, path), wants, stamps, ctx))
+            found = _python(logfiles.file_chunks(name, path), wants, stamps, ctx)
+        for result in found:
+            result.modified = modified
+        add(path, found)
     return results
+
+
+def _command(name: str, spec, wants: list[Want], stamps: TimestampParser, since: datetime | None,
+             ctx: Context) -> tuple[str, list[ScanResult]]:
+    """A command source: with a window, a known log command is given it (:mod:`.commands`); then
+    its lines are in the window by construction, with a time or without."""
+    argv, applied = list(spec.command), False
+    if since is not None and getattr(spec, "window", True):
+        windowed = with_window(argv, since)
+        argv, applied = windowed.argv, windowed.applies_window
+    try:
+        found = _python(logfiles.command_chunks(name, argv, ctx), wants, stamps, ctx)
+    except CheckError as exc:
+        if not applied:
+            raise
+        added = " ".join(a for a in argv if a not in spec.command)
+        raise CheckError(f"{exc} (diagnose added `{added}` for the check's window; if this version of "
+                         f"{spec.command[0]} does not take them, set `window: false` on log '{name}' in the "
+                         f"profile)") from exc
+    if applied:
+        for result, want in zip(found, wants):
+            if want.since == since:
+                result.untimed = 0
+    return logfiles.command_label(argv), found
 
 
 def _python(chunks, wants: list[Want], stamps: TimestampParser, ctx: Context, **kw) -> list[ScanResult]:

@@ -65,6 +65,13 @@ class ScanResult:
     first_time: datetime | None = None
     last_time: datetime | None = None
     lines: int = 0
+    #: of ``count``: lines counted in a window although their time is unknown (no timestamp, and none
+    #: on a line before them): the window could not be applied to them
+    untimed: int = 0
+    #: the file's last modification, when it is a file: it bounds the time of every line in it
+    modified: datetime | None = None
+    #: not read: the file was last modified before the window opened, so nothing in it can count
+    before_window: bool = False
 
 
 def scan(chunks: Iterable[bytes], pattern: LinePattern, *, stamps: TimestampParser | None = None,
@@ -127,6 +134,8 @@ class _Matcher:
             return
         result = self.result
         result.count += 1
+        if since is not None and time is None:
+            result.untimed += 1
         if time is not None:
             if result.first_time is None:
                 result.first_time = time

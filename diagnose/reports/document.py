@@ -18,7 +18,7 @@ from typing import Any
 import diagnose
 from diagnose.checks.base import Status
 from diagnose.clip import clip
-from diagnose.kb.model import render_message
+from diagnose.kb.model import render_message, with_caveat
 from diagnose.runner import interruption
 from diagnose.masking import Masker
 
@@ -47,6 +47,7 @@ def build_document(run: Any, masker: Masker, *, generated_at: datetime | None = 
             **raw,
             "title": kb(raw["title"]),
             "message": message_of(result, masker),
+            "caveat": masker.mask_text(raw["caveat"]) if raw["caveat"] else None,
             "manual": kb(raw["manual"]),
             "evidence": [clip_evidence(e) for e in masker.mask(raw["evidence"])],
             "expects": kb(spec.expects if spec else ""),
@@ -89,7 +90,7 @@ def message_of(result: Any, masker: Masker) -> str:
     if result.template is None:
         return clip(masker.mask_text(result.message), CELL_CHARS)
     values = {name: _clip_any(masker.mask(value), VAR_CHARS) for name, value in result.vars.items()}
-    return masker.mask_text(render_message(result.template, values))
+    return masker.mask_text(with_caveat(render_message(result.template, values), getattr(result, "caveat", None)))
 
 
 def clip_evidence(evidence: dict[str, Any]) -> dict[str, Any]:
@@ -217,6 +218,10 @@ _CHECK = {
         "role": {"enum": ["symptom", "cause", "history", "context"],
                  "description": "what a failure means: the symptom itself; a cause (alone: a risk); a past "
                                 "event that names the cause of a present symptom (alone: nothing); context only"},
+        "caveat": {**_STR_OR_NULL, "description": "what limits the finding (also said in the message)"},
+        "conclusive": {"type": "boolean", "description": (
+            "false when pass or fail rests on what the check could not establish (log lines without a time "
+            "decided a windowed count): shown, but it alone decides no verdict")},
         "duration_ms": {"type": "number", "minimum": 0}, "manual": _STR_OR_NULL,
         "evidence": {"type": "array", "items": _EVIDENCE}, "expects": _STR,
         "cause_titles": {"type": "array", "items": _STR},

@@ -19,7 +19,7 @@ VERDICT_LINES = {
     "problem": "❌ **Problem found**",
     "risk": "⚠️ **Risk**: a known cause is there, but not the symptom (yet)",
     "healthy": "✅ **Healthy**: no known cause found",
-    "inconclusive": "⚠️ **Inconclusive**: nothing failed, but some checks could not conclude",
+    "inconclusive": "⚠️ **Inconclusive**: nothing concluded a problem, but some checks could not conclude",
 }
 
 # characters that mean something wherever they are; "&" only before an entity, "~" only doubled

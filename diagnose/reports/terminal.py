@@ -33,11 +33,14 @@ def next_step(doc: dict[str, Any]) -> str | None:
     none: nothing is broken yet, its fix is in the report's solutions and never the next step."""
     if doc["verdict"] == "risk":
         return None
+    if doc["verdict"] == "inconclusive":   # nothing concluded: no fix yet, what would let it conclude
+        if any(c.get("conclusive") is False for c in doc["checks"]):
+            return ("give the logs timestamps, or a log command that takes the window (each caveat says which "
+                    "log), then run again")
+        return "make the checks that did not conclude runnable (see their messages), then run again"
     for solution in doc["solutions"]:
         if solution["applies"]:
             return f"{solution['title']} (steps in the report)"
-    if doc["verdict"] == "inconclusive":
-        return "make the checks that did not conclude runnable (see their messages), then run again"
     if doc["verdict"] == "problem":
         return f"read the evidence in the report and the FAQ page {doc['symptom']['page_url']}"
     return None

@@ -22,8 +22,18 @@ def render(doc: dict[str, Any]) -> str:
                      "make its symptom appear (on the next restart, the next order, the next rollover) unless it is "
                      "fixed.")
         parts += [_symptom(s) for s in risks]
+    unsure = [(s, c) for s in doc["symptoms"] if s["verdict"] == "inconclusive" for c in s["checks"] if _unsure(c)]
+    if unsure:
+        parts.append("## What did not conclude\n\n" + "\n".join(
+            f"- `{s['id']}`: {inline(c['title'])}: {inline(c['message'])}" for s, c in unsure))
     parts.append(_footer(doc))
     return "\n\n".join(p for p in parts if p) + "\n"
+
+
+def _unsure(check: dict[str, Any]) -> bool:
+    """A check that could not conclude: no answer (error, timeout, skip), or one resting on log lines
+    whose time is unknown."""
+    return check["status"] in ("error", "timeout", "skip") or check.get("conclusive") is False
 
 
 def _header(doc: dict[str, Any]) -> str:

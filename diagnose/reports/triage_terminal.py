@@ -54,7 +54,11 @@ def lines(doc: dict[str, Any], report_path: Any, quiet: bool) -> list[tuple[str,
 
 def _not_concluded(symptom: dict[str, Any]) -> str:
     counts = symptom["counts"]
-    return ", ".join(f"{counts[k]} {k}" for k in ("error", "timeout", "skip") if counts.get(k))
+    parts = [f"{counts[k]} {k}" for k in ("error", "timeout", "skip") if counts.get(k)]
+    unwindowed = sum(1 for c in symptom["checks"] if c.get("conclusive") is False)
+    if unwindowed:
+        parts.append(f"{unwindowed} on log lines without a time")
+    return ", ".join(parts)
 
 
 def print_triage(doc: dict[str, Any], report_path: str | Path | None, *, stream: TextIO | None = None,

@@ -128,6 +128,18 @@ def _steps(entry: Entry, pack: Pack) -> str:
             out += [f"**A failure points to**: {links}", ""]
         if check.symptom:
             out += ["**A failure shows the symptom itself.**", ""]
+        elif check.role == "history":
+            out += ["**A past event**: it names the cause of the symptom when the symptom is there; alone it "
+                    "is neither a problem nor a risk.", ""]
+        elif check.role == "context":
+            out += ["**Context**: it helps read the other steps; its failure alone changes no verdict.", ""]
+        elif check.causes:
+            out += ["**Alone, a failure is a risk**: the cause is there, the symptom not (yet).", ""]
+        if check.kind == "log" and (check.raw.get("since") or check.raw.get("after")):
+            out += ["**On a log without timestamps**: a file last written before the window counts nothing; "
+                    "otherwise lines without a time are counted in the whole file and the result says so, "
+                    "and when they decide it, it is not conclusive. "
+                    "[Give your logs timestamps](../reference/profile.md#untimed).", ""]
         manual = manual_markdown(check, entry)
         if manual:
             out += [manual, ""]

@@ -15,6 +15,7 @@ The check kinds and the CLI have modules of their own (:mod:`~diagnose.site.kind
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 from diagnose.kb.model import Pack
 from diagnose.site.mdtext import docstring_markdown, fence
@@ -108,8 +109,61 @@ def profile_page(pack: Pack) -> str:
             "(its output is read, e.g. `docker compose logs --no-color --timestamps api`), `timezone` of "
             "timestamps without one, `rotated` (also read `app.log.1`, `app.log.2.gz`...). An env source is "
             "a `.env` file path or `{process: true}` for the environment `diagnose` runs in.", "",
+            *untimed_logs_section(),
             schema_block(profile_module.SCHEMA, "profile.json")]
     return "\n".join(out)
+
+
+def untimed_logs_section() -> list[str]:
+    """The profile page's 'Logs without timestamps': what a window does there, the commands that take
+    it themselves (from :data:`diagnose.logscan.commands.RULES`), and the settings that add times."""
+    from datetime import datetime, timezone
+
+    from diagnose.logscan.commands import RULES
+
+    example = datetime(2026, 12, 5, 10, 0, tzinfo=timezone.utc)
+    rows = []
+    for rule in RULES:
+        programs = ", ".join(f"`{p}`" for p in sorted(rule.programs))
+        words = [" ".join(path) for path in rule.path if path]
+        where = ("after the `" + "` or `".join(words) + "` subcommand (options before it skipped with their values)"
+                 if words else "after the program")
+        rows.append(f"| {programs} | {where} | `{' '.join(rule.since(example))}` | "
+                    f"`{' '.join(rule.timestamps)}` unless one of {', '.join(f'`{o}`' for o in rule.timestamp_options)} is there |")
+    snippet = (Path(__file__).parent / "snippets" / "uvicorn-log.yaml").read_text(encoding="utf-8")
+    return [
+        "## Logs without timestamps { #untimed }", "",
+        "uvicorn's default output (`INFO:     connection open`), a handler's `print()` and `docker compose logs` "
+        "without `--timestamps` write lines with no time. A check with a window (`since: 15m`) cannot tell which "
+        "of them are in it, so it never claims it did:", "",
+        "- a line without a time takes the time of the line before it (a traceback is written with its "
+        "record). So a `print()` long after the line before it is taken to be as old as that line: give "
+        "prints a time of their own (below);",
+        "- a file last written before the window opened counts nothing: its modification time bounds every line;",
+        "- otherwise the lines without a time are counted, and the message says so: *no timestamps in "
+        "backend.log: counted the whole file, last written 12 minutes ago; the 15m window could not be applied "
+        "to 40 of the 40 matching line(s)*. When they decide the result, it is not conclusive: shown, but alone "
+        "it makes neither a problem nor a risk (the verdict is `inconclusive`, exit 3).", "",
+        "### Commands that take the window themselves { #commands }", "",
+        "A log given as one of these commands is given the window (its start) and asked for timestamps. "
+        "Nothing is added when the command already sets a window of its own (`--since`); `window: false` on "
+        "the log turns the rule off.", "",
+        "| command | options go | window added | timestamps added |", "|---|---|---|---|", *rows, "",
+        "A log may give both `paths` and a `command`: whole-log checks read the files, windowed checks the "
+        "command (which applies the window):", "",
+        fence("logs:\n"
+              "  backend:\n"
+              "    paths: /srv/desk/backend.log                    # uvicorn's output, no times\n"
+              "    command: docker compose logs --no-color backend # gets --since ... --timestamps for windows",
+              "yaml"), "",
+        "### Give the logs timestamps { #timestamps }", "",
+        "The best fix is at the source. uvicorn takes a logging configuration "
+        "(`uvicorn main:app --log-config uvicorn-log.yaml`) that puts a time on its lines:", "",
+        fence(snippet.rstrip(), "yaml"), "",
+        "`print()` output has no time whatever uvicorn does: log with `logging` instead, or read the log "
+        "through `docker compose logs --timestamps` (every line, `print()` included, gets the time docker "
+        "received it):", "",
+        fence("logs:\n  backend: {command: docker compose logs --no-color --timestamps backend}", "yaml"), ""]
 
 
 def report_schema_page() -> str:

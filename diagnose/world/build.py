@@ -4,6 +4,7 @@ small servers on 127.0.0.1, sessions held open; and the target profile that poin
 from __future__ import annotations
 
 import itertools
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,9 @@ class World:
             path = self.workdir / "logs" / f"{name}.log"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(fill(text, self.now, zone), encoding="utf-8")
+            # written at the world's moment (it may live at another time than the machine): a window
+            # judges a file by its modification time too
+            os.utime(path, (self.now.timestamp(), self.now.timestamp()))
             self.profile.sources["logs"][name] = str(path)
         for name, values in (world.get("env") or {}).items():
             path = self.workdir / "env" / f"{name}.env"
@@ -78,9 +82,19 @@ class World:
             path.write_text("".join(f"{k}={_env_value(v)}\n" for k, v in values.items()), encoding="utf-8")
             self.profile.sources["env"][name] = str(path)
         for name, spec in (world.get("endpoints") or {}).items():
-            server = endpoints.make(name, spec)
+            server = endpoints.make(name, spec, self.workdir / "logs")
             self._servers.append(server)          # bound: close() must release it from now on
+            log_name = getattr(server, "log_name", None)
+            if log_name is not None:              # the real service writes that log itself
+                if log_name in (world.get("logs") or {}):
+                    raise ValueError(f"endpoint {name}: uvicorn writes log '{log_name}', which the world also gives")
+                self.profile.sources["logs"][log_name] = str(server.log_path)
             self.profile.sources["endpoints"][name] = server.start().url
+        for name, age in (world.get("modified") or {}).items():   # a log nobody has written since then
+            if name not in self.profile.sources["logs"]:
+                raise ValueError(f"modified.{name}: the world has no log '{name}'")
+            when = (self.now - _age(name, age)).timestamp()
+            os.utime(self.profile.sources["logs"][name], (when, when))
         self._sessions = HeldSessions()
         for group in session_groups:
             self._sessions.open(self.profile.sources["databases"][group.database], group)
@@ -162,6 +176,18 @@ class World:
         with psycopg.connect(self.pg.dsn("postgres"), autocommit=True) as conn:
             for dbname in databases:
                 conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+
+
+def _age(name: str, age: Any):
+    from diagnose.checks.log import parse_since
+
+    try:
+        delta = parse_since(age)
+    except ValueError as exc:
+        raise ValueError(f"modified.{name}: {exc}") from None
+    if delta is None:
+        raise ValueError(f"modified.{name}: give how long ago, e.g. 3d or 90m")
+    return delta
 
 
 def _env_value(value: Any) -> str:

@@ -58,7 +58,7 @@ class Variant:
     drop: tuple[str, ...] = ()       # "logs.realtime": sources its profile does not have
     log_style: str | None = None     # journald | plain | iso
 
-LOG_STYLES = ("journald", "plain", "iso")
+LOG_STYLES = ("journald", "plain", "iso", "untimed")
 
 
 @dataclass(frozen=True)
@@ -169,7 +169,7 @@ def load_stack(pack: Pack) -> Stack:
                  tuple(variants), moment)
 
 
-SECTIONS = ("databases", "sessions", "logs", "env", "endpoints", "clock")
+SECTIONS = ("databases", "sessions", "logs", "env", "endpoints", "clock", "modified")
 
 
 def without(world: dict[str, Any], parts: tuple[str, ...]) -> dict[str, Any]:
@@ -191,7 +191,9 @@ _SERVICE_LINE = re.compile(r"^(?P<service>[A-Za-z][\w.-]*?)-\d+\s+\| (?P<when>\{
 def restyle(world: dict[str, Any], style: str | None) -> dict[str, Any]:
     """The services' log lines (``backend-1  | {now-5m:iso} ...``, as docker compose prints them) as
     another setup writes them: ``journald`` (``Dec 05 14:02:11 desk-01 backend[1234]: ...``),
-    ``plain`` (Python logging's own time, no prefix) or ``iso`` (an ISO time, no prefix)."""
+    ``plain`` (Python logging's own time, no prefix), ``iso`` (an ISO time, no prefix) or
+    ``untimed`` (no time at all: ``docker compose logs`` without ``--timestamps`` of services that
+    log like uvicorn's default output or ``print()``)."""
     if style is None or not world.get("logs"):
         return world
 
@@ -200,6 +202,8 @@ def restyle(world: dict[str, Any], style: str | None) -> dict[str, Any]:
         if style == "journald":
             pid = 1000 + sum(map(ord, service)) % 8000
             return f"{when}:syslog}} desk-01 {service}[{pid}]: {rest}"
+        if style == "untimed":
+            return f"{service}-1  | {rest}"
         return f"{when}:{'log' if style == 'plain' else 'iso'}}} {rest}"
 
     out = dict(world)
@@ -229,6 +233,8 @@ def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
         out["endpoints"][name] = _merge_endpoint(prev, spec)
     for name, sessions in (over.get("sessions") or {}).items():
         out.setdefault("sessions", {})[name] = list(out.get("sessions", {}).get(name) or []) + list(sessions)
+    for name, age in (over.get("modified") or {}).items():
+        out.setdefault("modified", {})[name] = age
     return out
 
 

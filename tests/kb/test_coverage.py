@@ -133,3 +133,31 @@ def test_lint_names_skips_and_its_line_for_an_unknown_skipped_check(tmp_path):
     skips_at = next(i for i, text in enumerate(lines, 1) if text.strip() == "skips:")
     assert "`skips`" in reported
     assert reported.startswith((f"data/stale-positions.yaml:{skips_at}:", f"data/stale-positions.yaml:{skips_at + 2}:"))
+
+
+def test_a_window_never_run_on_a_log_without_timestamps_is_a_warning(tmp_path):
+    """stale-positions alone, without the stack world: its windowed log checks only ever see timed
+    example logs, so lint warns (exit 0); an example with an untimed execution log silences it."""
+    kb = copy_pack(tmp_path)
+    shutil.rmtree(kb / "worlds")
+    proc = lint(kb, tmp_path)
+    warned = [line for line in proc.stdout.splitlines() if line.startswith("warning:")]
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert any("check 'sync-failed-log' has a time window" in line for line in warned), proc.stdout
+    path = kb / "data" / "stale-positions.yaml"
+    data = yaml.safe_load(path.read_text())
+    healthy = next(x for x in data["examples"] if x["name"] == "healthy")
+    healthy["world"]["logs"]["execution"] = "INFO execution.position_sync: position_sync: checking BTCUSDT...\n"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    proc = lint(kb, tmp_path)
+    assert proc.returncode == 0 and "warning:" not in proc.stdout, proc.stdout
+
+
+def test_the_builtin_pack_runs_every_window_on_a_log_without_timestamps():
+    from diagnose.kb.coverage import untimed_windows
+    from diagnose.world.stack import load_stack
+
+    pack = load_pack()
+    stack = load_stack(pack)
+    worlds = [stack.example([], v.name).world for v in stack.variants]
+    assert untimed_windows(pack, worlds) == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import shutil
 
 import pytest
@@ -190,6 +192,7 @@ def test_restyled_lines_are_read_back_at_their_time(tmp_path, style):
     text = load_stack(tiny_pack(tmp_path)).example([], style).world["logs"]["backend"]
     path = tmp_path / "backend.log"
     path.write_text(fill(text, now, ZoneInfo("Asia/Shanghai")))
+    os.utime(path, (now.timestamp(), now.timestamp()))      # written then, as the world's files are
     spec = LogSpec("backend", paths=(str(path),), timezone="Asia/Shanghai")
     ctx = Context(timeout=5, now=now, resolve=lambda kind, name: spec)
     outcome = load_kind("log").run({"log": "backend", "pattern": "Started server process", "since": "7m"}, ctx)
@@ -241,10 +244,10 @@ FAULT = "faults:\n  - name: x\n    title: t\n    symptom: stale-positions\n    w
     ("baseline: {}\n" + FAULT + "    also: [ws-disconnect, nope]\n",
      "stack.yaml:7: faults[0].also[1]: unknown symptom 'nope'"),
     ("baseline: {}\nvariants:\n  - name: v\n    title: t\n    log_style: xml\n",
-     "stack.yaml:5: variants[0].log_style: unknown log style 'xml' (use journald, plain, iso)"),
+     "stack.yaml:5: variants[0].log_style: unknown log style 'xml' (use journald, plain, iso, untimed)"),
     ("baseline: {}\nvariants:\n  - name: v\n    title: t\n    replace: [logs, metrics.x]\n",
      ("stack.yaml:5: variants[0].replace[1]: 'metrics.x' is not a section (databases, sessions, logs, env, "
-      "endpoints, clock) or section.source")),
+      "endpoints, clock, modified) or section.source")),
     ("baseline: {}\nvariants:\n  - name: v\n    title: t\n    drop:\n      - logs.realtime\n      - profile\n",
      "stack.yaml:7: variants[0].drop[1]: 'profile' is not a section"),
     ("baseline: {}\nvariants:\n  - name: v\n    log_style: plain\n", "stack.yaml:3: variants[0]: variant needs `title`"),

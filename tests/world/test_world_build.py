@@ -63,7 +63,7 @@ def test_a_bad_spec_fails_before_anything_is_built(pg_server, schema_pack, tmp_p
     with pytest.raises(ValueError) as caught:
         with world:
             pass
-    assert str(caught.value) == "endpoint ntfy: unknown key 'timeout' (use routes, websocket, refuse, silent, tcp or scheme)"
+    assert str(caught.value) == "endpoint ntfy: unknown key 'timeout' (use routes, websocket, refuse, silent, tcp, scheme or uvicorn)"
     assert world.profile.sources["databases"] == {} and world.profile.sources["endpoints"] == {}
     with psycopg.connect(pg_server.dsn("postgres")) as conn:
         assert conn.execute("SELECT count(*) FROM pg_database WHERE datname LIKE %s", (world.tag + "%",)).fetchone()[0] == 0

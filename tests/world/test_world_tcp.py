@@ -121,8 +121,8 @@ def test_tcp_without_scheme_is_host_and_port(probe):
     ({"tcp": True, "scheme": "redis://"}, "scheme must be a URL scheme such as redis or http, not 'redis://'"),
     ({"tcp": True, "scheme": 6379}, "scheme must be a text (quote it in YAML), not a number (6379)"),
     ({"scheme": "redis"}, "scheme goes only with refuse, silent or tcp (routes are served over http)"),
-    ({"refused": True}, "unknown key 'refused' (use routes, websocket, refuse, silent, tcp or scheme)"),
-    ({}, "say what it does: routes, websocket, refuse, silent, tcp"),
+    ({"refused": True}, "unknown key 'refused' (use routes, websocket, refuse, silent, tcp, scheme or uvicorn)"),
+    ({}, "say what it does: routes, websocket, refuse, silent, tcp, scheme, uvicorn"),
     ("refuse", "must be a mapping such as {routes: {...}} or {refuse: true}, not a text ('refuse')"),
 ])
 def test_bad_endpoint_specs_name_endpoint_and_key(spec, message):
