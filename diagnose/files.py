@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 NOT_REGULAR = "not a regular file (a FIFO, a device or a directory)"
 
@@ -34,21 +35,25 @@ def refuse_unless_regular(path: str | os.PathLike) -> None:
         raise NotRegularFile(path)
 
 
-def read_regular_bytes(path: str | os.PathLike) -> bytes:
-    """The content of the regular file at ``path``; NotRegularFile for anything else, OSError
-    (FileNotFoundError...) when it cannot be opened."""
+def open_regular(path: str | os.PathLike) -> BinaryIO:
+    """The regular file at ``path``, opened for reading in binary (blocking reads from then on);
+    NotRegularFile for anything else, OSError (FileNotFoundError...) when it cannot be opened."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise NotRegularFile(path)
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
-        with os.fdopen(fd, "rb") as file:
-            fd = -1
-            return file.read()
-    finally:
-        if fd >= 0:
-            os.close(fd)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_regular_bytes(path: str | os.PathLike) -> bytes:
+    """The content of the regular file at ``path`` (see :func:`open_regular`)."""
+    with open_regular(path) as file:
+        return file.read()
 
 
 def read_regular_text(path: str | os.PathLike, encoding: str = "utf-8", errors: str = "strict") -> str:

@@ -95,12 +95,12 @@ def verdict_of(results: list[CheckResult]) -> str:
     establish: ``conclusive`` false, e.g. log lines without a time in a window); else ``healthy``.
     A failed *context* check (no cause, not the symptom) or *history* check (a past event) alone
     changes nothing."""
-    failed = [r for r in results if r.status is Status.FAIL and getattr(r, "conclusive", True)]
+    failed = [r for r in results if r.status is Status.FAIL and r.conclusive]
     if any(r.role == "symptom" for r in failed):
         return "problem"
     if any(r.role == "cause" for r in failed):
         return "risk"
-    if any(r.status in (Status.ERROR, Status.TIMEOUT, Status.SKIP) or not getattr(r, "conclusive", True)
+    if any(r.status in (Status.ERROR, Status.TIMEOUT, Status.SKIP) or not r.conclusive
            for r in results):
         return "inconclusive"
     return "healthy"
@@ -112,10 +112,10 @@ def rank_causes(entry: Entry, results: list[CheckResult]) -> list[RankedCause]:
     failed, and counts half where a conclusive failure shows something is wrong."""
     weights = {c.id: c.weight for c in entry.checks}
     failed = [r for r in results if r.status is Status.FAIL]
-    decided = any(getattr(r, "conclusive", True) for r in failed)
+    decided = any(r.conclusive for r in failed)
     scores: dict[str, list[tuple[str, float]]] = {}
     for result in failed:
-        share = 1.0 if getattr(result, "conclusive", True) else (0.5 if decided else 0.0)
+        share = 1.0 if result.conclusive else (0.5 if decided else 0.0)
         if share:
             for cause_id in result.cause:
                 scores.setdefault(cause_id, []).append((result.id, share))

@@ -97,7 +97,7 @@ def test_default_timeout_applies_when_the_check_sets_none():
 
 def test_verdicts():
     def r(status, role="symptom"):
-        return types.SimpleNamespace(status=status, role=role)
+        return types.SimpleNamespace(status=status, role=role, conclusive=True)
 
     assert verdict_of([r(Status.PASS), r(Status.FAIL), r(Status.ERROR)]) == "problem"
     assert verdict_of([r(Status.PASS), r(Status.SKIP)]) == "inconclusive"

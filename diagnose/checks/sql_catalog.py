@@ -90,6 +90,7 @@ _VOLATILE_LIST = Path(__file__).with_name("pg_volatile.txt")
 #: only when VOLATILE (what they add is never a reader to allow).
 _RUNS = "r.oid::pg_catalog.regprocedure::text, rn.nspname, r.proname, r.provolatile"
 _VISIBLE = "n.nspname IN (SELECT nspname FROM visible)"
+_VISIBLE_NAMED = "d.nspname IN (SELECT nspname FROM visible)"   # a type name, and the types behind it
 _RUNNER = "JOIN pg_catalog.pg_namespace rn ON rn.oid = r.pronamespace"
 _DEPENDS = ("JOIN pg_catalog.pg_depend dep ON dep.classid = 'pg_catalog.{catalog}'::pg_catalog.regclass "
             "AND dep.objid = {oid} AND dep.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass "
@@ -153,15 +154,15 @@ SELECT 'operator', n.nspname, o.oprname, {_RUNS}, {_VISIBLE}
   JOIN pg_catalog.pg_proc r ON r.oid = ap.amproc {_RUNNER}
  WHERE o.oprname = ANY(%(operators)s::text[]) AND r.provolatile = 'v'
 UNION ALL
-SELECT 'type', d.nspname, d.name, {_RUNS}, d.nspname IN (SELECT nspname FROM visible)
+SELECT 'type', d.nspname, d.name, {_RUNS}, {_VISIBLE_NAMED}
   FROM named d JOIN pg_catalog.pg_type t ON t.oid = d.oid
   JOIN pg_catalog.pg_proc r ON r.oid = t.typinput {_RUNNER}
 UNION ALL
-SELECT 'type', d.nspname, d.name, {_RUNS}, d.nspname IN (SELECT nspname FROM visible)
+SELECT 'type', d.nspname, d.name, {_RUNS}, {_VISIBLE_NAMED}
   FROM named d JOIN pg_catalog.pg_cast c ON c.casttarget = d.oid AND d.depth = 0
   JOIN pg_catalog.pg_proc r ON r.oid = c.castfunc {_RUNNER}
 UNION ALL
-SELECT 'type', d.nspname, d.name, {_RUNS}, d.nspname IN (SELECT nspname FROM visible)
+SELECT 'type', d.nspname, d.name, {_RUNS}, {_VISIBLE_NAMED}
   FROM named d JOIN pg_catalog.pg_constraint k ON k.contypid = d.oid
   {_DEPENDS.format(catalog="pg_constraint", oid="k.oid")} {_RUNNER}
  WHERE r.provolatile = 'v'

@@ -78,7 +78,7 @@ def _command(name: str, spec, wants: list[Want], stamps: TimestampParser, since:
     """A command source: with a window, a known log command is given it (:mod:`.commands`); then
     its lines are in the window by construction, with a time or without."""
     argv, applied = list(spec.command), False
-    if since is not None and getattr(spec, "window", True):
+    if since is not None and spec.window:
         windowed = with_window(argv, since)
         argv, applied = windowed.argv, windowed.applies_window
     try:

@@ -50,7 +50,8 @@ class PostgresStartError(RuntimeError):
     """The server did not come up; the message ends with the last lines of its log."""
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (for a server started next)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -139,7 +140,7 @@ class TempPostgres:
             else:
                 self._initdb()
             for attempt in range(3):  # a free port can be taken between probing and binding
-                self.port = _free_port()
+                self.port = free_port()
                 if self._launch():
                     break
             else:

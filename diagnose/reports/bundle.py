@@ -310,18 +310,12 @@ def _too_big(data: Any) -> str | None:
 
 def _open_regular(path: Path) -> Any:
     """The bundle file, opened without blocking (a FIFO would block for ever), if it is a regular file."""
-    import stat
+    from diagnose.files import NOT_REGULAR, NotRegularFile, open_regular
 
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise BundleError(f"{path}: refused: not a regular file (a FIFO, a device or a directory)")
-        if hasattr(os, "set_blocking"):
-            os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
+        return open_regular(path)
+    except NotRegularFile:
+        raise BundleError(f"{path}: refused: {NOT_REGULAR}") from None
 
 
 def _validate(path: Path, document: Any) -> None:

@@ -90,7 +90,7 @@ def message_of(result: Any, masker: Masker) -> str:
     if result.template is None:
         return clip(masker.mask_text(result.message), CELL_CHARS)
     values = {name: _clip_any(masker.mask(value), VAR_CHARS) for name, value in result.vars.items()}
-    return masker.mask_text(with_caveat(render_message(result.template, values), getattr(result, "caveat", None)))
+    return masker.mask_text(with_caveat(render_message(result.template, values), result.caveat))
 
 
 def clip_evidence(evidence: dict[str, Any]) -> dict[str, Any]:

@@ -66,9 +66,9 @@ class SeedBackend:
         self.spec = validate(name, spec)
         self.log_name: str = self.spec["log"]
         self.log_path = logs_dir / f"{self.log_name}.log"
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        from diagnose.pg.server import free_port
+
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._proc: subprocess.Popen | None = None
 
