@@ -48,6 +48,9 @@ SCHEMA: dict[str, Any] = {
         "timezone": {"type": "string", "description": "zone of log timestamps that carry none (default: local)"},
         "mask": {"type": "array", "items": {"type": "string", "format": "regex"},
                  "description": "extra regexes whose matches are masked in reports"},
+        "approvers": {"type": "object", "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 500},
+                      "description": "role (the pack's `approvers`) -> the people or channel who sign off its "
+                                     "steps, shown beside every trading or outage step"},
     },
 }
 
@@ -62,6 +65,8 @@ class Profile:
     path: Path | None = None
     timezone: str | None = None
     mask: list[str] = field(default_factory=list)
+    #: role -> who signs off (people or a channel), for the steps that name the role
+    approvers: dict[str, str] = field(default_factory=dict)
 
     def view(self) -> dict[str, Any]:
         """What the report shows of the profile (secrets are masked later, by the report)."""
@@ -115,7 +120,8 @@ def load_profile(path: str | Path | None) -> Profile:
             safe_regex.compile(pattern)   # also refuses what could backtrack for ever and RE2 cannot run
         except (re.error, OverflowError) as exc:  # OverflowError: a{99999999999}
             raise ProfileError(f"{path}:{loc.line_of(('mask', i))}: mask[{i}]: invalid regex {pattern!r:.60}: {exc}") from None
-    profile = Profile(path=path, timezone=data.get("timezone"), mask=list(data.get("mask") or []))
+    profile = Profile(path=path, timezone=data.get("timezone"), mask=list(data.get("mask") or []),
+                      approvers=dict(data.get("approvers") or {}))
     for kind in KINDS:
         for name, value in (data.get(kind) or {}).items():
             profile.sources[kind][name] = value

@@ -44,6 +44,7 @@ class Run:
     deadline: float | None = None  # --deadline of the run, when it was reached
     signal: str | None = None      # the signal that interrupted it (SIGINT for Ctrl-C)
     notes: list[str] = field(default_factory=list)  # how the run went, beyond the checks (RunResources.note)
+    since: datetime | None = None  # --since: no window started earlier
 
     @property
     def verdict(self) -> str:
@@ -199,14 +200,16 @@ def complete_results(checks: list[Check], probes: dict[int, Probe], stop: Stop) 
 def run_entry(entry: Entry, pack: Pack, resolve: Callable[[str, str], Any], profile_view: dict, *,
               default_timeout: float = DEFAULT_TIMEOUT, now: datetime | None = None,
               on_done: Callable[[CheckResult], None] | None = None,
-              cancel: threading.Event | None = None, deadline: float | None = None) -> Run:
-    """Run every check of ``entry``; on Ctrl-C or at ``deadline``, returns what finished."""
+              cancel: threading.Event | None = None, deadline: float | None = None,
+              since: datetime | None = None) -> Run:
+    """Run every check of ``entry``; on Ctrl-C or at ``deadline``, returns what finished. ``since``
+    (``--since``): no window starts earlier, so a re-run after a fix counts only what happened since."""
     started_at = datetime.now(timezone.utc)
-    stop, shared = Stop(), RunResources()
+    stop, shared = Stop(), RunResources(since=since)
     results = run_checks(list(entry.checks), resolve, default_timeout=default_timeout, now=now, on_done=on_done,
                          cancel=cancel, deadline=deadline, stop=stop, shared=shared)
     return Run(entry=entry, pack=pack, results=results, started_at=started_at,
                finished_at=datetime.now(timezone.utc), profile=profile_view,
                incomplete=stop.reason is not None, interrupted=stop.reason == "interrupt",
                deadline=deadline if stop.reason == "deadline" else None, notes=shared.notes,
-               signal=stop.signal if stop.reason == "interrupt" else None)
+               signal=stop.signal if stop.reason == "interrupt" else None, since=since)

@@ -9,7 +9,10 @@ exactly as ``diagnose SYMPTOM`` would, and compare with what the example claims:
 * ``causes``: all are implicated, and the first one ranks top;
 * ``skips``: exactly these checks are skipped (the world lacks what they compare with);
 * no other check errors, times out or is skipped unless the example expects ``inconclusive``
-  (a world that cannot feed a check is an incomplete world, not a pass).
+  (a world that cannot feed a check is an incomplete world, not a pass);
+* ``fix``: the named solution, applied to the world as an operator follows it (its SQL with the ids
+  this run found, its env edits: :mod:`diagnose.world.fix`), leaves the entry healthy when it runs
+  again with ``--since`` the fix, and none of the example's causes implicated: the fix is proven.
 
 Examples are independent (each world has databases, files and ports of its own), so they
 run a few at a time.
@@ -42,6 +45,9 @@ class ExampleOutcome:
     problems: list[str] = field(default_factory=list)
     duration: float = 0.0
     results: list[Any] = field(default_factory=list)
+    #: the solution proven on this world (``fix``), and what of it could not be applied there
+    proven: str | None = None
+    not_applied: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -91,9 +97,12 @@ def run_example(pack: Pack, entry: Entry, example: Example, pg: Any, workdir: Pa
 
     outcome = ExampleOutcome(entry.id, example.name, example.verdict)
     started = time.monotonic()
+    after: list[str] = []
     try:
         with World(pack, example, pg, workdir) as world:
             run = run_entry(entry, pack, Resolver(world.profile), {}, default_timeout=timeout)
+            if example.fix is not None:
+                after = prove_fix(pack, entry, example, world, run.results, timeout, outcome)
     except Exception as exc:  # a world that cannot be built is a broken example, reported in one line
         first_line = (str(exc).strip().splitlines() or [""])[0]
         outcome.problems.append(f"world could not be built: {type(exc).__name__}: {first_line}")
@@ -104,8 +113,42 @@ def run_example(pack: Pack, entry: Entry, example: Example, pg: Any, workdir: Pa
     outcome.results = run.results
     outcome.failed = [r.id for r in run.results if r.status is Status.FAIL]
     outcome.causes = [c.id for c in run.causes]
-    outcome.problems = judge(example, run.verdict, run.results, outcome.causes)
+    outcome.problems = judge(example, run.verdict, run.results, outcome.causes) + after
     return outcome
+
+
+def prove_fix(pack: Pack, entry: Entry, example: Example, world: Any, results: list[Any], timeout: float,
+              outcome: ExampleOutcome) -> list[str]:
+    """Apply the example's ``fix`` to its world, run the entry again from the moment of the fix on, and
+    say what keeps the fix from being proven (empty: proven)."""
+    from datetime import datetime, timezone
+
+    from diagnose.profile import Resolver
+    from diagnose.runner import run_entry
+    from diagnose.world.fix import apply_solution
+
+    solution = next((s for s in entry.solutions if s.id == example.fix), None)
+    if solution is None:
+        return [f"fix: no solution '{example.fix}'"]
+    fixed_at = datetime.now(timezone.utc)
+    world_env = {k: dict(v) for k, v in (example.world.get("env") or {}).items()}
+    applied = apply_solution(solution, results, world.profile.sources, world_env, example.fix_values)
+    outcome.not_applied = applied.not_applied
+    if applied.problems:
+        return [f"fix {solution.id}: {p}" for p in applied.problems]
+    again = run_entry(entry, pack, Resolver(world.profile), {}, default_timeout=timeout, since=fixed_at)
+    problems = []
+    if again.verdict != "healthy":
+        failed = [r.id for r in again.results if r.status is not Status.PASS and r.status is not Status.SKIP
+                  or (r.status is Status.SKIP and r.id not in example.skips)]
+        problems.append(f"fix {solution.id}: after it, the verdict is {again.verdict} (still not passing: "
+                        f"{', '.join(failed) or 'none'})")
+    still = [c.id for c in again.causes if c.id in example.causes]
+    if still:
+        problems.append(f"fix {solution.id}: after it, still implicated: {', '.join(still)}")
+    if not problems:
+        outcome.proven = solution.id
+    return problems
 
 
 def examples_of(entries: Iterable[Entry], only: str | None = None) -> list[tuple[Entry, Example]]:

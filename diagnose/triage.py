@@ -129,16 +129,17 @@ def run_triage(pack: Pack, resolve: Callable[[str, str], Any], profile_view: dic
                entries: list[Entry] | None = None, default_timeout: float = DEFAULT_TIMEOUT,
                on_done: Callable[[Any], None] | None = None,
                cancel: threading.Event | None = None, deadline: float | None = None,
-               the_plan: Plan | None = None) -> Triage:
+               the_plan: Plan | None = None, since: datetime | None = None) -> Triage:
     """Run the distinct probes of ``entries`` (default: the pack's) and rank the entries.
 
-    ``the_plan``: the :func:`plan` of those entries, when the caller already made it.
+    ``the_plan``: the :func:`plan` of those entries, when the caller already made it. ``since``:
+    ``--since``, no window starts earlier.
     """
     entries = list(entries if entries is not None else pack.entries)
     the_plan = the_plan or plan(entries)
     started_at = datetime.now(timezone.utc)
     notify = (lambda i, probe: on_done(finish_probe(the_plan.probes[i], probe))) if on_done else None
-    stop, resources = Stop(), RunResources()
+    stop, resources = Stop(), RunResources(since=since)
     probes = run_probes(the_plan.probes, resolve, default_timeout=default_timeout, now=started_at,
                         on_done=notify, cancel=cancel, deadline=deadline, stop=stop, shared=resources)
     finished_at = datetime.now(timezone.utc)
@@ -152,7 +153,7 @@ def run_triage(pack: Pack, resolve: Callable[[str, str], Any], profile_view: dic
         run = Run(entry=entry, pack=pack, results=results, started_at=started_at, finished_at=finished_at,
                   profile=profile_view, incomplete=stop.reason is not None,
                   interrupted=stop.reason == "interrupt", deadline=reached, notes=resources.notes,
-                  signal=stop.signal if stop.reason == "interrupt" else None)
+                  signal=stop.signal if stop.reason == "interrupt" else None, since=since)
         findings.append(Finding(run, score(run, shared) if run.verdict in ("problem", "risk") else 0.0, shared))
     problems = {f.run.entry.id for f in findings if f.run.verdict == "problem"}
     for finding in findings:

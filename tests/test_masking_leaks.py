@@ -236,7 +236,7 @@ ENTRY = {
         {"id": "redirect", "kind": "http", "title": "A redirect", "expects": "200", "endpoint": "svc",
          "path": "/moved", "cause": "spill", "expect": {"status": 200}},
     ],
-    "solutions": [{"id": "rotate", "title": "Rotate the secrets", "steps": "Rotate them."}],
+    "solutions": [{"id": "rotate", "title": "Rotate the secrets", "steps": [{"do": "Rotate them.", "risk": "read-only"}]}],
     "examples": [{"name": "leaky", "verdict": "problem", "world": {}},
                  {"name": "healthy", "verdict": "healthy", "world": {}}],
 }

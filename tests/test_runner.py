@@ -181,7 +181,7 @@ def test_slow_probes_do_not_make_the_queue_wait_for_them(tmp_path):
     entry = build_entry(tmp_path / "e.yaml", {
         "id": "e", "title": "t", "category": "service", "severity": "low", "summary": "s",
         "causes": [{"id": "c", "title": "c", "text": "c"}], "checks": checks,
-        "solutions": [{"id": "s", "title": "s", "steps": "s"}], "examples": []})
+        "solutions": [{"id": "s", "title": "s", "steps": [{"do": "s", "risk": "read-only"}]}], "examples": []})
     results = run_checks(list(entry.checks), lambda kind, name: f"http://127.0.0.1:{port}")
     stop.set()
     server.join()

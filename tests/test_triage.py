@@ -34,7 +34,7 @@ def entry(entry_id: str, checks: list[dict], severity: str = "medium"):
     return build_entry(Path(f"{entry_id}.yaml"), {
         "id": entry_id, "title": entry_id, "category": "service", "severity": severity, "summary": "s",
         "causes": [{"id": "c1", "title": "cause one", "text": "t"}, {"id": "c2", "title": "cause two", "text": "t"}],
-        "checks": checks, "solutions": [{"id": "s", "title": "s", "steps": "s"}], "examples": []})
+        "checks": checks, "solutions": [{"id": "s", "title": "s", "steps": [{"do": "s", "risk": "read-only"}]}], "examples": []})
 
 
 def http_check(check_id: str, path: str, cause: str | None = None, **extra) -> dict:

@@ -31,7 +31,7 @@ import enum
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Callable
 
 
@@ -154,8 +154,10 @@ class RunResources:
     run and database, not once per check.
     """
 
-    def __init__(self, planned: list[dict[str, Any]] | None = None) -> None:
+    def __init__(self, planned: list[dict[str, Any]] | None = None, since: datetime | None = None) -> None:
         self._items: dict[str, Any] = {}
+        #: ``--since``: no window of this run starts earlier (what happened after a fix, only)
+        self.since = since
         self._lock = threading.Lock()
         #: the check dicts this run will probe, so a kind can serve several in one go
         #: (the log kind reads each file once for all of its patterns)
@@ -220,6 +222,18 @@ class Context:
         """Raise :class:`CheckTimeout` once the budget is spent; long loops call this."""
         if self.cancel.is_set() or time.monotonic() > self.deadline:
             raise CheckTimeout(f"did not finish within {self.timeout:g}s")
+
+    @property
+    def since(self) -> datetime | None:
+        """The run's ``--since``: a windowed check counts nothing before it (a window starts at the later
+        of its own start and this); checks that read a whole log or a table's state are unchanged."""
+        return self.shared.since
+
+    def window(self, span: timedelta) -> timedelta:
+        """``span`` back from now, shortened to end at ``--since`` when that is later (never negative)."""
+        if self.since is None:
+            return span
+        return max(timedelta(0), min(span, self.now - self.since))
 
     def database(self, name: str) -> str:
         """The DSN of the named database."""

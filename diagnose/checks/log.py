@@ -47,6 +47,7 @@ from diagnose.logscan.timestamps import TimestampParser, UnknownTimezone, zone
 
 from . import expect as expectations
 from .base import CheckError, Context, Evidence, Outcome
+from .durations import SINCE_PATTERN, parse_since
 from .params import PARAM_SCHEMA, lint_params, resolve_params
 
 KIND = "log"
@@ -54,8 +55,6 @@ SOURCE = "log"
 
 DEFAULT_EXPECT = {"max": 0}
 DEFAULT_LAST = 5
-SINCE_PATTERN = r"^[0-9]+(s|m|h|d)$"
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 SCHEMA: dict[str, Any] = {
     "properties": {
@@ -88,16 +87,6 @@ SCHEMA: dict[str, Any] = {
     },
     "required": ["log", "pattern"],
 }
-
-
-def parse_since(text: Any) -> timedelta | None:
-    """``"15m"`` -> 15 minutes; ``None`` -> no window; ValueError for anything else."""
-    if text is None:
-        return None
-    m = re.match(SINCE_PATTERN, str(text))
-    if not m:
-        raise ValueError(f"since {text!r} is not a duration like 90s, 15m, 1h or 2d")
-    return timedelta(**{_UNITS[m.group(1)]: int(str(text)[:-1])})
 
 
 def lint(check: dict) -> list[tuple[str, str]]:
@@ -176,6 +165,8 @@ def request(check: dict, ctx: Context | None = None) -> Request:
         window = parse_since(check.get("since"))
     except ValueError as exc:
         raise CheckError(f"log '{check['log']}': {exc}") from exc
+    if window is not None and ctx is not None:
+        window = ctx.window(window)    # --since: only what happened after the fix
     try:
         keep = max(0, int(check.get("last", DEFAULT_LAST)))
     except (TypeError, ValueError) as exc:

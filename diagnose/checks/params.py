@@ -12,14 +12,20 @@ from __future__ import annotations
 from typing import Any
 
 from .base import CheckError, Context, SkipCheck
+from .durations import parse_since
 
 PARAM_SCHEMA: dict[str, Any] = {
-    "description": "A bound parameter: a literal value, {value: X}, or {env: NAME, key: KEY, default: X} "
-                   "(read from an env source; without a default the check is skipped when it is missing).",
+    "description": "A bound parameter: a literal value, {value: X}, {env: NAME, key: KEY, default: X} "
+                   "(read from an env source; without a default the check is skipped when it is missing), or "
+                   "{window: 1h}: a time window bound as an interval (`now() - %(window)s::interval`) that "
+                   "`--since` shortens to start at the fix.",
     "anyOf": [
         {"type": ["string", "number", "boolean", "null", "array"]},
         {"type": "object", "additionalProperties": False, "required": ["value"],
          "properties": {"value": {"description": "the literal value bound to the placeholder"}}},
+        {"type": "object", "additionalProperties": False, "required": ["window"],
+         "properties": {"window": {"type": "string", "pattern": r"^\d+[smhd]$",
+                                   "description": "how far back the window reaches (90s, 15m, 1h, 2d)"}}},
         {"type": "object", "additionalProperties": False, "required": ["env", "key"],
          "properties": {
              "env": {"type": "string", "description": "name of the env source (target profile) to read"},
@@ -39,9 +45,19 @@ def resolve_params(spec: dict, ctx: Context) -> dict[str, Any]:
             values[name] = param["value"]
         elif "env" in param:
             values[name] = _env_param(param, ctx)
+        elif "window" in param:
+            values[name] = _window_param(param["window"], ctx)
         else:
             raise CheckError(f"params.{name}: give a literal, {{value: ...}} or {{env: NAME, key: KEY}}")
     return values
+
+
+def _window_param(text: str, ctx: Context) -> str:
+    """An interval PostgreSQL reads (``'3600 seconds'``): the window, shortened by ``--since``."""
+    span = parse_since(text)
+    if span is None:
+        raise CheckError(f"window {text!r} is not a duration like 90s, 15m, 1h or 2d")
+    return f"{int(ctx.window(span).total_seconds())} seconds"
 
 
 def _env_param(param: dict, ctx: Context) -> Any:
@@ -67,8 +83,8 @@ def lint_params(params: Any, used: set[str], field: str, noun: str) -> list[tupl
     problems = [(field, f"%({missing})s has no entry in params") for missing in sorted(used - set(params))]
     problems += [(f"params.{unused}", f"not used by the {noun} (no %({unused})s)") for unused in sorted(set(params) - used)]
     for name, param in params.items():
-        if isinstance(param, dict) and not ("value" in param or ("env" in param and "key" in param)):
-            problems.append((f"params.{name}", "give a literal, {value: X} or {env: NAME, key: KEY, default: X}"))
+        if isinstance(param, dict) and not ("value" in param or "window" in param or ("env" in param and "key" in param)):
+            problems.append((f"params.{name}", "give a literal, {value: X}, {window: 1h} or {env: NAME, key: KEY, default: X}"))
     return problems
 
 

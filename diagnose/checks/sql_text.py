@@ -12,6 +12,8 @@ from typing import Any
 
 from diagnose.clip import keep
 
+from .durations import interval_text
+
 PERCENT = re.compile(r"%(\((?P<name>[^)]*)\)[sbt]|%|[sbt])?")
 
 
@@ -74,6 +76,8 @@ def render_manual(database: str, query: str, params: dict) -> str:
             out.append(f"'${{{param.get('key') or name}{default}}}'")
         elif isinstance(param, dict) and "value" in param:
             out.append(_shell_dq(sql_literal(param["value"])))
+        elif isinstance(param, dict) and "window" in param:
+            out.append(_shell_dq(sql_literal(interval_text(param["window"]))))
         elif name is not None:
             out.append(_shell_dq(sql_literal(param)))
         else:

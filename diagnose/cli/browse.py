@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from diagnose.cli.options import checks_option, find_entry_or_exit, load_pack_or_exit
+from diagnose.cli.options import checks_option, find_entry_or_exit, load_pack_or_exit, profile_from
 
 
 @click.command("list")
@@ -32,8 +32,10 @@ def list_cmd(checks_path: Path | None, as_json: bool) -> None:
                f"Run one with `diagnose SYMPTOM`, read one with `diagnose show SYMPTOM`.")
 
 
-def entry_markdown(entry: Any, pack: Any) -> str:
-    """The FAQ entry as Markdown: what you see, the command, the checks, causes, solutions."""
+def entry_markdown(entry: Any, pack: Any, approvers: dict[str, str] | None = None) -> str:
+    """The FAQ entry as Markdown: what you see, the command, the checks, causes, solutions (with who
+    approves each risky step, from the profile's ``approvers`` when there is one)."""
+    from diagnose.kb.steps import proven_on, provenance_words, solution_markdown
     from diagnose.runner import default_manual
 
     out = [f"# {entry.title}", "", f"`{entry.id}` · {entry.category} · severity {entry.severity}"]
@@ -59,13 +61,18 @@ def entry_markdown(entry: Any, pack: Any) -> str:
             out += ["   by hand:", "   ```", *("   " + line for line in manual.strip().splitlines()), "   ```"]
     out += ["", "## Causes", ""]
     for cause in entry.causes:
-        out += [f"- **{cause.title}** (`{cause.id}`): {cause.text.strip()}"]
-    out += ["", "## Solutions", ""]
+        source = f" *(Source: {provenance_words(cause.provenance)})*" if cause.provenance else ""
+        out += [f"- **{cause.title}** (`{cause.id}`): {cause.text.strip()}{source}"]
+    out += ["", "## Solutions", "", "Each step says its risk, where it runs, who approves it, its undo and how to "
+            "verify it. `diagnose` never runs them.", ""]
     for solution in entry.solutions:
-        fixes = f" (fixes: {', '.join(solution.causes)})" if solution.causes else ""
-        out += [f"### {solution.title}{fixes}", "", solution.steps.strip(), ""]
-        for variant in solution.variants:
-            out += [f"**{variant['label']}**", "", variant["steps"].strip(), ""]
+        fixes = f"fixes: {', '.join(solution.causes)} · " if solution.causes else ""
+        proven = proven_on(solution, entry)
+        proof = f" · proven on example {', '.join(proven)}" if proven else ""
+        out += [f"### {solution.title}", "", f"{fixes}highest risk: **{solution.risk}**{proof}", "",
+                solution_markdown(solution, entry, pack.fixes, approvers=approvers, site=approvers is None), ""]
+    if entry.avoid:
+        out += ["## What not to do", ""] + [f"- **Do not** {a.dont.strip()} {a.why.strip()}" for a in entry.avoid] + [""]
     if entry.prevention:
         out += ["## Prevention", "", entry.prevention.strip(), ""]
     if entry.related:
@@ -78,11 +85,16 @@ def entry_markdown(entry: Any, pack: Any) -> str:
 @click.command()
 @click.argument("symptom")
 @checks_option
-def show(symptom: str, checks_path: Path | None) -> None:
-    """Show the FAQ entry of SYMPTOM: what you see, checks, causes, solutions."""
+@click.option("--profile", "profile_path", type=click.Path(path_type=Path), envvar="DIAGNOSE_PROFILE",
+              help="Target profile whose `approvers:` name who signs off each risky step "
+                   "(default: ./diagnose.yaml if present).")
+def show(symptom: str, checks_path: Path | None, profile_path: Path | None) -> None:
+    """Show the FAQ entry of SYMPTOM: what you see, checks, causes, solutions (each step with its risk,
+    where it runs, who approves it, its undo and how to verify it)."""
     pack = load_pack_or_exit(checks_path)
     entry = find_entry_or_exit(pack, symptom)
-    text = entry_markdown(entry, pack)
+    profile = profile_from(profile_path, (), (), (), ())
+    text = entry_markdown(entry, pack, approvers=profile.approvers if profile.path else None)
     if sys.stdout.isatty():
         from rich.console import Console
         from rich.markdown import Markdown

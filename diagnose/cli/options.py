@@ -196,6 +196,50 @@ class Seconds(click.ParamType):
         return number
 
 
+class Since(click.ParamType):
+    """``--since``: a moment, as an operator writes the time of a fix: ``03:12`` (today, local time),
+    ``2026-12-05 03:12`` or ISO 8601 with a zone, or a duration ago (``20m``). Never in the future."""
+
+    name = "time"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        from datetime import datetime, timezone
+
+        from diagnose.checks.durations import parse_since
+
+        if isinstance(value, datetime):
+            return value
+        text = str(value).strip()
+        now = datetime.now(timezone.utc)
+        try:
+            span = parse_since(text)
+        except ValueError:
+            span = None
+        if span is not None:
+            return now - span
+        try:
+            if len(text) <= 8 and ":" in text:   # a time of day, today (local)
+                clock = datetime.strptime(text, "%H:%M:%S" if text.count(":") == 2 else "%H:%M").time()
+                moment = datetime.combine(datetime.now().date(), clock).astimezone()
+            else:
+                moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+                moment = moment if moment.tzinfo else moment.astimezone()
+        except ValueError:
+            self.fail(f"{text!r} is not a time: give 03:12, 2026-12-05 03:12 (local), an ISO 8601 time "
+                      "with a zone, or how long ago (20m, 2h)", param, ctx)
+        if moment > now:
+            self.fail(f"{text!r} is in the future: windows would count nothing", param, ctx)
+        return moment.astimezone(timezone.utc)
+
+
+def since_option(f: Callable) -> Callable:
+    """--since: windows start no earlier (confirm a fix by what happened after it)."""
+    return click.option(
+        "--since", type=Since(), default=None, metavar="TIME",
+        help="Count only what happened from TIME on (03:12, 2026-12-05 03:12, or 20m ago): every check with a "
+             "time window starts there if that is later. Run it after a fix, with the time you applied it.")(f)
+
+
 def report_options(f: Callable) -> Callable:
     """--format, --output, --bundle, --timeout, --deadline, --quiet: every command that writes a report."""
     options = [

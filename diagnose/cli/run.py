@@ -17,6 +17,7 @@ from diagnose.cli.options import (
     profile_from,
     profile_options,
     report_options,
+    since_option,
 )
 
 
@@ -25,9 +26,10 @@ from diagnose.cli.options import (
 @checks_option
 @profile_options
 @report_options
+@since_option
 def run(symptom: str, checks_path: Path | None, profile_path: Path | None, dsn: tuple, logs: tuple,
         env_file: tuple, endpoint: tuple, fmt: str, output: Path | None, bundle: Path | None, timeout: float,
-        deadline: float | None, quiet: bool) -> None:
+        deadline: float | None, quiet: bool, since: datetime | None) -> None:
     """Run the checks of SYMPTOM (an id, alias or close title) and write a report.
 
     The checks run concurrently, each under its own timeout, against the sources of the
@@ -38,13 +40,13 @@ def run(symptom: str, checks_path: Path | None, profile_path: Path | None, dsn: 
     profile = profile_from(profile_path, dsn, logs, env_file, endpoint)
     refuse_bad_targets(output, bundle)
     code = diagnose_entry(pack, entry, profile, fmt=fmt, output=output, timeout=timeout, quiet=quiet,
-                          deadline=deadline, bundle=bundle)
+                          deadline=deadline, bundle=bundle, since=since)
     sys.exit(code)
 
 
 def diagnose_entry(pack: Any, entry: Any, profile: Any, *, fmt: str = "md", output: Path | None = None,
                    timeout: float = 10.0, quiet: bool = False, stream: Any = None,
-                   deadline: float | None = None, bundle: Path | None = None) -> int:
+                   deadline: float | None = None, bundle: Path | None = None, since: datetime | None = None) -> int:
     """Run, report, summarise; returns the exit code (shared by ``run`` and ``demo``)."""
     from diagnose.cli import signals
     from diagnose.profile import Resolver
@@ -57,8 +59,8 @@ def diagnose_entry(pack: Any, entry: Any, profile: Any, *, fmt: str = "md", outp
     resolver = Resolver(profile)
     with progress(len(entry.checks), enabled=interactive and sys.stderr.isatty()) as tick:
         run_result = run_entry(entry, pack, resolver, profile.view(), default_timeout=timeout, on_done=tick,
-                               deadline=deadline, cancel=signals.STOP)
-    document = build_document(run_result, masker_for(profile, resolver))
+                               deadline=deadline, cancel=signals.STOP, since=since)
+    document = build_document(run_result, masker_for(profile, resolver), approvers=profile.approvers)
     path = write_document(document, entry.id, fmt, output)
     print_summary(document, path, stream=stream, rich=interactive, quiet=quiet)
     write_bundle_or_exit(document, entry.id, bundle, stream)

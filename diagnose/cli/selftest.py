@@ -65,7 +65,8 @@ def selftest(symptoms: tuple[str, ...], only: str | None, jobs: int, timeout: fl
 def _print(outcome, verbose: bool) -> None:
     mark = "ok  " if outcome.ok else "FAIL"
     causes = f" [{', '.join(outcome.causes[:3])}]" if outcome.causes else ""
-    click.echo(f"{mark} {outcome.name:<48} {outcome.verdict:<12}{causes} {outcome.duration:.1f}s")
+    fixed = f" fixed by {outcome.proven}" if outcome.proven else ""
+    click.echo(f"{mark} {outcome.name:<48} {outcome.verdict:<12}{causes}{fixed} {outcome.duration:.1f}s")
     for problem in outcome.problems:
         click.echo(f"       - {problem}")
     if verbose or not outcome.ok:

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from diagnose.cli.options import checks_option, load_pack_or_exit, profile_from, profile_options, report_options
+from diagnose.cli.options import (
+    checks_option,
+    load_pack_or_exit,
+    profile_from,
+    profile_options,
+    report_options,
+    since_option,
+)
 
 
 @click.command(epilog="Exit codes: 0 nothing found, 1 some symptom has a problem, 2 usage or knowledge-base "
@@ -16,9 +24,10 @@ from diagnose.cli.options import checks_option, load_pack_or_exit, profile_from,
 @checks_option
 @profile_options
 @report_options
+@since_option
 def triage(checks_path: Path | None, profile_path: Path | None, dsn: tuple, logs: tuple, env_file: tuple,
            endpoint: tuple, fmt: str, output: Path | None, bundle: Path | None, timeout: float,
-           deadline: float | None, quiet: bool) -> None:
+           deadline: float | None, quiet: bool, since: datetime | None) -> None:
     """Run the checks of every symptom and rank what was found, most likely first.
 
     For "something is wrong" when you do not know which symptom it is. A check shared by
@@ -31,12 +40,12 @@ def triage(checks_path: Path | None, profile_path: Path | None, dsn: tuple, logs
     profile = profile_from(profile_path, dsn, logs, env_file, endpoint)
     refuse_bad_targets(output, bundle)
     sys.exit(triage_pack(pack, profile, fmt=fmt, output=output, timeout=timeout, quiet=quiet, deadline=deadline,
-                         bundle=bundle))
+                         bundle=bundle, since=since))
 
 
 def triage_pack(pack: Any, profile: Any, *, fmt: str = "md", output: Path | None = None, timeout: float = 10.0,
                 quiet: bool = False, stream: Any = None, on_document: Any = None,
-                deadline: float | None = None, bundle: Path | None = None) -> int:
+                deadline: float | None = None, bundle: Path | None = None, since: datetime | None = None) -> int:
     """Run, report, summarise; returns the exit code (shared by ``triage`` and ``demo``)."""
     from diagnose.cli import signals
     from diagnose.cli.run import masker_for, signalled_exit, write_bundle_or_exit, write_document
@@ -52,8 +61,8 @@ def triage_pack(pack: Any, profile: Any, *, fmt: str = "md", output: Path | None
     the_plan = plan(pack.entries)
     with progress(len(the_plan.probes), enabled=interactive and sys.stderr.isatty()) as tick:
         result = run_triage(pack, resolver, profile.view(), default_timeout=timeout, on_done=tick,
-                            deadline=deadline, the_plan=the_plan, cancel=signals.STOP)
-    document = build_triage_document(result, pack, masker_for(profile, resolver))
+                            deadline=deadline, the_plan=the_plan, cancel=signals.STOP, since=since)
+    document = build_triage_document(result, pack, masker_for(profile, resolver), approvers=profile.approvers)
     if on_document:
         on_document(document)
     path = write_document(document, "triage", fmt, output)

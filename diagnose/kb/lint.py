@@ -15,6 +15,7 @@ from typing import Any
 
 from diagnose import safe_regex
 from diagnose.checks import KINDS, load_kind
+from diagnose.kb.fixlint import check_solutions
 from diagnose.kb.loader import Problem
 from diagnose.kb.yamlsrc import Located, YamlError, format_path, load, printable
 
@@ -204,6 +205,7 @@ def check_pack(root: Path, manifest: dict, located: list[tuple[Path, Located]]) 
             for c in sol.get("causes", []):
                 if c not in causes:
                     problem(("solutions", i, "causes"), f"unknown cause '{c}'")
+        check_solutions(data, manifest, problem)
         for i, rel in enumerate(data.get("related", [])):
             if rel not in ids:
                 problem(("related", i), f"related entry '{rel}' does not exist")

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from diagnose.kb.model import Cause, Check, Entry, Example, Pack, Solution, Source
+from diagnose.kb.model import (Avoid, Cause, Check, Entry, Example, Fill, FixPolicy, Pack, Precondition, Provenance,
+                                Solution, Source, Step)
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 
 
 @dataclass(frozen=True, order=True)
@@ -153,9 +154,37 @@ def build_pack(root: Path, digest: str, manifest: dict, entries: list[tuple[str,
     }
     pack = Pack(root=root, name=manifest.get("name", root.name), version=str(manifest.get("version", "0")),
                 site_url=manifest.get("site_url", ""), digest=digest, sources=sources,
-                reference_schemas=manifest.get("reference_schemas") or {})
+                reference_schemas=manifest.get("reference_schemas") or {}, fixes=build_policy(manifest))
     pack.entries = [build_entry(root / rel, data) for rel, data in entries]
     return pack
+
+
+def build_policy(manifest: dict[str, Any]) -> FixPolicy:
+    """The pack's fix policy (approvers, windows, preconditions, restarts, commands) from pack.yaml."""
+    return FixPolicy(
+        approvers=dict(manifest.get("approvers") or {}), windows=dict(manifest.get("windows") or {}),
+        preconditions={k: Precondition(k, v["title"], v["database"], v["sql"], v["why"])
+                       for k, v in (manifest.get("preconditions") or {}).items()},
+        restarts={k: tuple(v) for k, v in (manifest.get("restarts") or {}).items()},
+        commands={k: tuple(v) for k, v in (manifest.get("commands") or {}).items()},
+    )
+
+
+def _provenance(data: dict[str, Any] | None) -> Provenance | None:
+    return Provenance(data["from"], data.get("ref", ""), data.get("note", "")) if data else None
+
+
+def build_step(data: dict[str, Any]) -> Step:
+    verify = data.get("verify")
+    return Step(
+        do=data["do"], risk=data["risk"], where=data.get("where"), sql=data.get("sql"), shell=data.get("shell"),
+        env=data.get("env"), scope=data.get("scope"),
+        fill={k: Fill(v["check"], v["column"]) for k, v in (data.get("fill") or {}).items()},
+        rows=data.get("rows"), undo=data.get("undo"),
+        verify=tuple(verify) if isinstance(verify, list) else verify,
+        approve=data.get("approve"), when=data.get("when"), requires=_tuple(data.get("requires")),
+        provenance=_provenance(data.get("provenance")),
+    )
 
 
 def _tuple(value: Any) -> tuple:
@@ -180,14 +209,16 @@ def build_entry(path: Path, data: dict[str, Any]) -> Entry:
         id=data["id"], title=data["title"], category=data["category"], severity=data["severity"],
         aliases=_tuple(data.get("aliases")), summary=data["summary"],
         error_patterns=_tuple(data.get("error_patterns")),
-        causes=tuple(Cause(c["id"], c["title"], c["text"]) for c in data["causes"]),
+        causes=tuple(Cause(c["id"], c["title"], c["text"], _provenance(c.get("provenance"))) for c in data["causes"]),
         checks=tuple(checks),
-        solutions=tuple(Solution(s["id"], s["title"], s["steps"], _tuple(s.get("causes")),
-                                 tuple(s.get("variants") or ())) for s in data["solutions"]),
+        solutions=tuple(Solution(s["id"], s["title"], tuple(build_step(x) for x in s["steps"]), _tuple(s.get("causes")))
+                        for s in data["solutions"]),
+        avoid=tuple(Avoid(a["dont"], a["why"], _provenance(a.get("provenance"))) for a in data.get("avoid") or ()),
         prevention=data.get("prevention", ""), related=_tuple(data.get("related")),
         examples=tuple(Example(x["name"], x["verdict"], _tuple(x.get("causes")), x.get("world") or {},
                                x.get("description", ""),
-                               _tuple(x["fails"]) if "fails" in x else None, _tuple(x.get("skips")))
+                               _tuple(x["fails"]) if "fails" in x else None, _tuple(x.get("skips")),
+                               (x.get("fix") or {}).get("solution"), dict((x.get("fix") or {}).get("values") or {}))
                       for x in data["examples"]),
         path=path, seen=_tuple(data.get("seen")), follows=_tuple(data.get("follows")),
     )

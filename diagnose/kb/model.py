@@ -20,19 +20,82 @@ VERDICTS = ("problem", "risk", "healthy", "inconclusive")
 
 
 @dataclass(frozen=True)
+class Provenance:
+    """Where a claim comes from (see :data:`diagnose.kb.schema.PROVENANCE_FROM`)."""
+
+    source: str                     # seed | reference | vendor | general | assumed
+    ref: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Cause:
     id: str
     title: str
     text: str
+    provenance: Provenance | None = None
+
+
+#: what running a step can do, least to most: nothing (read-only), a change with an undo beside it
+#: (reversible), something that trades or changes risk (trading: mode, orders, positions, locks, main
+#: contracts), an interruption of a service others use (outage)
+RISKS = ("read-only", "reversible", "trading", "outage")
+CHANGES = RISKS[1:]
+
+
+@dataclass(frozen=True)
+class Fill:
+    """A ``{name}`` placeholder of a step, filled from the values of ``column`` in ``check``'s rows."""
+
+    check: str
+    column: str
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a solution: what it does, what it can break, where it runs, how to undo and verify it."""
+
+    do: str
+    risk: str
+    where: str | None = None
+    sql: str | None = None
+    shell: str | None = None
+    env: dict[str, Any] | None = None      # {source, set: {KEY: value}, unset: [KEY]}
+    scope: str | None = None
+    fill: dict[str, Fill] = field(default_factory=dict)
+    rows: int | str | None = None
+    undo: str | None = None
+    verify: tuple[str, ...] | str | None = None
+    approve: str | None = None
+    when: str | None = None
+    requires: tuple[str, ...] = ()
+    provenance: Provenance | None = None
+
+    @property
+    def changes(self) -> bool:
+        return self.risk in CHANGES
 
 
 @dataclass(frozen=True)
 class Solution:
     id: str
     title: str
-    steps: str                      # markdown, commands in fenced blocks
+    steps: tuple[Step, ...]
     causes: tuple[str, ...] = ()    # the causes this solution fixes (empty: all)
-    variants: tuple[dict, ...] = ()  # alternatives ({label, steps}), shown as tabs
+
+    @property
+    def risk(self) -> str:
+        """The highest risk of its steps (the order of :data:`RISKS`)."""
+        return max((s.risk for s in self.steps), key=RISKS.index)
+
+
+@dataclass(frozen=True)
+class Avoid:
+    """What not to do while fixing a symptom, and what it would break."""
+
+    dont: str
+    why: str
+    provenance: Provenance | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +149,10 @@ class Example:
     fails: tuple[str, ...] | None = None
     #: the checks that must be skipped in this world, exactly (what it lacks makes them inapplicable)
     skips: tuple[str, ...] = ()
+    #: the solution the self-test applies to this world, then requires the entry healthy
+    fix: str | None = None
+    #: values for the ``<placeholders>`` of that solution's env edits
+    fix_values: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -107,6 +174,7 @@ class Entry:
     seen: tuple[str, ...] = ()      # what the user sees, in their words (messages, screens)
     #: symptoms this one follows from: when one of them is a problem too, triage ranks it after that one
     follows: tuple[str, ...] = ()
+    avoid: tuple[Avoid, ...] = ()
 
     def cause(self, cause_id: str) -> Cause | None:
         return next((c for c in self.causes if c.id == cause_id), None)
@@ -122,6 +190,28 @@ class Source:
     example: str = ""
 
 
+@dataclass(frozen=True)
+class Precondition:
+    """A read-only query that must return no rows before a step that requires it runs."""
+
+    id: str
+    title: str
+    database: str
+    sql: str
+    why: str
+
+
+@dataclass(frozen=True)
+class FixPolicy:
+    """What a pack declares about its fixes: who approves, when, what is checked before a restart."""
+
+    approvers: dict[str, str] = field(default_factory=dict)      # role -> what it signs off
+    windows: dict[str, str] = field(default_factory=dict)        # id -> when
+    preconditions: dict[str, Precondition] = field(default_factory=dict)
+    restarts: dict[str, tuple[str, ...]] = field(default_factory=dict)  # service -> precondition ids
+    commands: dict[str, tuple[str, ...]] = field(default_factory=dict)  # host|container -> command names
+
+
 @dataclass
 class Pack:
     """A loaded knowledge base: its entries plus the metadata reports cite."""
@@ -134,6 +224,7 @@ class Pack:
     sources: dict[str, dict[str, Source]]
     entries: list[Entry] = field(default_factory=list)
     reference_schemas: dict[str, str] = field(default_factory=dict)  # database -> schema file
+    fixes: FixPolicy = field(default_factory=FixPolicy)
 
     def get(self, entry_id: str) -> Entry | None:
         return next((e for e in self.entries if e.id == entry_id), None)

@@ -12,12 +12,29 @@ from __future__ import annotations
 from typing import Any
 
 from diagnose.checks import KINDS, load_kind
-from diagnose.kb.model import CATEGORIES, SEVERITIES, VERDICTS
+from diagnose.kb.model import CATEGORIES, RISKS, SEVERITIES, VERDICTS
 
 ID = {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$", "maxLength": 64,
       "description": "kebab-case, stable and unique"}
 TEXT = {"type": "string", "minLength": 1, "maxLength": 20000}
 DURATION = {"type": "number", "exclusiveMinimum": 0, "maximum": 3600}
+
+#: where a claim comes from: the seed (the system's own plan and code), the reference-stack facts,
+#: a vendor's documentation, general knowledge of the technology, or an assumption (a wording
+#: or behaviour the sources do not give: the page says so)
+PROVENANCE_FROM = ("seed", "reference", "vendor", "general", "assumed")
+PROVENANCE = {
+    "type": "object", "additionalProperties": False, "required": ["from"],
+    "description": "where this claim comes from, shown on the page",
+    "properties": {
+        "from": {"enum": list(PROVENANCE_FROM), "description": (
+            "seed: the system's own plan or code; reference: reference-stack facts; vendor: the vendor's "
+            "documentation; general: general knowledge of the technology; assumed: not in any source (an "
+            "expected wording or behaviour, said so on the page)")},
+        "ref": {**TEXT, "description": "which part of it (a seed section, a URL, a file)"},
+        "note": {**TEXT, "description": "what the source says, or why it is assumed"},
+    },
+}
 
 CAUSE = {
     "type": "object", "additionalProperties": False, "required": ["id", "title", "text"],
@@ -25,6 +42,54 @@ CAUSE = {
         "id": ID,
         "title": {**TEXT, "description": "one line naming the cause"},
         "text": {**TEXT, "description": "why this happens (markdown)"},
+        "provenance": PROVENANCE,
+    },
+}
+
+WHERE = r"^(host|database:[a-z0-9_-]+|container:[a-z0-9_.-]+|ui:[A-Za-z0-9 _.()-]+)$"
+
+STEP = {
+    "type": "object", "additionalProperties": False, "required": ["do", "risk"],
+    "properties": {
+        "do": {**TEXT, "description": "what to do and why, in a sentence or two (markdown)"},
+        "risk": {"enum": list(RISKS), "description": (
+            "read-only: looks, changes nothing; reversible: a change with an undo beside it; trading: places, "
+            "closes, locks or rolls positions or changes the trading mode or main contract; outage: stops or "
+            "restarts something others use")},
+        "where": {"type": "string", "pattern": WHERE, "description": (
+            "where the commands run: `host` (the deployment's host, in the compose folder), `container:NAME` "
+            "(inside that compose service), `database:NAME` (a psql session on that database source) or "
+            "`ui:NAME` (a program's screen, e.g. `ui:Polar Star`)")},
+        "sql": {**TEXT, "description": (
+            "SQL run in `where: database:NAME`. A change (INSERT/UPDATE/DELETE) needs RETURNING and `rows`; "
+            "the page and reports wrap it in BEGIN ... COMMIT with the expected row count before COMMIT")},
+        "shell": {**TEXT, "description": "bash commands run in `where`; checked with `bash -n` and the pack's "
+                                         "command table"},
+        "env": {"type": "object", "additionalProperties": False, "required": ["source"],
+                "description": "an edit of an env file, applied by the self-test to the broken example",
+                "properties": {
+                    "source": {"type": "string", "description": "the env source (pack.yaml) the edit is in"},
+                    "set": {"type": "object", "additionalProperties": {"type": "string"},
+                            "description": "KEY: value (a `<placeholder>` the operator fills in)"},
+                    "unset": {"type": "array", "items": {"type": "string"}}}},
+        "scope": {**TEXT, "description": "exactly what the step touches (rows, keys, services); required for a change"},
+        "fill": {"type": "object", "description": (
+            "{name} placeholders in sql/shell filled from this run's evidence: the values of `column` in the "
+            "rows check `check` listed, as SQL literals. On the site they stay `{name}`"),
+            "additionalProperties": {"type": "object", "additionalProperties": False, "required": ["check", "column"],
+                                     "properties": {"check": ID, "column": {"type": "string"}}}},
+        "rows": {"description": "rows the change must return before COMMIT: a number, or the name of a fill "
+                                "(one row per value)",
+                 "anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": "^[a-z_][a-z0-9_]*$"}]},
+        "undo": {**TEXT, "description": "how to reverse the step (SQL in a fenced block, or the backup to restore)"},
+        "verify": {"description": "how to see that it worked: check ids of this entry (re-run with --since), "
+                                  "or words",
+                   "anyOf": [{"type": "array", "items": ID, "minItems": 1}, TEXT]},
+        "approve": {**ID, "description": "who must approve (a role of pack.yaml `approvers`)"},
+        "when": {**ID, "description": "when it may run (a window of pack.yaml `windows`)"},
+        "requires": {"type": "array", "items": ID,
+                     "description": "preconditions (pack.yaml `preconditions`) checked first"},
+        "provenance": PROVENANCE,
     },
 }
 
@@ -34,13 +99,16 @@ SOLUTION = {
         "id": ID,
         "title": {**TEXT, "description": "what this solution does, in one line"},
         "causes": {"type": "array", "items": ID, "description": "causes it fixes (default: all)"},
-        "steps": {**TEXT, "description": "markdown steps with commands; remediation SQL is shown, never run"},
-        "variants": {
-            "type": "array", "description": "alternative ways to do the same (shown as tabs)",
-            "items": {"type": "object", "additionalProperties": False, "required": ["label", "steps"],
-                      "properties": {"label": TEXT, "steps": TEXT}},
-        },
+        "steps": {"type": "array", "items": STEP, "minItems": 1,
+                  "description": "the steps in order, each with its risk and where it runs"},
     },
+}
+
+AVOID = {
+    "type": "object", "additionalProperties": False, "required": ["dont", "why"],
+    "properties": {"dont": {**TEXT, "description": "what not to do"},
+                   "why": {**TEXT, "description": "what it would break"},
+                   "provenance": PROVENANCE},
 }
 
 #: fields every check has, whatever its kind
@@ -69,6 +137,7 @@ CHECK_COMMON: dict[str, Any] = {
     "timeout": {**DURATION, "description": "seconds this check may take (default: --timeout)"},
     "weight": {"type": "number", "minimum": 0, "maximum": 100,
                "description": "how strongly a failure implicates its cause (default 1)"},
+    "provenance": {**PROVENANCE, "description": "where the pattern's text or the fact checked comes from"},
 }
 
 SESSION = {
@@ -92,6 +161,12 @@ EXAMPLE = {
         "causes": {"type": "array", "items": ID, "description": "causes that must be implicated (first = top)"},
         "fails": {"type": "array", "items": ID,
                   "description": "exactly the checks that must fail in this world (required for broken examples)"},
+        "fix": {"type": "object", "additionalProperties": False, "required": ["solution"],
+                "description": "the self-test applies this solution to the world (SQL and env edits), runs the "
+                               "checks again with windows starting at the fix, and requires the entry healthy",
+                "properties": {"solution": ID,
+                               "values": {"type": "object", "additionalProperties": {"type": "string"},
+                                          "description": "values for `<placeholders>` of the env edits"}}},
         "skips": {"type": "array", "items": ID,
                   "description": "exactly the checks that must be skipped in this world: it lacks what they "
                                  "compare with (e.g. the variable a param reads), and they say so"},
@@ -170,6 +245,8 @@ def entry_schema(with_kinds: bool = False) -> dict[str, Any]:
             "causes": {"type": "array", "items": CAUSE, "minItems": 1},
             "checks": {"type": "array", "items": checks_items, "minItems": 1},
             "solutions": {"type": "array", "items": SOLUTION, "minItems": 1},
+            "avoid": {"type": "array", "items": AVOID,
+                      "description": "what not to do while fixing this symptom, and why"},
             "prevention": {**TEXT, "description": "how to keep it from happening again (markdown)"},
             "related": {"type": "array", "items": ID, "description": "ids of related entries"},
             "follows": {"type": "array", "items": ID, "description": (
@@ -193,6 +270,27 @@ PACK_SCHEMA: dict[str, Any] = {
         "description": TEXT,
         "reference_schemas": {"type": "object", "additionalProperties": {"type": "string"},
                               "description": "database name -> schema SQL file the self-test loads"},
+        "require_provenance": {"type": "boolean", "description": (
+            "true: lint refuses a cause or a log check without `provenance` (every claim of the pack is traced "
+            "to a source, or marked assumed)")},
+        "approvers": {"type": "object", "propertyNames": {"pattern": ID["pattern"]},
+                      "additionalProperties": TEXT,
+                      "description": "role -> what it signs off; a profile's `approvers` names the people or "
+                                     "channel for each role. Trading and outage steps name one"},
+        "windows": {"type": "object", "propertyNames": {"pattern": ID["pattern"]}, "additionalProperties": TEXT,
+                    "description": "window id -> when such a step may run (e.g. outside trading hours)"},
+        "preconditions": {
+            "type": "object", "propertyNames": {"pattern": ID["pattern"]},
+            "description": "id -> a read-only query that must return no rows before a step that requires it",
+            "additionalProperties": {
+                "type": "object", "additionalProperties": False, "required": ["title", "database", "sql", "why"],
+                "properties": {"title": TEXT, "database": {"type": "string"}, "sql": TEXT, "why": TEXT}}},
+        "restarts": {"type": "object", "additionalProperties": {"type": "array", "items": ID},
+                     "description": "compose service -> preconditions every step that stops or restarts it requires"},
+        "commands": {"type": "object", "additionalProperties": False,
+                     "description": "the commands a shell step may use, by where it runs",
+                     "properties": {"host": {"type": "array", "items": {"type": "string"}},
+                                    "container": {"type": "array", "items": {"type": "string"}}}},
         "sources": {
             "type": "object", "additionalProperties": False,
             "description": "the data-source names checks may use, per kind",

@@ -228,6 +228,19 @@ def read_bundle(path: str | os.PathLike) -> dict[str, Any]:
     _verify(path, index["members"], digests)
     document = _json_member(path, contents, REPORT_JSON, "the bundle has no report.json")
     _validate(path, document)
+    return upgrade(document)
+
+
+def upgrade(document: dict[str, Any]) -> dict[str, Any]:
+    """A ``schema_version`` 1 document (solution steps as one Markdown text, alternatives as variants)
+    in the shape the renderers read: each solution's ``markdown``."""
+    symptoms = document.get("symptoms") if document.get("kind") == "triage" else [document]
+    for symptom in symptoms or []:
+        for solution in symptom.get("solutions") or []:
+            if isinstance(solution.get("steps"), str) and "markdown" not in solution:
+                parts = [solution["steps"]] + [f"**{v.get('label', '')}**\n\n{v.get('steps', '')}"
+                                               for v in solution.get("variants") or []]
+                solution["markdown"] = "\n\n".join(parts)
     return document
 
 

@@ -1,7 +1,7 @@
 """The report document: everything about one run, masked, as plain JSON-able data.
 
 Renderers (Markdown, HTML, JSON, the terminal summary) only ever see this dict, so a secret
-masked here is masked everywhere. Its shape is :data:`REPORT_SCHEMA` (``schema_version`` 1):
+masked here is masked everywhere. Its shape is :data:`REPORT_SCHEMA` (``schema_version`` 2):
 add fields freely, but renaming or removing one needs a new schema version.
 
 Two kinds of text are masked differently: what the run observed (profile, messages, evidence,
@@ -22,11 +22,12 @@ from diagnose.kb.model import render_message, with_caveat
 from diagnose.runner import interruption
 from diagnose.masking import Masker
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 TOOL_NAME = "diagnose"
 
 
-def build_document(run: Any, masker: Masker, *, generated_at: datetime | None = None) -> dict[str, Any]:
+def build_document(run: Any, masker: Masker, *, generated_at: datetime | None = None,
+                   approvers: dict[str, str] | None = None) -> dict[str, Any]:
     """The masked document of a :class:`diagnose.runner.Run`."""
     entry, pack = run.entry, run.pack
     results = list(run.results)
@@ -71,7 +72,7 @@ def build_document(run: Any, masker: Masker, *, generated_at: datetime | None = 
         "checks": checks,
         "causes": [{"id": c.id, "title": kb(c.title), "text": kb(c.text), "score": float(c.score),
                     "checks": list(c.checks)} for c in causes],
-        "solutions": [kb(s) for s in _solutions(entry, implicated, run.verdict)],
+        "solutions": _solutions(entry, pack, implicated, run.verdict, results, approvers, masker),
         "prevention": kb(entry.prevention or ""),
         "related": [_related(pack, rid) for rid in entry.related],
     }
@@ -155,12 +156,18 @@ def _cause_title(entry: Any, cause_id: str) -> str:
     return cause.title if cause else cause_id
 
 
-def _solutions(entry: Any, implicated: list[str], verdict: str) -> list[dict[str, Any]]:
-    """Solutions for the implicated causes first (best-ranked cause first), then the rest.
-
-    A solution without ``causes`` fixes the symptom whatever the cause: it applies whenever a
-    problem was found. Solutions are shown, never run.
+def _solutions(entry: Any, pack: Any, implicated: list[str], verdict: str, results: list[Any],
+               approvers: dict[str, str] | None, masker: Masker) -> list[dict[str, Any]]:
+    """Solutions for the implicated causes first (best-ranked cause first), then the rest, each step
+    with its risk, where it runs, who approves it (``approvers``: the profile's), its undo and how to
+    verify it, and the ids this run found filled into its commands (a value masking would change is
+    never filled in). A solution without ``causes`` applies whenever a problem was found. Shown, never run.
     """
+    from diagnose.kb.steps import proven_on, records_markdown, solution_records
+
+    def keep(value: Any) -> bool:
+        return masker.mask_text(str(value)) == str(value)
+
     rank = {cause_id: i for i, cause_id in enumerate(implicated)}
     found = verdict in ("problem", "risk")  # a risk's fix is its prevention
     rows = []
@@ -168,11 +175,11 @@ def _solutions(entry: Any, implicated: list[str], verdict: str) -> list[dict[str
         matches = [rank[c] for c in solution.causes if c in rank]
         applies = found and (bool(matches) or not solution.causes)
         key = (0 if matches else 1 if applies else 2, min(matches, default=0), order)
+        records = masker.mask(solution_records(solution, entry, pack.fixes, results, approvers, keep), shapes=False)
         rows.append((key, {
-            "id": solution.id, "title": solution.title, "steps": solution.steps,
-            "causes": list(solution.causes), "applies": applies,
-            "variants": [{"label": str(v.get("label", "")), "steps": str(v.get("steps", ""))}
-                         for v in solution.variants],
+            "id": solution.id, "title": masker.mask(solution.title, shapes=False), "causes": list(solution.causes),
+            "applies": applies, "risk": solution.risk, "proven_on": proven_on(solution, entry),
+            "steps": records, "markdown": records_markdown(records, entry),
         }))
     return [row for _, row in sorted(rows, key=lambda r: r[0])]
 
@@ -227,9 +234,25 @@ _CHECK = {
         "cause_titles": {"type": "array", "items": _STR},
     },
 }
+_STEP = {
+    "type": "object", "required": ["n", "do", "risk"],
+    "properties": {
+        "n": {"type": "integer"}, "do": _STR, "risk": {"enum": ["read-only", "reversible", "trading", "outage"]},
+        "where": _STR_OR_NULL, "sql": {**_STR_OR_NULL, "description": "filled with this run's ids; a change "
+                                                                      "wrapped in BEGIN ... COMMIT"},
+        "shell": _STR_OR_NULL, "env": {"type": ["object", "null"]}, "scope": _STR_OR_NULL,
+        "filled": {"type": "object", "description": "placeholder -> the values this run found"},
+        "not_filled": {"type": "object", "description": "placeholder -> why it could not be filled in"},
+        "expect_rows": {"type": ["integer", "null"]}, "undo": _STR_OR_NULL,
+        "verify": {"type": ["array", "string", "null"]},
+        "approve": {"type": ["object", "null"], "description": "role, what it signs off, who (the profile's)"},
+        "when": {"type": ["object", "null"]}, "requires": {"type": "array"},
+        "provenance": _STR_OR_NULL,
+    },
+}
 _TIME = {"type": "string", "pattern": r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$"}
 
-#: JSON Schema (draft 2020-12) of the report document, ``schema_version`` 1.
+#: JSON Schema (draft 2020-12) of the report document, ``schema_version`` 2 (1 still read).
 REPORT_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://diagnose.invalid/schemas/report-1.json",
@@ -239,7 +262,8 @@ REPORT_SCHEMA: dict[str, Any] = {
                  "finished_at", "duration_ms", "host", "symptom", "verdict", "exit_code", "incomplete",
                  "counts", "profile", "checks", "causes", "solutions", "prevention", "related", "masking"],
     "properties": {
-        "schema_version": {"const": SCHEMA_VERSION},
+        "schema_version": {"enum": [1, SCHEMA_VERSION],
+                           "description": "2: solution steps are records (risk, where, approve, undo, verify)"},
         "tool": {"type": "object", "required": ["name", "version"],
                  "properties": {"name": _STR, "version": _STR}},
         "knowledge_base": {"type": "object", "required": ["name", "version", "digest", "root"],
@@ -270,12 +294,18 @@ REPORT_SCHEMA: dict[str, Any] = {
             "properties": {"id": _STR, "title": _STR, "text": _STR, "score": {"type": "number"},
                            "checks": {"type": "array", "items": _STR}}}},
         "solutions": {"type": "array", "items": {
-            "type": "object", "required": ["id", "title", "steps", "causes", "applies", "variants"],
-            "properties": {"id": _STR, "title": _STR, "steps": _STR, "applies": {"type": "boolean"},
+            "type": "object", "required": ["id", "title", "steps", "causes", "applies"],
+            "properties": {"id": _STR, "title": _STR, "applies": {"type": "boolean"},
                            "causes": {"type": "array", "items": _STR},
-                           "variants": {"type": "array", "items": {
-                               "type": "object", "required": ["label", "steps"],
-                               "properties": {"label": _STR, "steps": _STR}}}}}},
+                           "risk": {"enum": ["read-only", "reversible", "trading", "outage"],
+                                    "description": "the highest risk of its steps"},
+                           "proven_on": {"type": "array", "items": _STR,
+                                         "description": "examples whose self-test applies it and is healthy after"},
+                           "markdown": {**_STR, "description": "the steps as every renderer shows them"},
+                           "steps": {"anyOf": [
+                               {"type": "string", "description": "schema_version 1: markdown"},
+                               {"type": "array", "items": _STEP}]},
+                           "variants": {"type": "array", "description": "schema_version 1 only"}}}},
         "prevention": _STR,
         "related": {"type": "array", "items": {
             "type": "object", "required": ["id", "title", "page_url"],

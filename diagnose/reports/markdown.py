@@ -172,13 +172,22 @@ def _causes(doc: dict[str, Any]) -> str:
 def _solutions(doc: dict[str, Any]) -> str:
     if not doc["solutions"]:
         return ""
-    out = ["## Solutions", "", "Shown, never run: read each step before you type it."]
+    out = ["## Solutions", "", "Shown, never run: read each step before you type it. Each says its risk, where it "
+           "runs, who approves it, its undo and how to verify it; ids this run found are filled in."]
     for solution in doc["solutions"]:
         mark = "" if solution["applies"] else " (not implicated by this run)"
-        out += ["", f"### {inline(solution['title'])}{mark}", "", solution["steps"].strip()]
-        for variant in solution["variants"]:
-            out += ["", f"#### {inline(variant['label'])}", "", variant["steps"].strip()]
+        out += ["", f"### {inline(solution['title'])}{mark}", "", solution_facts(solution), "",
+                solution["markdown"].strip()]
     return "\n".join(out)
+
+
+def solution_facts(solution: dict[str, Any]) -> str:
+    """``highest risk: trading · proven on example mode-switch``: what to know before the steps."""
+    facts = [f"highest risk: **{solution['risk']}**"] if solution.get("risk") else []
+    if solution.get("proven_on"):
+        facts.append(f"proven on example {', '.join(solution['proven_on'])} (the self-test applies it, then the "
+                     f"entry is healthy)")
+    return " · ".join(facts)
 
 
 def _footer(doc: dict[str, Any]) -> str:

@@ -40,10 +40,23 @@ def next_step(doc: dict[str, Any]) -> str | None:
         return "make the checks that did not conclude runnable (see their messages), then run again"
     for solution in doc["solutions"]:
         if solution["applies"]:
-            return f"{solution['title']} (steps in the report)"
+            return f"{solution['title']} ({_risk_words(solution)}; steps in the report)"
     if doc["verdict"] == "problem":
         return f"read the evidence in the report and the FAQ page {doc['symptom']['page_url']}"
     return None
+
+
+def _risk_words(solution: dict[str, Any]) -> str:
+    """``risk: trading, approval first (trader: Li Wei)``: what the operator must know before the steps."""
+    risk = solution.get("risk")
+    if not risk:
+        return "read each step first"
+    roles = []
+    for step in solution.get("steps") or []:
+        approve = step.get("approve") if isinstance(step, dict) else None
+        if approve and approve.get("role") not in [r.split(":")[0] for r in roles]:
+            roles.append(f"{approve['role']}: {approve['who']}" if approve.get("who") else approve["role"])
+    return f"risk: {risk}" + (f", approval first ({'; '.join(roles)})" if roles else "")
 
 
 def print_summary(document: dict[str, Any], report_path: str | Path | None, *, stream: TextIO | None = None,

@@ -19,10 +19,10 @@ SYMPTOM_FIELDS = ("checks", "causes", "solutions", "prevention", "related", "cou
 
 
 def build_triage_document(triage: Any, pack: Any, masker: Masker, *,
-                          generated_at: datetime | None = None) -> dict[str, Any]:
+                          generated_at: datetime | None = None, approvers: dict[str, str] | None = None) -> dict[str, Any]:
     symptoms = []
     for rank, finding in enumerate(triage.findings, 1):
-        doc = build_document(finding.run, masker, generated_at=generated_at)
+        doc = build_document(finding.run, masker, generated_at=generated_at, approvers=approvers)
         for check in doc["checks"]:
             check["shared_by"] = finding.shared.get(check["id"], 1)
         symptoms.append({
@@ -57,7 +57,7 @@ def _host(triage: Any) -> str:
 
 _STR = {"type": "string"}
 
-#: JSON Schema of the triage document (``schema_version`` 1, ``kind: triage``).
+#: JSON Schema of the triage document (``schema_version`` 2, 1 still read; ``kind: triage``).
 TRIAGE_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://diagnose.invalid/schemas/triage-1.json",
@@ -67,7 +67,7 @@ TRIAGE_SCHEMA: dict[str, Any] = {
                  "duration_ms", "host", "verdict", "exit_code", "incomplete", "counts", "checks_total",
                  "probes_run", "profile", "symptoms", "masking"],
     "properties": {
-        "schema_version": {"const": SCHEMA_VERSION},
+        "schema_version": {"enum": [1, SCHEMA_VERSION]},
         "kind": {"const": KIND},
         "generated_at": _TIME, "started_at": _TIME, "finished_at": _TIME,
         "verdict": {"enum": ["problem", "risk", "healthy", "inconclusive"]},

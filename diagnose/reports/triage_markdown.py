@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from diagnose.reports.document import masking_line, note_lines, why_incomplete
-from diagnose.reports.markdown import SYMBOLS, _check_details, code_block, code_span, inline, table
+from diagnose.reports.markdown import SYMBOLS, _check_details, code_block, code_span, inline, solution_facts, table
 
 VERDICTS = {"problem": "❌ problem", "risk": "⚠️ risk", "healthy": "✅ healthy", "inconclusive": "⚠️ inconclusive"}
 
@@ -82,7 +82,7 @@ def _symptom(s: dict[str, Any]) -> str:
     if applying:
         out += ["", "### Solutions (shown, never run)"]
         for x in applying:
-            out += ["", f"#### {inline(x['title'])}", "", x["steps"].strip()]
+            out += ["", f"#### {inline(x['title'])}", "", solution_facts(x), "", x["markdown"].strip()]
     return "\n".join(out)
 
 

@@ -30,6 +30,7 @@ def load_site_pack() -> Pack:
 def site_files(pack: Pack, reports: dict[str, Any]) -> dict[str, str]:
     """``docs-relative path -> content`` of every generated file."""
     from diagnose.site.clidoc import cli_page
+    from diagnose.site.fixguide import FIX_PAGE, before_fix_page
     from diagnose.site.guide import errors_page, guide_page
     from diagnose.site.kinds import check_kinds_page
     from diagnose.site.pages import category_page_text, report_files, symptom_page
@@ -41,6 +42,7 @@ def site_files(pack: Pack, reports: dict[str, Any]) -> dict[str, str]:
     files: dict[str, str] = {
         GUIDE_PAGE: guide_page(pack),
         ERRORS_PAGE: errors_page(pack),
+        FIX_PAGE: before_fix_page(pack),
         f"{REFERENCE_DIR}/entry-format.md": entry_format_page(),
         f"{REFERENCE_DIR}/check-kinds.md": check_kinds_page(pack),
         f"{REFERENCE_DIR}/profile.md": profile_page(pack),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from diagnose.checks.durations import interval_text
 from diagnose.checks.sql_text import sql_literal
 from diagnose.kb.model import Check, Entry
 from diagnose.site.mdtext import fence
@@ -42,6 +43,8 @@ def paste_sql(check: Check, entry: Entry) -> str:
         spec = params.get(name)
         if isinstance(spec, dict) and "value" in spec:
             return sql_literal(spec["value"])
+        if isinstance(spec, dict) and "window" in spec:
+            return sql_literal(interval_text(spec["window"]))
         if isinstance(spec, dict) and "env" in spec:
             key = str(spec.get("key") or name.upper())
             value = spec.get("default")

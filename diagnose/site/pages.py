@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from diagnose.kb.model import Entry, Pack, Solution
+from diagnose.kb.model import Entry, Pack, Provenance
+from diagnose.kb.steps import proven_on, provenance_words, solution_markdown
 from diagnose.site import category_page, entry_page, report_file
 from diagnose.site.examples import ExampleReport
 from diagnose.site.manual import manual_markdown
@@ -21,8 +22,6 @@ from diagnose.site.mdtext import (cell, code, demote_headings, fence, first_sent
 from diagnose.site.samples import sample
 
 SOURCE_KINDS = {"database": "databases", "log": "logs", "env": "env", "endpoint": "endpoints"}
-TAB_LABELS = {"sql": "SQL", "bash": "Shell", "sh": "Shell", "shell": "Shell", "python": "Python",
-              "typescript": "TypeScript", "javascript": "JavaScript", "nginx": "nginx", "bat": "Windows"}
 
 
 def entry_tags(entry: Entry) -> list[str]:
@@ -48,7 +47,7 @@ def symptom_page(entry: Entry, pack: Pack, report: ExampleReport | None) -> str:
     parts = [_front_matter(entry.title, first_sentence(entry.summary), entry_tags(entry)),
              f"# {heading_text(entry.title)}", "", _badges(entry), "",
              _seen(entry), _automate(entry, pack), _errors(entry), _steps(entry, pack), _causes(entry),
-             _solutions(entry), _prevention(entry), _related(entry, pack), example_section(entry, report)]
+             _solutions(entry, pack), _avoid(entry), _prevention(entry), _related(entry, pack), example_section(entry, report)]
     return "\n".join(p for p in parts if p is not None) + "\n"
 
 
@@ -123,6 +122,11 @@ def _steps(entry: Entry, pack: Pack) -> str:
                 f"**Healthy when**: {check.expects.strip()}", ""]
         if "expect" in check.raw:
             out += [f"**Rule**: {code('expect: ' + flow_yaml(check.raw['expect']))}", ""]
+        provenance = check.raw.get("provenance")
+        if provenance:
+            source = provenance_words(Provenance(provenance["from"], provenance.get("ref", ""), provenance.get("note", "")))
+            label = "**Assumed, not in the sources**" if provenance["from"] == "assumed" else "**Source**"
+            out += [f"{label}: {source}", ""]
         if check.causes:
             links = ", ".join(f"[{heading_text(_cause_title(entry, c))}](#cause-{c})" for c in check.causes)
             out += [f"**A failure points to**: {links}", ""]
@@ -155,6 +159,8 @@ def _causes(entry: Entry) -> str:
     out = ["## Causes { #causes }", ""]
     for cause in entry.causes:
         out += [f"### {heading_text(cause.title)} {{ #cause-{cause.id} }}", "", python_markdown(cause.text.strip()), ""]
+        if cause.provenance:
+            out += [f"*Source: {provenance_words(cause.provenance)}*", ""]
         shown = [c for c in entry.checks if cause.id in c.causes]
         fixes = [s for s in entry.solutions if not s.causes or cause.id in s.causes]
         facts = []
@@ -167,31 +173,34 @@ def _causes(entry: Entry) -> str:
     return "\n".join(out)
 
 
-def _tab_label(steps: str, fallback: str) -> str:
-    import re
-
-    match = re.search(r"^\s*(`{3,}|~{3,})\s*(\w+)", steps, re.M)
-    return TAB_LABELS.get(match.group(2).lower(), fallback) if match else fallback
-
-
-def _solution_body(solution: Solution) -> str:
-    steps = python_markdown(solution.steps.strip())
-    if not solution.variants:
-        return steps
-    tabs = [(_tab_label(solution.steps, "Steps"), steps)]
-    tabs += [(str(v.get("label", "")), python_markdown(str(v.get("steps", "")).strip())) for v in solution.variants]
-    return "\n\n".join(f'=== "{label.replace(chr(34), chr(39))}"\n\n{indent(body)}' for label, body in tabs)
-
-
-def _solutions(entry: Entry) -> str:
+def _solutions(entry: Entry, pack: Pack) -> str:
     out = ["## Solutions { #solutions }", "",
-           "Read each step before you type it: `diagnose` shows fixes, it never runs them.", ""]
+           "Read each step before you type it: `diagnose` shows fixes, it never runs them. Every step says "
+           "what it can break (its risk), where it runs, who approves it, how to undo and verify it; "
+           "[before you run a fix](../guide/before-a-fix.md) says how to read them.", ""]
     for solution in entry.solutions:
         out += [f"### {heading_text(solution.title)} {{ #solution-{solution.id} }}", ""]
         fixes = solution.causes or tuple(c.id for c in entry.causes)
-        out += ["Fixes: " + ", ".join(f"[{heading_text(_cause_title(entry, c))}](#cause-{c})" for c in fixes), ""]
-        out += [_solution_body(solution), ""]
+        facts = ["Fixes: " + ", ".join(f"[{heading_text(_cause_title(entry, c))}](#cause-{c})" for c in fixes),
+                 f"highest risk: **{solution.risk}**"]
+        proven = proven_on(solution, entry)
+        if proven:
+            facts.append("proven on example " + ", ".join(f"`{x}`" for x in proven)
+                         + " (the self-test applies it to that broken world and the entry is healthy after)")
+        out += [" · ".join(facts), ""]
+        out += [python_markdown(solution_markdown(solution, entry, pack.fixes, site=True)), ""]
     return "\n".join(out)
+
+
+def _avoid(entry: Entry) -> str:
+    if not entry.avoid:
+        return ""
+    out = ["## What not to do { #avoid }", ""]
+    for item in entry.avoid:
+        source = provenance_words(item.provenance)
+        out += [f"- **Do not** {item.dont.strip()[0].lower()}{item.dont.strip()[1:]} {item.why.strip()}"
+                + (f" *(Source: {source})*" if source else "")]
+    return "\n".join(out) + "\n"
 
 
 def _prevention(entry: Entry) -> str:

@@ -79,7 +79,7 @@ class World:
         for name, values in (world.get("env") or {}).items():
             path = self.workdir / "env" / f"{name}.env"
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text("".join(f"{k}={_env_value(v)}\n" for k, v in values.items()), encoding="utf-8")
+            path.write_text(env_file_text(values), encoding="utf-8")
             self.profile.sources["env"][name] = str(path)
         for name, spec in (world.get("endpoints") or {}).items():
             server = endpoints.make(name, spec, self.workdir / "logs")
@@ -179,7 +179,7 @@ class World:
 
 
 def _age(name: str, age: Any):
-    from diagnose.checks.log import parse_since
+    from diagnose.checks.durations import parse_since
 
     try:
         delta = parse_since(age)
@@ -188,6 +188,11 @@ def _age(name: str, age: Any):
     if delta is None:
         raise ValueError(f"modified.{name}: give how long ago, e.g. 3d or 90m")
     return delta
+
+
+def env_file_text(values: dict[str, Any]) -> str:
+    """An env file as docker compose reads it: ``KEY=value`` lines, quoted where needed."""
+    return "".join(f"{k}={_env_value(v)}\n" for k, v in values.items())
 
 
 def _env_value(value: Any) -> str:

@@ -56,7 +56,7 @@ def test_a_concurrent_run_opens_at_most_the_pool_size_per_database(make_db, pg_s
     entry = build_entry(tmp_path / "e.yaml", {
         "id": "e", "title": "t", "category": "data", "severity": "low", "summary": "s",
         "causes": [{"id": "c", "title": "c", "text": "c"}], "checks": checks,
-        "solutions": [{"id": "s", "title": "s", "steps": "s"}], "examples": []})
+        "solutions": [{"id": "s", "title": "s", "steps": [{"do": "s", "risk": "read-only"}]}], "examples": []})
     results = run_checks(list(entry.checks), lambda kind, name: dsn)
     assert [r.status.value for r in results] == ["pass"] * 30
     with psycopg.connect(pg_server.dsn("postgres"), autocommit=True) as conn:   # and none is left behind

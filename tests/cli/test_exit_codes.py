@@ -90,7 +90,7 @@ def test_timeouts_end_as_timeout_and_the_rest_still_runs(diagnose, tmp_path, mak
              path: /health}
           - {id: count-positions, kind: sql, title: positions, expects: none, database: db, cause: slow,
              query: "SELECT count(*) FROM positions", expect: {value: 0}}
-        solutions: [{id: wait, title: Wait, steps: wait}]
+        solutions: [{id: wait, title: Wait, steps: [{do: wait, risk: read-only}]}]
         examples:
           - {name: broken, verdict: problem, world: {}}
           - {name: healthy, verdict: healthy, world: {}}

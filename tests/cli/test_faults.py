@@ -38,7 +38,7 @@ def knowledge_base(folder: Path, *checks: dict) -> Path:
         "summary": "Checks aimed at one fault of the environment.",
         "causes": [{"id": "broken", "title": "Something is broken", "text": "The fault under test."}],
         "checks": full,
-        "solutions": [{"id": "fix", "title": "Fix it", "steps": "Fix the fault."}],
+        "solutions": [{"id": "fix", "title": "Fix it", "steps": [{"do": "Fix the fault.", "risk": "read-only"}]}],
         "examples": [{"name": "broken", "verdict": "problem", "world": {}},
                      {"name": "healthy", "verdict": "healthy", "world": {}}],
     }

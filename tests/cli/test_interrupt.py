@@ -30,7 +30,7 @@ ENTRY = {
         {"id": "hangs-2", "kind": "http", "title": "Health 2", "expects": "200", "endpoint": "svc", "path": "/b",
          "cause": "hung", "timeout": 60},
     ],
-    "solutions": [{"id": "restart", "title": "Restart it", "steps": "`systemctl restart svc`"}],
+    "solutions": [{"id": "restart", "title": "Restart it", "steps": [{"do": "`systemctl restart svc`", "risk": "read-only"}]}],
     "examples": [{"name": "broken", "verdict": "problem", "causes": ["hung"], "fails": ["hangs-1", "hangs-2"],
                   "world": {}},
                  {"name": "healthy", "verdict": "healthy", "world": {}}],
@@ -183,7 +183,7 @@ LOG_ENTRY = {
     "causes": [{"id": "hung", "title": "It hangs", "text": "It never ends."}],
     "checks": [{"id": "errors", "kind": "log", "title": "Errors in the app log", "expects": "no ERROR line",
                 "log": "app", "pattern": "ERROR", "cause": "hung", "timeout": 60}],
-    "solutions": [{"id": "restart", "title": "Restart it", "steps": "`systemctl restart svc`"}],
+    "solutions": [{"id": "restart", "title": "Restart it", "steps": [{"do": "`systemctl restart svc`", "risk": "read-only"}]}],
     "examples": [{"name": "broken", "verdict": "problem", "causes": ["hung"], "fails": ["errors"], "world": {}},
                  {"name": "healthy", "verdict": "healthy", "world": {}}],
 }

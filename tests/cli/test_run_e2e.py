@@ -79,3 +79,31 @@ def test_without_a_profile_everything_is_skipped_and_inconclusive(diagnose, tmp_
     assert report["verdict"] == "inconclusive"
     assert {c["status"] for c in report["checks"]} == {"skip"}
     assert any("is not configured" in c["message"] for c in report["checks"])
+
+
+def test_the_report_fills_the_ids_it_found_into_the_fix_and_names_the_approvers(diagnose, world, tmp_path):
+    """The cleanup is scoped by the rows this run found (a symbol filter would also close a real LIVE
+    position on another timeframe), wrapped in a transaction with the count to expect; the trading step
+    names the people the profile maps its role to."""
+    import yaml
+
+    profile = world("stale-positions", "mode-switch")
+    data = yaml.safe_load(profile.read_text())
+    data["approvers"] = {"trader": "Li Wei (#desk-ops)"}
+    profile.write_text(yaml.safe_dump(data))
+    out = tmp_path / "r.json"
+    assert diagnose("stale-positions", "--profile", str(profile), "--format", "json", "-o", str(out)).code == 1
+    report = json.loads(out.read_text())
+    close = next(s for s in report["solutions"] if s["id"] == "close-simulated-rows")
+    change = next(step for step in close["steps"] if step["risk"] == "reversible")
+    assert change["filled"] == {"ids": ["pos-paper-btc-1h", "pos-paper-eth-4h"]}
+    assert "position_id IN ('pos-paper-btc-1h', 'pos-paper-eth-4h')" in change["sql"]
+    assert change["sql"].startswith("BEGIN;") and change["sql"].rstrip().endswith("COMMIT;")
+    assert change["expect_rows"] == 2 and "exactly 2 row(s)" in change["sql"]
+    assert "symbol = 'BTCUSDT'" not in json.dumps(report)
+    trading = [step for s in report["solutions"] for step in s["steps"] if step["risk"] == "trading"]
+    assert trading and all(step["approve"]["who"] == "Li Wei (#desk-ops)" for step in trading
+                           if step["approve"]["role"] == "trader")
+    md = tmp_path / "r.md"
+    diagnose("stale-positions", "--profile", str(profile), "-o", str(md))
+    assert "Li Wei (#desk-ops)" in md.read_text() and "'pos-paper-eth-4h'" in md.read_text()

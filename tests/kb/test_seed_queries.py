@@ -1,4 +1,6 @@
-"""The seed's diagnosis SQL (reference-stack README) is in the pack unchanged, and runs as written."""
+"""The seed's diagnosis SQL (reference-stack README) is in the pack unchanged, and runs as written;
+its remediation (a reset of every stuck task by age) is quoted only as what not to do: the pack's
+own reset is scoped by the ids the diagnosis found."""
 
 from __future__ import annotations
 
@@ -34,6 +36,17 @@ PACK_TEXT = squeeze(" ".join(p.read_text(encoding="utf-8") for p in builtin_root
 @pytest.mark.parametrize("statement", SEED_SQL)
 def test_seed_statement_is_in_the_pack_unchanged(statement):
     assert squeeze(statement) in PACK_TEXT
+
+
+def test_the_seeds_unscoped_reset_is_only_a_warning_never_a_step():
+    from diagnose.kb.loader import load_pack
+
+    reset = squeeze(SEED_SQL[-1])
+    pack = load_pack()
+    steps = [squeeze(step.sql or "") for e in pack.entries for s in e.solutions for step in s.steps]
+    assert not any(reset in sql for sql in steps)
+    warned = [a for e in pack.entries for a in e.avoid if reset in squeeze(a.dont)]
+    assert warned, "the seed's reset is not named under what not to do"
 
 
 @pytest.mark.parametrize("statement", SEED_SQL)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from diagnose.checks.base import CheckResult, Evidence, Status
-from diagnose.kb.model import Cause, Check, Entry, Pack, Solution
+from diagnose.kb.model import Cause, Check, Entry, FixPolicy, Pack, Solution, Step
 from diagnose.runner import Run
 
 STARTED = datetime(2026, 11, 21, 8, 15, 2, 123000, tzinfo=timezone.utc)
@@ -51,7 +51,9 @@ def make_entry(entry_id: str, checks: list[Check], *, causes=(), solutions=(), r
 
 def make_pack(*entries: Entry) -> Pack:
     return Pack(root=Path("/kb/checks"), name="builtin", version="2026.11", site_url="https://faq.example.test/",
-                digest="sha256:0123456789abcdef", sources={}, entries=list(entries))
+                digest="sha256:0123456789abcdef", sources={}, entries=list(entries),
+                fixes=FixPolicy(approvers={"change": "the change manager"},
+                                windows={"outside-trading-hours": "not during a trading session"}))
 
 
 def result(check: Check, status: Status, message: str, *, duration: float = 0.0123, evidence=(),
@@ -74,13 +76,20 @@ CAUSES = (
     Cause("db-unreachable", "The desk database is unreachable", "The backend cannot write positions."),
 )
 SOLUTIONS = (
-    Solution("fix-key", "Replace the Bybit API key", "1. Create a key with *Positions* permission.\n"
-             "2. Put it in `backend/.env`:\n\n   ```sh\n   BYBIT_API_KEY=<new key>\n   ```\n"
-             "3. Restart: `docker compose restart backend`", causes=("bybit-key-invalid",)),
-    Solution("restart-sync", "Restart the sync task", "```sh\ndocker compose restart backend\n```",
-             causes=("sync-task-dead",),
-             variants=({"label": "systemd", "steps": "`systemctl restart desk-backend`"},)),
-    Solution("check-db", "Check the database", "Run `pg_isready -h db`.", causes=("db-unreachable",)),
+    Solution("fix-key", "Replace the Bybit API key", (
+        Step("Create a key with *Positions* permission.", "read-only", where="ui:Bybit"),
+        Step("Put it in `backend/.env`.", "reversible", where="host", scope="BYBIT_API_KEY",
+             env={"source": "backend", "set": {"BYBIT_API_KEY": "<new key>"}}, undo="restore the old line",
+             verify=("sync-errors",)),
+        Step("Recreate the backend so it reads the key.", "outage", where="host", shell="docker compose up -d backend",
+             scope="the backend service", verify="the sync log shows no error", approve="change",
+             when="outside-trading-hours")), causes=("bybit-key-invalid",)),
+    Solution("restart-sync", "Restart the sync task", (
+        Step("Restart the backend.", "outage", where="host", shell="docker compose up -d backend",
+             scope="the backend service", verify=("open-positions-stale",), approve="change",
+             when="outside-trading-hours"),), causes=("sync-task-dead",)),
+    Solution("check-db", "Check the database", (Step("Run `pg_isready -h db`.", "read-only", where="host",
+                                                     shell="pg_isready -h db"),), causes=("db-unreachable",)),
 )
 CHECKS = (
     make_check("open-positions-stale", "OPEN positions refreshed recently", causes=("sync-task-dead",),

@@ -36,7 +36,7 @@ def test_schema_rejects_a_broken_document(scenarios, build):
 def test_header_fields(scenarios, build):
     run = scenarios["stale-positions"]()
     document = build(run)
-    assert document["schema_version"] == 1
+    assert document["schema_version"] == 2
     assert document["tool"] == {"name": "diagnose", "version": diagnose.__version__}
     assert document["knowledge_base"] == {"name": "builtin", "version": "2026.11",
                                           "digest": "sha256:0123456789abcdef", "root": "/kb/checks"}
@@ -78,15 +78,18 @@ def test_causes_ranked_and_solutions_for_them_first(scenarios, build):
     assert document["causes"][0]["checks"] == ["open-positions-stale"]
     order = [(s["id"], s["applies"]) for s in document["solutions"]]
     assert order == [("restart-sync", True), ("fix-key", True), ("check-db", False)]
-    assert document["solutions"][0]["variants"] == [{"label": "systemd", "steps": "`systemctl restart desk-backend`"}]
+    first = document["solutions"][0]
+    assert first["risk"] == "outage" and first["steps"][0]["approve"]["role"] == "change"
+    assert "docker compose up -d backend" in first["markdown"] and "Approve first" in first["markdown"]
 
 
 def test_solution_without_causes_applies_to_any_problem(factory, build):
-    from diagnose.kb.model import Solution
+    from diagnose.kb.model import Solution, Step
 
     check = factory.make_check("c", "C", causes=())
     entry = factory.make_entry("x", [check], causes=factory.CAUSES, solutions=(
-        Solution("specific", "Specific", "s", causes=("db-unreachable",)), Solution("general", "General", "g")))
+        Solution("specific", "Specific", (Step("s", "read-only"),), causes=("db-unreachable",)),
+        Solution("general", "General", (Step("g", "read-only"),))))
     document = build(factory.make_run(entry, [factory.result(check, Status.FAIL, "bad")]))
     assert [(s["id"], s["applies"]) for s in document["solutions"]] == [("general", True), ("specific", False)]
 
@@ -122,14 +125,15 @@ def test_a_secret_seen_bare_before_its_key_is_still_masked(factory):
 
 
 def test_kb_text_is_not_mangled_by_shape_rules(factory):
-    from diagnose.kb.model import Solution
+    from diagnose.kb.model import Solution, Step
 
-    steps = "```sh\nexport API_JWT_SECRET=the-value-from-realtime\n```"
+    shell = "export API_JWT_SECRET=the-value-from-realtime"
     check = factory.make_check("c", "C")
-    entry = factory.make_entry("x", [check], solutions=(Solution("s", "S", steps),))
+    entry = factory.make_entry("x", [check], solutions=(Solution("s", "S", (Step("x", "read-only", where="host",
+                                                                                 shell=shell),)),))
     run = factory.make_run(entry, [factory.result(check, Status.PASS, "ok")])
     document = build_document(run, Masker(), generated_at=factory.GENERATED)
-    assert document["solutions"][0]["steps"] == steps
+    assert document["solutions"][0]["steps"][0]["shell"] == shell
 
 
 def test_kb_text_still_loses_known_secrets(factory):
@@ -145,3 +149,24 @@ def test_incomplete_run_is_flagged(factory, build):
     run = factory.make_run(factory.make_entry("x", [check]), [], incomplete=True)
     document = build(run)
     assert document["incomplete"] is True and document["checks"] == []
+
+
+def test_a_version_1_document_still_renders(scenarios, build):
+    """A bundle written before solution steps were records (schema_version 1: one Markdown text per
+    solution, alternatives as variants) still validates and renders, steps and variants included."""
+    from jsonschema import Draft202012Validator
+
+    from diagnose.reports.bundle import upgrade
+    from diagnose.reports.document import REPORT_SCHEMA
+    from diagnose.reports.markdown import render as render_markdown
+
+    document = json.loads(json.dumps(build(scenarios["stale-positions"]())))
+    document["schema_version"] = 1
+    for solution in document["solutions"]:
+        for key in ("markdown", "risk", "proven_on"):
+            solution.pop(key)
+        solution["steps"] = f"1. Old step of {solution['id']}"
+        solution["variants"] = [{"label": "systemd", "steps": "`systemctl restart desk-backend`"}]
+    assert not list(Draft202012Validator(REPORT_SCHEMA).iter_errors(document))
+    text = render_markdown(upgrade(document))
+    assert "1. Old step of restart-sync" in text and "systemctl restart desk-backend" in text

@@ -156,13 +156,13 @@ def test_html_is_self_contained(scenarios, build):
 
 def test_html_escapes_every_field_and_kb_markdown(factory, build):
     from diagnose.checks.base import Evidence, Status
-    from diagnose.kb.model import Solution
+    from diagnose.kb.model import Solution, Step
 
     hostile = '<img src=x onerror="alert(1)">'
     check = factory.make_check("c", hostile, kind="http", expects=hostile)
     evidence = [Evidence(kind="rows", title=hostile, columns=[hostile], rows=[[hostile]]),
                 Evidence(kind="values", values={hostile: hostile}), Evidence(kind="text", text=hostile)]
-    solution = Solution("s", hostile, f"{hostile}\n\n[click](javascript:alert(1))", causes=())
+    solution = Solution("s", hostile, (Step(f"{hostile}\n\n[click](javascript:alert(1))", "read-only"),), causes=())
     entry = factory.make_entry("x", [check], solutions=(solution,))
     run = factory.make_run(entry, [factory.result(check, Status.FAIL, hostile, evidence=evidence)],
                            profile={"note": hostile}, pack=factory.make_pack(entry))

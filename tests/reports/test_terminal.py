@@ -44,7 +44,7 @@ def test_plain_problem_summary(scenarios, build):
     assert [line[3:10].strip() for line in lines[1:5]] == ["FAIL", "FAIL", "PASS", "PASS"]
     assert lines[5] == ("Cause: The position sync task stopped: "
                         "position_sync no longer runs, so nothing refreshes rows.")
-    assert lines[6] == "Next step: Restart the sync task (steps in the report)"
+    assert lines[6] == "Next step: Restart the sync task (risk: outage, approval first (change); steps in the report)"
     assert lines[7].startswith("Note: database 'desk': diagnose connected as desk, a superuser")
     assert lines[8] == ("Note: database 'desk': 3 connection slot(s) were free, so diagnose used at most 1 "
                         "connection(s) (not 4); DSN postgresql://desk:«masked-1»@127.0.0.1:5432/desk")
@@ -111,7 +111,8 @@ def test_plain_degrades_on_a_narrow_encoding(scenarios, build):
 
 
 def test_next_step_prefers_the_first_applicable_solution(scenarios, build):
-    assert next_step(build(scenarios["stale-positions"]())) == "Restart the sync task (steps in the report)"
+    assert next_step(build(scenarios["stale-positions"]())) == \
+        "Restart the sync task (risk: outage, approval first (change); steps in the report)"
     assert next_step(build(scenarios["healthy"]())) is None
 
 

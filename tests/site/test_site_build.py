@@ -48,16 +48,35 @@ def test_every_check_shows_its_manual_command(site, pack):
                 assert 'Paste into psql "$DATABASE_URL_' in section, f"{entry.id}/{check.id}: no SQL to paste"
 
 
-def test_solutions_with_variants_are_content_tabs(site, pack):
-    with_variants = [(e, s) for e in pack.entries for s in e.solutions if s.variants]
-    assert with_variants, "the pack has no solution with variants: this test proves nothing"
-    for entry, solution in with_variants:
+def test_every_solution_step_shows_its_risk_approval_and_proof(site, pack):
+    """On the page, each step says what it can break; a trading action or an outage who approves it and
+    when; a proven solution the example it is proven on."""
+    import re
+
+    for entry in pack.entries:
         text = site.file(f"faq/{entry.id}/").read_text(encoding="utf-8")
-        block = text[text.index(f'id="solution-{solution.id}"'):]
-        block = block[:block.find('<h3', 10)]
-        assert 'class="tabbed-set' in block, f"{entry.id}/{solution.id}: variants are not tabs"
-        for variant in solution.variants:
-            assert f">{html.escape(variant['label'], quote=False)}</label>" in block, variant["label"]
+        for solution in entry.solutions:
+            block = text[text.index(f'id="solution-{solution.id}"'):]
+            block = block[:block.find("<h3", 10)] if "<h3" in block[10:] else block
+            plain = re.sub(r"<[^>]+>", "", html.unescape(block))
+            assert plain.count("risk:") >= len(solution.steps), f"{entry.id}/{solution.id}: a step without its risk"
+            for step in solution.steps:
+                assert f"risk: {step.risk}" in plain, (entry.id, solution.id, step.risk)
+                if step.risk in ("trading", "outage"):
+                    assert f"Approve first: {step.approve}" in plain and "When:" in plain, (entry.id, solution.id)
+            proven = [x.name for x in entry.examples if x.fix == solution.id]
+            if proven:
+                shown = plain[plain.index("proven on example"):].split("(", 1)[0]
+                assert all(name in shown for name in proven), (entry.id, solution.id, proven)
+
+
+def test_the_before_a_fix_page_states_roles_windows_and_preconditions(site, pack):
+    text = html.unescape(site.file("guide/before-a-fix/").read_text(encoding="utf-8"))
+    for role in pack.fixes.approvers:
+        assert role in text
+    for pre in pack.fixes.preconditions.values():
+        assert pre.title in text
+    assert sum(len(e.avoid) for e in pack.entries) > 0 and "What not to do" in text
 
 
 def test_every_page_shows_its_broken_examples_real_report(site, pack):

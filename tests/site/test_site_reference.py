@@ -75,7 +75,7 @@ def test_every_entry_and_pack_field_is_documented(site):
     text = site.page("reference/entry-format/").text
     paths = schema_paths(entry_schema(with_kinds=True)) | schema_paths(PACK_SCHEMA)
     assert {"checks[].query", "examples[].world.sessions.<name>[].state", "sources.databases.<name>.description",
-            "solutions[].variants[].label"} <= paths
+            "solutions[].steps[].risk", "approvers.<name>"} <= paths
     missing = sorted(p for p in paths if p not in text)
     assert not missing, f"fields missing from the entry format page: {missing}"
     for operator in expect.SCHEMA["anyOf"][1]["properties"]:

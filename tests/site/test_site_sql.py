@@ -28,11 +28,21 @@ def reference_dsns(pg_server, pack):
             for name, path in pack.reference_schemas.items()}
 
 
+FILL = re.compile(r"\{[a-z_][a-z0-9_]*\}")
+#: the transaction a change step is shown in: the test runs the statements in its own, rolled back
+TRANSACTION_LINE = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK)\s*;\s*$", re.I)
+
+
 def from_psql_paste(text: str) -> tuple[str, dict[str, str] | None]:
-    """A block as pasted into psql: ``\\set`` lines become parameters of ``:'name'``."""
+    """A block as pasted into psql: ``\\set`` lines become parameters of ``:'name'``; a step's
+    ``{ids}`` placeholder (a report fills it with the ids found) reads as NULL, and the BEGIN/COMMIT
+    around a change are left to the test's own transaction."""
     params: dict[str, str] = {}
     lines = []
+    text = FILL.sub("NULL", text)
     for line in text.splitlines():
+        if TRANSACTION_LINE.match(line):
+            continue
         match = re.match(r"\\set (\w+) '((?:[^']|'')*)'\s*$", line.strip())
         if match:
             params[match.group(1)] = match.group(2).replace("''", "'")
@@ -76,6 +86,15 @@ def shown_statements(site, pack) -> list[tuple[str, list[str], str, dict | None]
 
 
 def run(dsn: str, sql: str, params: dict | None) -> None:
+    from diagnose.kb.steps import transactional
+
+    if params is None and not transactional(sql):
+        # ALTER SYSTEM and the like cannot run in the transaction that would undo them: PostgreSQL's
+        # own parser reads them (a statement it refuses raises)
+        import pglast
+
+        pglast.parse_sql(sql)
+        return
     with psycopg.connect(dsn, options="-c statement_timeout=10000") as conn:
         try:
             conn.execute(sql, params)

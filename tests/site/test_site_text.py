@@ -77,7 +77,7 @@ def test_paste_sql_binds_values_and_sets_env_parameters_as_psql_variables():
     text = paste_sql(check, entry)
     assert "\\set current_mode 'LIVE'" in text  # the value the entry's healthy world gives EXECUTION_MODE
     assert ":'current_mode'" in text and "%(" not in text
-    interval = next(c for c in entry.checks if (c.raw.get("params") or {}).get("window") == {"value": "1 hour"})
+    interval = next(c for c in entry.checks if (c.raw.get("params") or {}).get("window") == {"window": "1h"})
     assert "'1 hour'::interval" in paste_sql(interval, entry)
 
 

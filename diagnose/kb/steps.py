@@ -1,0 +1,302 @@
+"""Solution steps as the operator reads them: risk, where, scope, SQL in a transaction, undo, verify.
+
+One renderer for every place a step is shown (the FAQ page, ``diagnose show``, the md/html/json
+reports), so the page and the report never disagree. A report fills a step's ``{name}`` placeholders
+with the ids its own checks found (``WHERE position_id IN ('pos-1', 'pos-2')``), as SQL literals; the
+page shows the placeholder and says where its values come from. A change in SQL is always shown
+inside ``BEGIN; ... COMMIT;`` with the row count to expect before ``COMMIT``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from diagnose.checks.sql_text import sql_literal
+from diagnose.kb.model import Entry, FixPolicy, Precondition, Provenance, Solution, Step
+
+PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+
+RISK_WORDS = {
+    "read-only": "read-only: changes nothing",
+    "reversible": "reversible change: the undo is beside it",
+    "trading": "trading action: changes positions, orders, locks or the trading mode",
+    "outage": "outage: stops or restarts something others use",
+}
+PROVENANCE_WORDS = {
+    "seed": "the system's own notes (seed)", "reference": "the reference-stack facts",
+    "vendor": "vendor documentation", "general": "general knowledge",
+    "assumed": "an assumption: not in any source",
+}
+#: how many values a report fills in; more, and the step says to run the listing query instead
+MAX_FILL = 200
+
+
+@dataclass
+class Filled:
+    """The values of a step's placeholders in one run: ``values[name]`` is the list found, or absent
+    with ``why[name]`` saying why it could not be filled (check not run, rows cut, a masked value)."""
+
+    values: dict[str, list[Any]] = field(default_factory=dict)
+    why: dict[str, str] = field(default_factory=dict)
+
+
+def fill_from_results(step: Step, results: list[Any] | None,
+                      keep: Callable[[Any], bool] | None = None) -> Filled:
+    """The placeholder values of ``step`` from a run's check results (``None``: no run, the page).
+    ``keep``: a value it refuses (one that masking would change: a secret never goes into a command)
+    leaves the placeholder unfilled."""
+    out = Filled()
+    if results is None:
+        return out
+    by_id = {r.id: r for r in results}
+    for name, source in step.fill.items():
+        result = by_id.get(source.check)
+        rows = [e for e in (result.evidence if result else []) if e.kind == "rows"]
+        if result is None or not rows:
+            out.why[name] = f"check {source.check} listed no rows in this run"
+            continue
+        evidence = rows[0]
+        columns = list(evidence.columns or [])
+        if source.column not in columns:
+            out.why[name] = f"check {source.check} has no column {source.column}"
+            continue
+        kept = evidence.rows or []
+        if (evidence.total or 0) > len(kept) or len(kept) > MAX_FILL:
+            out.why[name] = (f"check {source.check} found {evidence.total} rows, more than the report keeps: "
+                             f"list them with its query")
+            continue
+        index = columns.index(source.column)
+        values = sorted({row[index] for row in kept}, key=str)
+        if not values:
+            out.why[name] = f"check {source.check} found no rows"
+        elif keep is not None and not all(keep(v) for v in values):
+            out.why[name] = "a value looks like a secret (masked in this report): list the rows with the check's query"
+        else:
+            out.values[name] = values
+    return out
+
+
+def substitute(text: str, filled: Filled, shell: bool = False) -> str:
+    """``{name}`` replaced by its values: SQL literals joined by ``, ``, or for a shell command words
+    quoted as the shell reads them (a value with ``;`` stays one word); unfilled ones stay."""
+    import shlex
+
+    def one(match: re.Match) -> str:
+        values = filled.values.get(match.group(1))
+        if values is None:
+            return match.group(0)
+        if shell:
+            return " ".join(shlex.quote(str(v)) for v in values)
+        return ", ".join(sql_literal(v) for v in values)
+
+    return PLACEHOLDER.sub(one, text)
+
+
+def transactional(sql: str) -> bool:
+    """Can ``sql`` run inside ``BEGIN ... COMMIT``? (ALTER SYSTEM, VACUUM, CREATE INDEX CONCURRENTLY
+    cannot.) Read by PostgreSQL's own parser; placeholders are read as literals."""
+    import pglast
+
+    outside = ("AlterSystemStmt", "VacuumStmt", "CreatedbStmt", "DropdbStmt", "ReindexStmt")
+    try:
+        statements = pglast.parse_sql(PLACEHOLDER.sub("NULL", sql))
+    except pglast.parser.ParseError:
+        return False
+    for raw in statements:
+        node = raw.stmt
+        name = type(node).__name__
+        if name in outside or (name == "IndexStmt" and getattr(node, "concurrent", False)):
+            return False
+    return True
+
+
+def expected_rows(step: Step, filled: Filled) -> int | None:
+    """Rows the change must return before COMMIT in this run (``None``: not known here)."""
+    if isinstance(step.rows, int):
+        return step.rows
+    if isinstance(step.rows, str) and step.rows in filled.values:
+        return len(filled.values[step.rows])
+    return None
+
+
+def changes_rows(sql: str) -> bool:
+    """Does ``sql`` change rows (INSERT/UPDATE/DELETE), which a ROLLBACK undoes? A SELECT of
+    ``pg_terminate_backend`` acts at once: no transaction takes it back."""
+    import pglast
+
+    try:
+        statements = pglast.parse_sql(PLACEHOLDER.sub("NULL", sql))
+    except pglast.parser.ParseError:
+        return False
+    return any(type(raw.stmt).__name__ in ("InsertStmt", "UpdateStmt", "DeleteStmt") for raw in statements)
+
+
+def step_sql(step: Step, filled: Filled) -> str:
+    """The SQL as the operator runs it: filled, and a change of rows wrapped in a transaction with the
+    row count to expect before COMMIT; an action no ROLLBACK undoes says so instead."""
+    sql = substitute(step.sql or "", filled).strip().rstrip(";")
+    if not step.changes or not transactional(sql):
+        return sql + ";"
+    count = expected_rows(step, filled)
+    if not changes_rows(sql):
+        target = f"exactly {count} row(s)" if count is not None else "the rows the scope names"
+        return f"-- acts at once, no ROLLBACK undoes it: check it targets {target} before you run it\n{sql};"
+    if count is not None:
+        expect = f"-- expect exactly {count} row(s) above; any other count: ROLLBACK; and stop"
+    elif isinstance(step.rows, str):
+        expect = f"-- expect one row per value of {{{step.rows}}}; any other count: ROLLBACK; and stop"
+    else:
+        expect = "-- compare the rows above with the scope; anything unexpected: ROLLBACK; and stop"
+    return f"BEGIN;\n{sql};\n{expect}\nCOMMIT;"
+
+
+def where_words(where: str | None) -> str:
+    if not where:
+        return ""
+    if where == "host":
+        return "on the deployment's host (the compose folder)"
+    kind, _, name = where.partition(":")
+    return {"database": f"in psql on database `{name}`", "container": f"inside the `{name}` container",
+            "ui": f"in {name}"}.get(kind, where)
+
+
+def provenance_words(provenance: Provenance | None) -> str:
+    if provenance is None:
+        return ""
+    words = PROVENANCE_WORDS.get(provenance.source, provenance.source)
+    ref = f", {provenance.ref}" if provenance.ref else ""
+    note = f": {provenance.note}" if provenance.note else ""
+    return f"{words}{ref}{note}"
+
+
+def step_record(step: Step, number: int, entry: Entry, policy: FixPolicy, filled: Filled,
+                approvers: dict[str, str] | None) -> dict[str, Any]:
+    """The step as data (the JSON report), with what this run filled in."""
+    approvers = approvers or {}
+    return {
+        "n": number, "do": step.do, "risk": step.risk, "where": step.where,
+        "sql": step_sql(step, filled) if step.sql else None,
+        "shell": substitute(step.shell, filled, shell=True) if step.shell else None,
+        "env": step.env, "scope": step.scope,
+        "filled": {k: [str(v) for v in vs] for k, vs in filled.values.items()},
+        "not_filled": dict(filled.why),
+        "expect_rows": expected_rows(step, filled), "undo": substitute(step.undo, filled) if step.undo else None,
+        "verify": list(step.verify) if isinstance(step.verify, tuple) else step.verify,
+        "approve": ({"role": step.approve, "what": policy.approvers.get(step.approve, ""),
+                     "who": approvers.get(step.approve)} if step.approve else None),
+        "when": {"id": step.when, "text": policy.windows.get(step.when, "")} if step.when else None,
+        "requires": [_precondition(policy.preconditions[p]) for p in step.requires if p in policy.preconditions],
+        "provenance": provenance_words(step.provenance) or None,
+    }
+
+
+def _precondition(pre: Precondition) -> dict[str, str]:
+    return {"id": pre.id, "title": pre.title, "database": pre.database, "sql": pre.sql.strip(), "why": pre.why}
+
+
+def step_markdown(record: dict[str, Any], entry: Entry, site: bool = False) -> str:
+    """One step as Markdown, from its record: the same text on the page and in every report."""
+    risk = record["risk"]
+    head = [f"**Step {record['n']}** · risk: **{risk}**"]
+    if record["where"]:
+        head.append(f"runs {where_words(record['where'])}")
+    out = [" · ".join(head), "", record["do"].strip(), ""]
+    if record["approve"]:
+        approve = record["approve"]
+        what = f" ({approve['what'].strip()})" if approve["what"] else ""
+        who = (f": **{approve['who']}**" if approve["who"] else
+               "" if site else ": not named in the profile (`approvers:`): ask who signs off before you start")
+        out.append(f"- **Approve first:** {approve['role']}{what}{who}")
+    if record["when"]:
+        out.append(f"- **When:** {record['when']['text'] or record['when']['id']}")
+    if record["scope"]:
+        out.append(f"- **Scope:** {record['scope'].strip()}")
+    for pre in record["requires"]:
+        out += [f"- **Before this step:** {pre['title']}: on database `{pre['database']}` this must return "
+                f"no rows ({pre['why'].strip()})", "", _fence("sql", pre["sql"], indent=2)]
+    if out[-1] != "":
+        out.append("")
+    if record["sql"]:
+        out += [_fence("sql", record["sql"]), ""]
+    if record["shell"]:
+        out += [_fence("bash", record["shell"].strip()), ""]
+    if record["env"]:
+        env = record["env"]
+        lines = [f"{k}={v}" for k, v in (env.get("set") or {}).items()] + [f"# remove {k}" for k in env.get("unset") or []]
+        out += [f"In the env file `{env['source']}`:", "", _fence("ini", "\n".join(lines)), ""]
+    notes = _fill_notes(record, entry, site)
+    if notes:
+        out += notes + [""]
+    tail = []
+    if record["undo"]:
+        tail.append(f"- **Undo:** {record['undo'].strip()}" if "\n" not in record["undo"].strip()
+                    else "- **Undo:**\n\n" + _indent(record["undo"].strip(), 2))
+    verify = record["verify"]
+    if isinstance(verify, list):
+        titles = {c.id: c.title for c in entry.checks}
+        named = "; ".join(f"*{titles.get(v, v)}* (`{v}`)" for v in verify)
+        tail.append(f"- **Verify:** `diagnose {entry.id} --since <the time you did this>`: {named} pass")
+    elif verify:
+        tail.append(f"- **Verify:** {verify.strip()}")
+    if record["provenance"]:
+        tail.append(f"- **Source:** {record['provenance']}")
+    return "\n".join(out + tail).strip() + "\n"
+
+
+def _fill_notes(record: dict[str, Any], entry: Entry, site: bool) -> list[str]:
+    out = []
+    for name, why in record["not_filled"].items():
+        out.append(f"- `{{{name}}}` not filled in: {why}")
+    return out
+
+
+def fill_legend(step: Step, entry: Entry) -> list[str]:
+    """On the page: where each placeholder's values come from."""
+    titles = {c.id: c.title for c in entry.checks}
+    return [f"- `{{{name}}}`: the `{f.column}` values that *{titles.get(f.check, f.check)}* (`{f.check}`) lists; "
+            f"a report fills them in" for name, f in step.fill.items()]
+
+
+def _fence(lang: str, text: str, indent: int = 0) -> str:
+    body = f"```{lang}\n{text.rstrip()}\n```"
+    return _indent(body, indent) if indent else body
+
+
+def _indent(text: str, n: int) -> str:
+    pad = " " * n
+    return "\n".join(pad + line if line else line for line in text.splitlines())
+
+
+def solution_records(solution: Solution, entry: Entry, policy: FixPolicy, results: list[Any] | None,
+                     approvers: dict[str, str] | None, keep: Callable[[Any], bool] | None = None) -> list[dict[str, Any]]:
+    return [step_record(step, i, entry, policy, fill_from_results(step, results, keep), approvers)
+            for i, step in enumerate(solution.steps, 1)]
+
+
+def solution_markdown(solution: Solution, entry: Entry, policy: FixPolicy, results: list[Any] | None = None,
+                      approvers: dict[str, str] | None = None, site: bool = False) -> str:
+    """Every step of ``solution`` as Markdown (the page: ``results`` None, placeholders explained)."""
+    records = solution_records(solution, entry, policy, results, approvers)
+    return records_markdown(records, entry, site, legends=[fill_legend(s, entry) if results is None else []
+                                                          for s in solution.steps])
+
+
+def records_markdown(records: list[dict[str, Any]], entry: Entry, site: bool = False,
+                     legends: list[list[str]] | None = None) -> str:
+    """Steps as Markdown from their records (a report renders the masked records)."""
+    parts = []
+    for i, record in enumerate(records):
+        text = step_markdown(record, entry, site)
+        legend = legends[i] if legends else []
+        if legend:
+            text = text.rstrip("\n") + "\n" + "\n".join(legend) + "\n"
+        parts.append(text)
+    return "\n".join(parts)
+
+
+def proven_on(solution: Solution, entry: Entry) -> list[str]:
+    """The examples whose self-test applies ``solution`` and requires the entry healthy after."""
+    return [x.name for x in entry.examples if x.fix == solution.id]

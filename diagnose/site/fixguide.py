@@ -1,0 +1,94 @@
+"""The page "Before you run a fix": how to read a solution step, who approves what, and what not to do.
+
+Generated from the pack (its approvers, windows and preconditions in ``pack.yaml``, each entry's
+``avoid`` list, which solutions the self-test proves) and from the rules ``diagnose lint`` enforces,
+so the page states exactly what every step on the site is held to.
+"""
+
+from __future__ import annotations
+
+from diagnose.kb.model import Pack
+from diagnose.kb.steps import RISK_WORDS, proven_on, provenance_words
+from diagnose.site import entry_page
+from diagnose.site.mdtext import cell, fence, heading_text
+
+FIX_PAGE = "guide/before-a-fix.md"
+
+
+def before_fix_page(pack: Pack) -> str:
+    policy = pack.fixes
+    out = ["---", "title: Before you run a fix", "---", "", "# Before you run a fix", "",
+           "`diagnose` shows fixes and never runs them. Every solution step on this site and in every report "
+           "says what it can break, where it runs, who must approve it and when, exactly what it touches, how "
+           "to undo it and how to see that it worked. `diagnose lint` refuses a step that does not.", "",
+           "## Read the step first", "",
+           "1. **Run the diagnosis and keep its report.** A report fills the ids the diagnosis found into the "
+           "commands (`WHERE position_id IN ('pos-paper-btc-1h')`); the page shows `{ids}` instead. Never widen "
+           "a step to a time filter or a whole symbol: the ids are the scope.",
+           "2. **Check the risk class** (below). A trading action or an outage needs the approval the step "
+           "names, in the window it names, before you type anything.",
+           "3. **Check the preconditions** a step lists (*Before this step*): each is a read-only query that "
+           "must return no rows.",
+           "4. **Run a change as shown**: inside `BEGIN; … COMMIT;`, compare the rows `RETURNING` shows with the "
+           "count the step expects, and type `ROLLBACK;` instead of `COMMIT;` on any other count.",
+           "5. **Keep the undo at hand** (it is beside every reversible step and trading action).",
+           "6. **Verify**: run `diagnose SYMPTOM --since HH:MM` with the time you applied the fix; every check "
+           "with a time window then counts only what happened after it, so a correct fix turns the run "
+           "healthy at once instead of after the window has passed.", "",
+           "## Risk classes", "", "| class | meaning | what the step carries |", "|---|---|---|"]
+    carries = {"read-only": "where it runs", "reversible": "scope, undo, verification",
+               "trading": "scope, undo, verification, approval, window",
+               "outage": "scope, verification, approval, window, preconditions for a service restart"}
+    for risk, words in RISK_WORDS.items():
+        out.append(f"| **{risk}** | {cell(words)} | {carries[risk]} |")
+    out += ["", "## Who approves", "",
+            "Each role is mapped to people or a channel in the target profile (`diagnose.yaml`), and every "
+            "report names them beside the step:", "", fence("approvers:\n  trader: \"Li Wei, #desk-ops\"\n"
+                                                            "  change: \"#change-board\"", "yaml"), "",
+            "| role | signs off |", "|---|---|"]
+    for role, what in sorted(policy.approvers.items()):
+        out.append(f"| `{role}` | {cell(what)} |")
+    if policy.windows:
+        out += ["", "## When", "", "| window | meaning |", "|---|---|"]
+        for name, what in sorted(policy.windows.items()):
+            out.append(f"| `{name}` | {cell(what)} |")
+    if policy.preconditions:
+        out += ["", "## Before a service restart", ""]
+        for service, names in sorted(policy.restarts.items()):
+            out.append(f"A step that stops or recreates `{service}` first checks: "
+                       + ", ".join(f"[{heading_text(policy.preconditions[n].title)}](#pre-{n})" for n in names
+                                   if n in policy.preconditions) + ".")
+        out.append("")
+        for name, pre in sorted(policy.preconditions.items()):
+            out += [f"### {heading_text(pre.title)} {{ #pre-{name} }}", "", f"On database `{pre.database}`, this "
+                    f"must return no rows: {pre.why.strip()}", "", fence(pre.sql.strip(), "sql"), ""]
+    out += ["", "## Commands that run where they say", "",
+            "- A shell step says where it runs: on the host in the compose folder, or inside a container.",
+            "- `docker compose exec -T`: without `-T` a TTY adds carriage returns, so a compared value never "
+            "matches and a pipe breaks.",
+            "- A variable of the container goes inside `sh -c '…'` in single quotes; otherwise the host's shell "
+            "expands it first.",
+            "- `docker compose up -d SERVICE` re-reads `.env`; `docker compose restart` keeps the old environment.",
+            "- `psql` and `pg_dump` take a `postgresql://` URL; an application's `postgresql+asyncpg://` URL is "
+            "refused.",
+            "- No dated contract code in a command (it expires): the continuous main contract (`KQ.m@SHFE.rb`).",
+            "", "## What not to do, per symptom", ""]
+    for entry in sorted(pack.entries, key=lambda e: e.id):
+        if not entry.avoid:
+            continue
+        link = f"[{heading_text(entry.title)}](../{entry_page(entry.id)})"
+        out += [f"### {link}", ""]
+        for item in entry.avoid:
+            source = provenance_words(item.provenance)
+            out.append(f"- **Do not** {item.dont.strip()} {item.why.strip()}" + (f" *({source})*" if source else ""))
+        out.append("")
+    proven = [(e, s, proven_on(s, e)) for e in pack.entries for s in e.solutions]
+    out += ["## Proven fixes", "",
+            "The self-test applies these solutions to a broken example world (their SQL with the ids the "
+            "diagnosis found, their env edits), runs the diagnosis again from the moment of the fix, and requires "
+            "the symptom healthy:", "", "| symptom | solution | highest risk | proven on |", "|---|---|---|---|"]
+    for entry, solution, names in sorted(proven, key=lambda t: (t[0].id, t[1].id)):
+        if names:
+            out.append(f"| [{entry.id}](../{entry_page(entry.id)}) | [{cell(solution.title)}](../{entry_page(entry.id)}#solution-{solution.id})"
+                       f" | {solution.risk} | {', '.join(names)} |")
+    return "\n".join(out) + "\n"
