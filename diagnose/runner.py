@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from diagnose.checks import load_kind
 from diagnose.checks.base import CheckResult, RunResources, Status
-from diagnose.kb.model import Check, Entry, Pack, render_message, with_caveat  # noqa: F401 (render_message: re-exported)
+from diagnose.kb.model import Check, Entry, Pack, Precondition, render_message, with_caveat  # noqa: F401 (render_message: re-exported)
 from diagnose.probes import (DEFAULT_TIMEOUT, GRACE, WORKERS, Probe, Stop, run_probe,  # noqa: F401 (re-exported)
                              run_probes)
 
@@ -45,6 +45,8 @@ class Run:
     signal: str | None = None      # the signal that interrupted it (SIGINT for Ctrl-C)
     notes: list[str] = field(default_factory=list)  # how the run went, beyond the checks (RunResources.note)
     since: datetime | None = None  # --since: no window started earlier
+    #: the pack's preconditions its solutions require, checked by this run (precondition id -> result)
+    preconditions: dict[str, CheckResult] = field(default_factory=dict)
 
     @property
     def verdict(self) -> str:
@@ -164,6 +166,29 @@ def finish(check: Check, status: Status, detail: str, variables: dict, evidence:
     )
 
 
+def precondition_check(pre: Precondition) -> Check:
+    """A pack precondition as a read-only SQL check that passes when its query returns no rows."""
+    raw = {"id": f"precondition-{pre.id}", "kind": "sql", "database": pre.database, "query": pre.sql,
+           "expect": {"rows": 0}, "symptom": False}
+    return Check(id=raw["id"], kind="sql", title=pre.title, expects="no rows", causes=(),
+                 messages={"pass": "no rows: clear for the steps that require it",
+                           "fail": "{count} row(s): not yet, the steps that require it must wait"},
+                 manual=None, timeout=None, weight=0.0, raw=raw)
+
+
+def check_preconditions(entry: Entry, pack: Pack, resolve: Callable[[str, str], Any], timeout: float,
+                        cancel: threading.Event | None) -> dict[str, CheckResult]:
+    """Run the preconditions the entry's solutions require (no rollover task executing, no armed lock...),
+    so the report says under each step whether it may run now. Read-only, like every check."""
+    wanted = [pack.fixes.preconditions[p] for p in dict.fromkeys(
+        p for s in entry.solutions for step in s.steps for p in step.requires) if p in pack.fixes.preconditions]
+    if not wanted:
+        return {}
+    checks = [precondition_check(pre) for pre in wanted]
+    results = run_checks(checks, resolve, default_timeout=timeout, cancel=cancel)
+    return {pre.id: result for pre, result in zip(wanted, results)}
+
+
 def default_manual(check: Check) -> str | None:
     try:
         kind = load_kind(check.kind)
@@ -208,7 +233,10 @@ def run_entry(entry: Entry, pack: Pack, resolve: Callable[[str, str], Any], prof
     stop, shared = Stop(), RunResources(since=since)
     results = run_checks(list(entry.checks), resolve, default_timeout=default_timeout, now=now, on_done=on_done,
                          cancel=cancel, deadline=deadline, stop=stop, shared=shared)
-    return Run(entry=entry, pack=pack, results=results, started_at=started_at,
+    checked = {}
+    if stop.reason is None and verdict_of(results) in ("problem", "risk"):
+        checked = check_preconditions(entry, pack, resolve, default_timeout, cancel)
+    return Run(entry=entry, pack=pack, results=results, started_at=started_at, preconditions=checked,
                finished_at=datetime.now(timezone.utc), profile=profile_view,
                incomplete=stop.reason is not None, interrupted=stop.reason == "interrupt",
                deadline=deadline if stop.reason == "deadline" else None, notes=shared.notes,

@@ -173,9 +173,11 @@ def provenance_words(provenance: Provenance | None) -> str:
 
 
 def step_record(step: Step, number: int, entry: Entry, policy: FixPolicy, filled: Filled,
-                approvers: dict[str, str] | None) -> dict[str, Any]:
-    """The step as data (the JSON report), with what this run filled in."""
+                approvers: dict[str, str] | None, checked: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The step as data (the JSON report), with what this run filled in and, in ``checked``
+    (precondition id -> ``{status, message}``), what it found of the step's preconditions."""
     approvers = approvers or {}
+    checked = checked or {}
     return {
         "n": number, "do": step.do, "risk": step.risk, "where": step.where,
         "sql": step_sql(step, filled) if step.sql else None,
@@ -188,7 +190,8 @@ def step_record(step: Step, number: int, entry: Entry, policy: FixPolicy, filled
         "approve": ({"role": step.approve, "what": policy.approvers.get(step.approve, ""),
                      "who": approvers.get(step.approve)} if step.approve else None),
         "when": {"id": step.when, "text": policy.windows.get(step.when, "")} if step.when else None,
-        "requires": [_precondition(policy.preconditions[p]) for p in step.requires if p in policy.preconditions],
+        "requires": [{**_precondition(policy.preconditions[p]), "checked": checked.get(p)}
+                     for p in step.requires if p in policy.preconditions],
         "provenance": provenance_words(step.provenance) or None,
     }
 
@@ -217,6 +220,10 @@ def step_markdown(record: dict[str, Any], entry: Entry, site: bool = False) -> s
     for pre in record["requires"]:
         out += [f"- **Before this step:** {pre['title']}: on database `{pre['database']}` this must return "
                 f"no rows ({pre['why'].strip()})", "", _fence("sql", pre["sql"], indent=2)]
+        found = pre.get("checked")
+        if found:
+            verdict = {"pass": "clear", "fail": "**NOT CLEAR: wait**"}.get(found["status"], "not checked")
+            out += ["", f"  This run checked it: {verdict} ({found['message']})"]
     if out[-1] != "":
         out.append("")
     if record["sql"]:
@@ -271,8 +278,9 @@ def _indent(text: str, n: int) -> str:
 
 
 def solution_records(solution: Solution, entry: Entry, policy: FixPolicy, results: list[Any] | None,
-                     approvers: dict[str, str] | None, keep: Callable[[Any], bool] | None = None) -> list[dict[str, Any]]:
-    return [step_record(step, i, entry, policy, fill_from_results(step, results, keep), approvers)
+                     approvers: dict[str, str] | None, keep: Callable[[Any], bool] | None = None,
+                     checked: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    return [step_record(step, i, entry, policy, fill_from_results(step, results, keep), approvers, checked)
             for i, step in enumerate(solution.steps, 1)]
 
 

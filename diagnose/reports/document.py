@@ -72,7 +72,8 @@ def build_document(run: Any, masker: Masker, *, generated_at: datetime | None = 
         "checks": checks,
         "causes": [{"id": c.id, "title": kb(c.title), "text": kb(c.text), "score": float(c.score),
                     "checks": list(c.checks)} for c in causes],
-        "solutions": _solutions(entry, pack, implicated, run.verdict, results, approvers, masker),
+        "solutions": _solutions(entry, pack, implicated, run.verdict, results, approvers, masker,
+                                _checked(run.preconditions, masker)),
         "prevention": kb(entry.prevention or ""),
         "related": [_related(pack, rid) for rid in entry.related],
     }
@@ -156,8 +157,23 @@ def _cause_title(entry: Any, cause_id: str) -> str:
     return cause.title if cause else cause_id
 
 
+def _checked(preconditions: dict[str, Any], masker: Masker) -> dict[str, dict[str, Any]]:
+    """What the run found of each precondition: status and a masked message naming the first row."""
+    out = {}
+    for pid, result in preconditions.items():
+        message = message_of(result, masker)
+        rows = [e for e in result.evidence if e.kind == "rows" and e.rows]
+        if result.status is Status.FAIL and rows:
+            first = dict(zip(rows[0].columns or [], rows[0].rows[0]))
+            shown = ", ".join(f"{k}={masker.mask_text(str(v))}" for k, v in first.items())
+            message = f"{message}; first: {clip(shown, VAR_CHARS)}"
+        out[pid] = {"status": result.status.value, "message": message}
+    return out
+
+
 def _solutions(entry: Any, pack: Any, implicated: list[str], verdict: str, results: list[Any],
-               approvers: dict[str, str] | None, masker: Masker) -> list[dict[str, Any]]:
+               approvers: dict[str, str] | None, masker: Masker,
+               checked: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """Solutions for the implicated causes first (best-ranked cause first), then the rest, each step
     with its risk, where it runs, who approves it (``approvers``: the profile's), its undo and how to
     verify it, and the ids this run found filled into its commands (a value masking would change is
@@ -175,7 +191,8 @@ def _solutions(entry: Any, pack: Any, implicated: list[str], verdict: str, resul
         matches = [rank[c] for c in solution.causes if c in rank]
         applies = found and (bool(matches) or not solution.causes)
         key = (0 if matches else 1 if applies else 2, min(matches, default=0), order)
-        records = masker.mask(solution_records(solution, entry, pack.fixes, results, approvers, keep), shapes=False)
+        records = masker.mask(solution_records(solution, entry, pack.fixes, results, approvers, keep, checked),
+                              shapes=False)
         rows.append((key, {
             "id": solution.id, "title": masker.mask(solution.title, shapes=False), "causes": list(solution.causes),
             "applies": applies, "risk": solution.risk, "proven_on": proven_on(solution, entry),

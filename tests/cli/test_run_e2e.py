@@ -107,3 +107,35 @@ def test_the_report_fills_the_ids_it_found_into_the_fix_and_names_the_approvers(
     md = tmp_path / "r.md"
     diagnose("stale-positions", "--profile", str(profile), "-o", str(md))
     assert "Li Wei (#desk-ops)" in md.read_text() and "'pos-paper-eth-4h'" in md.read_text()
+
+
+def _required(report: dict, precondition: str) -> list[dict]:
+    return [pre for s in report["solutions"] for step in s["steps"] for pre in step["requires"]
+            if pre["id"] == precondition]
+
+
+def test_a_restart_step_says_whether_its_preconditions_hold_now(diagnose, world, tmp_path):
+    """Before a backend restart: a rollover task executing right now makes the run say "wait" under the
+    step (a restart is what leaves it stuck); with none, it says the step is clear."""
+    stuck = world("rollover-task-stuck", "oom-killed-mid-rollover")
+    out = tmp_path / "stuck.json"
+    assert diagnose("rollover-task-stuck", "--profile", str(stuck), "--format", "json", "-o", str(out)).code == 1
+    found = _required(json.loads(out.read_text()), "no-rollover-executing")
+    assert found and all(pre["checked"]["status"] == "fail" for pre in found)
+    assert "row(s)" in found[0]["checked"]["message"] and "first: id=" in found[0]["checked"]["message"]
+    md = tmp_path / "stuck.md"
+    diagnose("rollover-task-stuck", "--profile", str(stuck), "-o", str(md))
+    assert "NOT CLEAR: wait" in md.read_text()
+
+    down = world("backend-start-failed", "missing-settings")
+    out = tmp_path / "down.json"
+    assert diagnose("backend-start-failed", "--profile", str(down), "--format", "json", "-o", str(out)).code == 1
+    found = _required(json.loads(out.read_text()), "no-rollover-executing")
+    assert found and all(pre["checked"]["status"] == "pass" for pre in found)
+
+
+def test_a_healthy_run_checks_no_precondition(diagnose, world, tmp_path):
+    profile = world("rollover-task-stuck", "healthy")
+    out = tmp_path / "r.json"
+    assert diagnose("rollover-task-stuck", "--profile", str(profile), "--format", "json", "-o", str(out)).code == 0
+    assert all(pre["checked"] is None for pre in _required(json.loads(out.read_text()), "no-rollover-executing"))
