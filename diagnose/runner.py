@@ -176,17 +176,10 @@ def precondition_check(pre: Precondition) -> Check:
                  manual=None, timeout=None, weight=0.0, raw=raw)
 
 
-def check_preconditions(entry: Entry, pack: Pack, resolve: Callable[[str, str], Any], timeout: float,
-                        cancel: threading.Event | None) -> dict[str, CheckResult]:
-    """Run the preconditions the entry's solutions require (no rollover task executing, no armed lock...),
-    so the report says under each step whether it may run now. Read-only, like every check."""
-    wanted = [pack.fixes.preconditions[p] for p in dict.fromkeys(
-        p for s in entry.solutions for step in s.steps for p in step.requires) if p in pack.fixes.preconditions]
-    if not wanted:
-        return {}
-    checks = [precondition_check(pre) for pre in wanted]
-    results = run_checks(checks, resolve, default_timeout=timeout, cancel=cancel)
-    return {pre.id: result for pre, result in zip(wanted, results)}
+def preconditions_of(entry: Entry, pack: Pack) -> list[Precondition]:
+    """The pack's preconditions the entry's solution steps require (no rollover task executing...)."""
+    wanted = dict.fromkeys(p for s in entry.solutions for step in s.steps for p in step.requires)
+    return [pack.fixes.preconditions[p] for p in wanted if p in pack.fixes.preconditions]
 
 
 def default_manual(check: Check) -> str | None:
@@ -231,11 +224,16 @@ def run_entry(entry: Entry, pack: Pack, resolve: Callable[[str, str], Any], prof
     (``--since``): no window starts earlier, so a re-run after a fix counts only what happened since."""
     started_at = datetime.now(timezone.utc)
     stop, shared = Stop(), RunResources(since=since)
-    results = run_checks(list(entry.checks), resolve, default_timeout=default_timeout, now=now, on_done=on_done,
-                         cancel=cancel, deadline=deadline, stop=stop, shared=shared)
-    checked = {}
-    if stop.reason is None and verdict_of(results) in ("problem", "risk"):
-        checked = check_preconditions(entry, pack, resolve, default_timeout, cancel)
+    # the preconditions its solutions require run with the checks, on the same connections (a server
+    # without a free slot is asked once), and are reported under the steps, not as checks
+    preconditions = preconditions_of(entry, pack)
+    checks = list(entry.checks) + [precondition_check(pre) for pre in preconditions]
+    own = {c.id for c in entry.checks}
+    done = (lambda r: on_done(r) if r.id in own else None) if on_done else None
+    everything = run_checks(checks, resolve, default_timeout=default_timeout, now=now, on_done=done,
+                            cancel=cancel, deadline=deadline, stop=stop, shared=shared)
+    results = everything[:len(entry.checks)]
+    checked = {pre.id: result for pre, result in zip(preconditions, everything[len(entry.checks):])}
     return Run(entry=entry, pack=pack, results=results, started_at=started_at, preconditions=checked,
                finished_at=datetime.now(timezone.utc), profile=profile_view,
                incomplete=stop.reason is not None, interrupted=stop.reason == "interrupt",

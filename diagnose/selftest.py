@@ -12,7 +12,9 @@ exactly as ``diagnose SYMPTOM`` would, and compare with what the example claims:
   (a world that cannot feed a check is an incomplete world, not a pass);
 * ``fix``: the named solution, applied to the world as an operator follows it (its SQL with the ids
   this run found, its env edits: :mod:`diagnose.world.fix`), leaves the entry healthy when it runs
-  again with ``--since`` the fix, and none of the example's causes implicated: the fix is proven.
+  again with ``--since`` the fix, and none of the example's causes implicated, while the same run
+  without the fix is not healthy (the control: windows emptied by ``--since`` prove nothing): the fix
+  is proven.
 
 Examples are independent (each world has databases, files and ports of its own), so they
 run a few at a time.
@@ -131,6 +133,13 @@ def prove_fix(pack: Pack, entry: Entry, example: Example, world: Any, results: l
     if solution is None:
         return [f"fix: no solution '{example.fix}'"]
     fixed_at = datetime.now(timezone.utc)
+    # the control: from this moment on, without the fix. Healthy already, and the proof would show only
+    # that --since empties the windows: a check of the state the fix changes must still fail here
+    control = run_entry(entry, pack, Resolver(world.profile), {}, default_timeout=timeout, since=fixed_at)
+    if control.verdict == "healthy":
+        return [f"fix {solution.id}: the entry is healthy from this moment on without the fix (--since alone "
+                f"empties its windows), so the proof would show nothing: a check of the state the fix changes "
+                f"must fail until it is applied"]
     world_env = {k: dict(v) for k, v in (example.world.get("env") or {}).items()}
     applied = apply_solution(solution, results, world.profile.sources, world_env, example.fix_values)
     outcome.not_applied = applied.not_applied

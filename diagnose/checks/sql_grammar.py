@@ -88,11 +88,11 @@ def server_text(query: str) -> str:
 
 def parse(query: str) -> list[dict]:
     """The parse tree of ``query`` as JSON-like dicts (one per statement); Refused on a syntax error."""
-    from pglast import parser
+    from diagnose.pgparse import parse_error, parse_sql_json
 
     try:
-        tree = json.loads(parser.parse_sql_json(server_text(query)))
-    except parser.ParseError as exc:
+        tree = json.loads(parse_sql_json(server_text(query)))
+    except parse_error() as exc:
         raise Refused(f"not valid PostgreSQL: {exc}") from None
     return [item["stmt"] for item in tree.get("stmts") or []]
 

@@ -197,7 +197,8 @@ class Seconds(click.ParamType):
 
 
 class Since(click.ParamType):
-    """``--since``: a moment, as an operator writes the time of a fix: ``03:12`` (today, local time),
+    """``--since``: a moment, as an operator writes the time of a fix: ``03:12`` (the last time the local
+    clock showed it: today, or yesterday just after midnight),
     ``2026-12-05 03:12`` or ISO 8601 with a zone, or a duration ago (``20m``). Never in the future."""
 
     name = "time"
@@ -216,11 +217,17 @@ class Since(click.ParamType):
         except ValueError:
             span = None
         if span is not None:
+            if not span:
+                self.fail(f"{text!r} is no time ago: windows would count nothing", param, ctx)
             return now - span
         try:
-            if len(text) <= 8 and ":" in text:   # a time of day, today (local)
+            if len(text) <= 8 and ":" in text:   # a time of day: the last time the clock showed it (local)
+                from datetime import timedelta
+
                 clock = datetime.strptime(text, "%H:%M:%S" if text.count(":") == 2 else "%H:%M").time()
                 moment = datetime.combine(datetime.now().date(), clock).astimezone()
+                if moment > now:   # 23:55 typed at 00:05 is yesterday's
+                    moment = datetime.combine(datetime.now().date() - timedelta(days=1), clock).astimezone()
             else:
                 moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
                 moment = moment if moment.tzinfo else moment.astimezone()

@@ -96,6 +96,9 @@ def _check_step(step: dict[str, Any], at: tuple, checks: dict[str, dict], manife
             problem(at + ("env", "source"), f"unknown env source '{source}'")
         if not changes:
             problem(at + ("risk",), "an env edit changes the deployment: not read-only")
+        trading = sorted(set(step["env"].get("set") or {}) & set(manifest.get("trading_keys") or ()))
+        if trading and risk != "trading":
+            problem(at + ("risk",), f"{', '.join(trading)} decides what trades (pack.yaml `trading_keys`): risk: trading")
     for field in ("sql", "shell", "undo", "do"):
         if isinstance(step.get(field), str) and DATED_CONTRACT.search(step[field]):
             code = DATED_CONTRACT.search(step[field]).group(0)
@@ -130,10 +133,10 @@ def _check_fill(step: dict[str, Any], at: tuple, checks: dict[str, dict], proble
 
 def output_columns(query: str) -> list[str] | None:
     """The result column names of a check's query, as PostgreSQL names them (None: not knowable, e.g. *)."""
-    import pglast
+    from diagnose.pgparse import parse_sql
 
     try:
-        stmt = pglast.parse_sql(re.sub(r"%\((\w+)\)s", "NULL", query))[0].stmt
+        stmt = parse_sql(re.sub(r"%\((\w+)\)s", "NULL", query))[0].stmt
     except Exception:
         return None
     while getattr(stmt, "op", None) is not None and getattr(stmt, "larg", None) is not None:
@@ -156,16 +159,40 @@ def output_columns(query: str) -> list[str] | None:
     return names
 
 
+#: the statements a change step may use; anything else (TRUNCATE, DROP, MERGE, COPY, ...) is refused
+CHANGE_STATEMENTS = {"UpdateStmt", "DeleteStmt", "InsertStmt", "SelectStmt", "AlterSystemStmt",
+                     "AlterDatabaseStmt", "AlterDatabaseSetStmt", "AlterRoleStmt", "AlterRoleSetStmt",
+                     "CreateRoleStmt", "GrantStmt", "GrantRoleStmt", "ViewStmt", "DoStmt",
+                     "VariableSetStmt"}
+
+
+def _sentinel(name: str) -> str:
+    return f"__fill_{name}__"
+
+
 def _check_sql(step: dict[str, Any], at: tuple, problem: Report) -> None:
-    import pglast
+    import json
+
+    from pglast.enums.nodes import OnConflictAction
     from pglast.stream import RawStream
+
+    from diagnose.pgparse import parse_error, parse_sql, parse_sql_json
 
     sql = step["sql"]
     try:   # a placeholder reads as a literal naming it, so a WHERE can be seen to use it
-        statements = pglast.parse_sql(PLACEHOLDER.sub(lambda m: f"'__fill_{m.group(1)}__'", sql))
-    except pglast.parser.ParseError as exc:
+        statements = parse_sql(PLACEHOLDER.sub(lambda m: f"'{_sentinel(m.group(1))}'", sql))
+        tree = json.loads(parse_sql_json(PLACEHOLDER.sub(lambda m: f"'{_sentinel(m.group(1))}'", sql)))
+    except parse_error() as exc:
         problem(at + ("sql",), f"not SQL PostgreSQL reads: {exc}")
         return
+    # every placeholder must be a value of its own, never inside a string, a comment or a $$ body,
+    # where a value from the database would be read as SQL
+    literals = _string_constants(tree)
+    for name in PLACEHOLDER.findall(sql):
+        if literals.count(_sentinel(name)) < PLACEHOLDER.findall(sql).count(name):
+            problem(at + ("sql",), f"{{{name}}} must stand alone as a value (`IN ({{{name}}})`), never inside quotes, "
+                                   f"a comment or a $$ body: a value from the database would be read as SQL there")
+            break
     if step.get("risk") == "read-only":
         from diagnose.checks.sql_catalog import lint_calls
         from diagnose.checks.sql_grammar import Refused, inspect
@@ -177,33 +204,67 @@ def _check_sql(step: dict[str, Any], at: tuple, problem: Report) -> None:
         except Refused as exc:
             problem(at + ("sql",), f"a read-only step must only read: {exc}")
         return
-    fills = set(step.get("fill") or {})
     kinds = [type(raw.stmt).__name__ for raw in statements]
     if any(k in TRANSACTION_CONTROL for k in kinds):
         problem(at + ("sql",), "no BEGIN/COMMIT/ROLLBACK: the page and reports wrap a change in a transaction "
                                "with the row count to expect before COMMIT")
+    for kind in kinds:
+        if kind not in CHANGE_STATEMENTS and kind not in TRANSACTION_CONTROL:
+            problem(at + ("sql",), f"{kind.removesuffix('Stmt')} is not a statement a fix step may run "
+                                   f"(it cannot be scoped by the ids the diagnosis found, or undone)")
     dml = [raw.stmt for raw in statements if type(raw.stmt).__name__ in ("UpdateStmt", "DeleteStmt", "InsertStmt")]
     for stmt in dml:
         name = type(stmt).__name__
+        verb = name[:-4].upper()
+        ctes = stmt.withClause.ctes if getattr(stmt, "withClause", None) is not None else ()
+        if any(type(cte.ctequery).__name__ != "SelectStmt" for cte in ctes):
+            problem(at + ("sql",), f"{verb} with a WITH that changes data: write one statement a WHERE scopes")
         if not getattr(stmt, "returningClause", None) and not getattr(stmt, "returningList", None):
-            problem(at + ("sql",), f"{name[:-4].upper()} needs RETURNING: the operator compares the rows with "
-                                   f"`rows` before COMMIT")
-        if name in ("UpdateStmt", "DeleteStmt") and not _scoped(stmt.whereClause):
-            problem(at + ("sql",), f"{name[:-4].upper()} must be scoped by the ids the diagnosis found: a WHERE "
-                                   f"whose conditions, joined by AND, include `column IN ({{name}})` of a `fill`")
+            problem(at + ("sql",), f"{verb} needs RETURNING: the operator compares the rows with `rows` before COMMIT")
+        if name == "InsertStmt" and stmt.onConflictClause is not None \
+                and stmt.onConflictClause.action == OnConflictAction.ONCONFLICT_UPDATE:
+            problem(at + ("sql",), "INSERT ... ON CONFLICT DO UPDATE changes rows no WHERE scopes: use DO NOTHING")
+        if name in ("UpdateStmt", "DeleteStmt"):
+            others = getattr(stmt, "fromClause", None) or getattr(stmt, "usingClause", None)
+            target = stmt.relation.alias.aliasname if stmt.relation.alias else stmt.relation.relname
+            if not _scoped(stmt.whereClause, target if others else None):
+                problem(at + ("sql",), f"{verb} must be scoped by the ids the diagnosis found: a WHERE whose "
+                                       f"conditions, joined by AND, include `column IN ({{name}})` on a column of the "
+                                       f"table it changes" + (f" (`{target}.column` with FROM/USING)" if others else ""))
     if dml and step.get("rows") is None:
         problem(at + ("rows",), "a change needs `rows`: how many rows it must return (a number, or a fill name)")
-    selects = [raw.stmt for raw in statements if type(raw.stmt).__name__ == "SelectStmt"]
-    if selects and not fills:
-        problem(at + ("sql",), "a SELECT that changes state (pg_terminate_backend, ...) must be scoped by a "
-                               "`fill` placeholder: the ids the diagnosis found")
+    for raw in statements:
+        ctes = raw.stmt.withClause.ctes if getattr(raw.stmt, "withClause", None) is not None else ()
+        if type(raw.stmt).__name__ == "SelectStmt" and any(type(c.ctequery).__name__ != "SelectStmt" for c in ctes):
+            problem(at + ("sql",), "a WITH that changes data: write one UPDATE/DELETE a WHERE scopes")
+        if type(raw.stmt).__name__ == "SelectStmt" and not _scoped(raw.stmt.whereClause, None):
+            problem(at + ("sql",), "a SELECT that changes state (pg_terminate_backend, ...) must be scoped like an "
+                                   "UPDATE: a WHERE with `column IN ({name})` of a `fill`, joined by AND")
 
 
-def _scoped(where: Any) -> bool:
+def _string_constants(tree: Any) -> list[str]:
+    """Every string constant of a parse tree (JSON form), in order."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if "A_Const" in node and isinstance(node["A_Const"], dict) and "sval" in node["A_Const"]:
+                found.append(node["A_Const"]["sval"].get("sval", ""))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(tree)
+    return found
+
+
+def _scoped(where: Any, table: str | None) -> bool:
     """Does ``where`` limit the rows to a fill's values: ``... AND col IN ({ids}) AND ...`` (or
-    ``col = {id}``)? An OR, a NOT or ``NOT IN`` around the ids does not."""
+    ``col = {id}``), the column of the changed table (``table.col`` when the statement joins others)?
+    An OR, a NOT, ``NOT IN``, a comparison of the ids with themselves does not."""
     from pglast.enums.primnodes import BoolExprType
-    from pglast.stream import RawStream
 
     if where is None:
         return False
@@ -213,10 +274,32 @@ def _scoped(where: Any) -> bool:
     for node in conjuncts:
         if type(node).__name__ != "A_Expr" or not node.name or getattr(node.name[-1], "sval", "") != "=":
             continue
-        if getattr(node.kind, "name", "") in ("AEXPR_IN", "AEXPR_OP", "AEXPR_OP_ANY") \
-                and "__fill_" in RawStream()(node):
+        kind = getattr(node.kind, "name", "")
+        column, values = node.lexpr, node.rexpr
+        if kind == "AEXPR_OP" and type(values).__name__ == "ColumnRef":
+            column, values = values, column
+        if type(column).__name__ != "ColumnRef" or kind not in ("AEXPR_IN", "AEXPR_OP"):
+            continue
+        fields = [getattr(f, "sval", None) for f in column.fields]
+        if table is not None and (len(fields) < 2 or fields[-2] != table):
+            continue
+        items = list(values) if isinstance(values, (list, tuple)) else [values]
+        if items and all(type(v).__name__ == "A_Const" and str(getattr(getattr(v, "val", None), "sval", ""))
+                         .startswith("__fill_") for v in items):
             return True
     return False
+
+
+#: global options of ``docker`` and ``docker compose`` that take a value (``--context prod``)
+DOCKER_VALUE_OPTIONS = {"-c", "--context", "-H", "--host", "--config", "-l", "--log-level", "--tlscacert",
+                        "--tlscert", "--tlskey"}
+COMPOSE_VALUE_OPTIONS = {"-f", "--file", "-p", "--project-name", "--env-file", "--profile", "--project-directory",
+                         "--ansi", "--progress", "--parallel"}
+#: options of ``docker compose exec``/``run`` that take a value
+EXEC_VALUE_OPTIONS = {"-e", "--env", "-u", "--user", "-w", "--workdir", "--index", "--name", "--entrypoint",
+                      "-p", "--publish", "-v", "--volume", "-l", "--label"}
+#: ``docker`` subcommands that stop containers (the service is whatever the container runs)
+DOCKER_STOPPING = {"restart", "stop", "kill", "rm", "pause", "start"}
 
 
 def _check_shell(step: dict[str, Any], at: tuple, manifest: dict[str, Any], problem: Report) -> None:
@@ -228,51 +311,84 @@ def _check_shell(step: dict[str, Any], at: tuple, manifest: dict[str, Any], prob
             problem(at + ("shell",), f"bash -n: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else 'syntax error'}")
             return
     where = step.get("where") or ""
-    table = (manifest.get("commands") or {}).get("container" if where.startswith("container:") else "host")
+    side = "container" if where.startswith("container:") else "host"
+    tables = manifest.get("commands") or {}
     restarts = manifest.get("restarts") or {}
-    for words, raw in simple_commands(script):
+    for words, raw in simple_commands(step["shell"]):
         if not words:
             continue
-        name = words[0]
-        if table is not None and name not in table and not name.startswith("#"):
-            problem(at + ("shell",), f"`{name}` is not in pack.yaml `commands.{'container' if where.startswith('container:') else 'host'}`"
-                                     f" (the commands a step may use there)")
-        if name in ("psql", "pg_dump", "pg_restore") and any(f"${k}" in w or f"${{{k}}}" in w for w in words[1:]
-                                                             for k in SQLALCHEMY_URL_KEYS):
-            problem(at + ("shell",), f"{name} with $DATABASE_URL: the backend's URL is postgresql+asyncpg://, which "
-                                     f"{name} refuses; give the database's own postgresql:// URL")
-        if name == "docker" and words[1:2] == ["compose"]:
-            _check_compose(words[2:], raw[2:], step, at, restarts, problem)
+        for token in raw:   # a value from the database becomes one word, never code inside quotes
+            if PLACEHOLDER.search(token) and not PLACEHOLDER.fullmatch(token):
+                problem(at + ("shell",), f"{token}: a placeholder must be a whole word of its own, outside quotes "
+                                         f"(the report quotes each value as one word)")
+        if any(t in (">", ">>") or t.startswith(">") for t in raw):
+            target = next((raw[i + 1] for i, t in enumerate(raw[:-1]) if t in (">", ">>")), "")
+            if "env" in target.rsplit("/", 1)[-1]:
+                problem(at + ("shell",), f"a redirection into {target}: edit an env file with an `env:` step (shown "
+                                         f"key by key, applied by the self-test), not with > or >>")
+        _check_command(words, raw, side, step, at, tables, restarts, problem)
 
 
-def _check_compose(args: list[str], raw: list[str], step: dict[str, Any], at: tuple,
+def _check_command(words: list[str], raw: list[str], side: str, step: dict[str, Any], at: tuple,
+                   tables: dict[str, list[str]], restarts: dict[str, list[str]], problem: Report) -> None:
+    name = words[0]
+    table = tables.get(side)
+    if table is not None and name not in table:
+        problem(at + ("shell",), f"`{name}` is not in pack.yaml `commands.{side}` (the commands a step may use there)")
+    if name in ("psql", "pg_dump", "pg_restore") and any(f"${k}" in w or f"${{{k}}}" in w for w in words[1:]
+                                                         for k in SQLALCHEMY_URL_KEYS):
+        problem(at + ("shell",), f"{name} with $DATABASE_URL: the backend's URL is postgresql+asyncpg://, which "
+                                 f"{name} refuses; give the database's own postgresql:// URL")
+    if name != "docker":
+        return
+    i = _skip_options(words, 1, DOCKER_VALUE_OPTIONS)
+    if i < len(words) and words[i] == "compose":
+        _check_compose(words[i + 1:], raw[i + 1:], step, at, tables, restarts, problem)
+    elif i < len(words) and words[i] in DOCKER_STOPPING:
+        _require_outage(f"docker {words[i]}", [], step, at, restarts, problem)
+
+
+def _skip_options(words: list[str], i: int, with_value: set[str]) -> int:
+    """The index of the first word after ``words[i:]``'s options (``--ansi never``, ``--ansi=never``, ``-T``)."""
+    while i < len(words) and words[i].startswith("-"):
+        i += 2 if words[i] in with_value else 1
+    return i
+
+
+def _require_outage(what: str, services: list[str], step: dict[str, Any], at: tuple,
+                    restarts: dict[str, list[str]], problem: Report) -> None:
+    if step.get("risk") != "outage":
+        problem(at + ("risk",), f"{what} stops or recreates services: risk: outage")
+    wanted = sorted({p for s, pres in restarts.items() if not services or s in services for p in pres})
+    missing = [p for p in wanted if p not in (step.get("requires") or [])]
+    if missing:
+        problem(at + ("requires",), f"{what} {' '.join(services) or '(every service)'} needs requires: {missing} "
+                                    f"(pack.yaml `restarts`)")
+
+
+def _check_compose(args: list[str], raw: list[str], step: dict[str, Any], at: tuple, tables: dict[str, list[str]],
                    restarts: dict[str, list[str]], problem: Report) -> None:
-    options_with_value = {"-f", "--file", "-p", "--project-name", "--env-file", "--profile"}
-    i = 0
-    while i < len(args) and args[i].startswith("-"):
-        i += 2 if args[i] in options_with_value else 1
+    i = _skip_options(args, 0, COMPOSE_VALUE_OPTIONS)
     if i >= len(args):
         return
-    sub, rest = args[i], args[i + 1:]
-    if sub == "exec":
-        if "-T" not in rest and "--no-TTY" not in rest:
+    sub, rest, raw_rest = args[i], args[i + 1:], raw[i + 1:]
+    if sub in ("exec", "run"):
+        if sub == "exec" and "-T" not in rest and "--no-TTY" not in rest:
             problem(at + ("shell",), "docker compose exec without -T allocates a TTY: the output gets CR line ends "
                                      "(a compared value never matches) and a pipe or script breaks; add -T")
-        if any(_host_expands(w) for w in raw):
-            problem(at + ("shell",), "a $VARIABLE in `docker compose exec` arguments expands on the host, not in "
-                                     "the container: use sh -c '... $VARIABLE ...' in single quotes")
+        if any(_host_expands(w) for w in raw_rest):
+            problem(at + ("shell",), f"a $VARIABLE in `docker compose {sub}` arguments expands on the host, not in "
+                                     f"the container: use sh -c '... $VARIABLE ...' in single quotes")
+        j = _skip_options(rest, 0, EXEC_VALUE_OPTIONS)
+        command = rest[j + 1:]   # after the service
+        if command:
+            _check_command(command, raw_rest[j + 1:], "container", step, at, tables, restarts, problem)
     if sub == "restart":
         problem(at + ("shell",), "docker compose restart keeps the container's old environment (.env is not read "
                                  "again): use `docker compose up -d SERVICE`")
     if sub in STOPPING:
-        services = [w for w in rest if not w.startswith("-")]
-        if step.get("risk") != "outage":
-            problem(at + ("risk",), f"docker compose {sub} stops or recreates services: risk: outage")
-        wanted = sorted({p for s, pres in restarts.items() if not services or s in services for p in pres})
-        missing = [p for p in wanted if p not in (step.get("requires") or [])]
-        if missing:
-            problem(at + ("requires",), f"docker compose {sub} {' '.join(services) or '(every service)'} needs "
-                                        f"requires: {missing} (pack.yaml `restarts`)")
+        _require_outage(f"docker compose {sub}", [w for w in rest if not w.startswith("-")], step, at, restarts,
+                        problem)
 
 
 #: words that are the shell's own grammar, not commands

@@ -180,7 +180,7 @@ def build_step(data: dict[str, Any]) -> Step:
         do=data["do"], risk=data["risk"], where=data.get("where"), sql=data.get("sql"), shell=data.get("shell"),
         env=data.get("env"), scope=data.get("scope"),
         fill={k: Fill(v["check"], v["column"]) for k, v in (data.get("fill") or {}).items()},
-        rows=data.get("rows"), undo=data.get("undo"),
+        rows=data.get("rows"), confirm=data.get("confirm"), undo=data.get("undo"),
         verify=tuple(verify) if isinstance(verify, list) else verify,
         approve=data.get("approve"), when=data.get("when"), requires=_tuple(data.get("requires")),
         provenance=_provenance(data.get("provenance")),

@@ -64,6 +64,8 @@ class Step:
     scope: str | None = None
     fill: dict[str, Fill] = field(default_factory=dict)
     rows: int | str | None = None
+    #: what the operator confirms per filled id before running it (the fill lists candidates)
+    confirm: str | None = None
     undo: str | None = None
     verify: tuple[str, ...] | str | None = None
     approve: str | None = None

@@ -78,6 +78,10 @@ STEP = {
             "rows check `check` listed, as SQL literals. On the site they stay `{name}`"),
             "additionalProperties": {"type": "object", "additionalProperties": False, "required": ["check", "column"],
                                      "properties": {"check": ID, "column": {"type": "string"}}}},
+        "confirm": {**TEXT, "description": (
+            "what the operator confirms for each filled id before the step (e.g. `Bybit shows size 0`): the "
+            "report lists the ids the diagnosis found as candidates, the operator keeps only those confirmed, "
+            "and expects one row per id kept")},
         "rows": {"description": "rows the change must return before COMMIT: a number, or the name of a fill "
                                 "(one row per value)",
                  "anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": "^[a-z_][a-z0-9_]*$"}]},
@@ -287,6 +291,8 @@ PACK_SCHEMA: dict[str, Any] = {
                 "properties": {"title": TEXT, "database": {"type": "string"}, "sql": TEXT, "why": TEXT}}},
         "restarts": {"type": "object", "additionalProperties": {"type": "array", "items": ID},
                      "description": "compose service -> preconditions every step that stops or restarts it requires"},
+        "trading_keys": {"type": "array", "items": {"type": "string"},
+                         "description": "env keys whose edit changes what trades (EXECUTION_MODE): risk trading"},
         "commands": {"type": "object", "additionalProperties": False,
                      "description": "the commands a shell step may use, by where it runs",
                      "properties": {"host": {"type": "array", "items": {"type": "string"}},

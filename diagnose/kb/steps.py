@@ -18,6 +18,8 @@ from diagnose.checks.sql_text import sql_literal
 from diagnose.kb.model import Entry, FixPolicy, Precondition, Provenance, Solution, Step
 
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+#: characters no filled value may hold: they would end a line of the command the operator pastes
+CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 
 RISK_WORDS = {
     "read-only": "read-only: changes nothing",
@@ -72,6 +74,9 @@ def fill_from_results(step: Step, results: list[Any] | None,
         values = sorted({row[index] for row in kept}, key=str)
         if not values:
             out.why[name] = f"check {source.check} found no rows"
+        elif any(CONTROL.search(str(v)) for v in values):
+            out.why[name] = ("a value holds a line break or another control character: list the rows with the "
+                             "check's query")
         elif keep is not None and not all(keep(v) for v in values):
             out.why[name] = "a value looks like a secret (masked in this report): list the rows with the check's query"
         else:
@@ -98,12 +103,12 @@ def substitute(text: str, filled: Filled, shell: bool = False) -> str:
 def transactional(sql: str) -> bool:
     """Can ``sql`` run inside ``BEGIN ... COMMIT``? (ALTER SYSTEM, VACUUM, CREATE INDEX CONCURRENTLY
     cannot.) Read by PostgreSQL's own parser; placeholders are read as literals."""
-    import pglast
+    from diagnose.pgparse import parse_error, parse_sql
 
     outside = ("AlterSystemStmt", "VacuumStmt", "CreatedbStmt", "DropdbStmt", "ReindexStmt")
     try:
-        statements = pglast.parse_sql(PLACEHOLDER.sub("NULL", sql))
-    except pglast.parser.ParseError:
+        statements = parse_sql(PLACEHOLDER.sub("NULL", sql))
+    except parse_error():
         return False
     for raw in statements:
         node = raw.stmt
@@ -125,11 +130,11 @@ def expected_rows(step: Step, filled: Filled) -> int | None:
 def changes_rows(sql: str) -> bool:
     """Does ``sql`` change rows (INSERT/UPDATE/DELETE), which a ROLLBACK undoes? A SELECT of
     ``pg_terminate_backend`` acts at once: no transaction takes it back."""
-    import pglast
+    from diagnose.pgparse import parse_error, parse_sql
 
     try:
-        statements = pglast.parse_sql(PLACEHOLDER.sub("NULL", sql))
-    except pglast.parser.ParseError:
+        statements = parse_sql(PLACEHOLDER.sub("NULL", sql))
+    except parse_error():
         return False
     return any(type(raw.stmt).__name__ in ("InsertStmt", "UpdateStmt", "DeleteStmt") for raw in statements)
 
@@ -141,16 +146,25 @@ def step_sql(step: Step, filled: Filled) -> str:
     if not step.changes or not transactional(sql):
         return sql + ";"
     count = expected_rows(step, filled)
-    if not changes_rows(sql):
-        target = f"exactly {count} row(s)" if count is not None else "the rows the scope names"
-        return f"-- acts at once, no ROLLBACK undoes it: check it targets {target} before you run it\n{sql};"
-    if count is not None:
-        expect = f"-- expect exactly {count} row(s) above; any other count: ROLLBACK; and stop"
+    head = ""
+    if step.confirm and step.fill:
+        head = (f"-- the diagnosis found these candidates: keep in the list only those for which "
+                f"{' '.join(step.confirm.split())}\n")
+        if count is not None:
+            count_words = f"one row per id you kept (at most {count})"
+        else:
+            count_words = "one row per id you kept"
+    elif count is not None:
+        count_words = f"exactly {count} row(s)"
     elif isinstance(step.rows, str):
-        expect = f"-- expect one row per value of {{{step.rows}}}; any other count: ROLLBACK; and stop"
+        count_words = f"one row per value of {{{step.rows}}}"
     else:
-        expect = "-- compare the rows above with the scope; anything unexpected: ROLLBACK; and stop"
-    return f"BEGIN;\n{sql};\n{expect}\nCOMMIT;"
+        count_words = "the rows the scope names"
+    if not changes_rows(sql):
+        return f"{head}-- acts at once, no ROLLBACK undoes it: check it targets {count_words} before you run it\n{sql};"
+    # no COMMIT in the block: pasted whole, it stops with the transaction open and the rows shown
+    return (f"{head}BEGIN;\n{sql};\n-- expect {count_words} above. Then type COMMIT; if so, "
+            f"ROLLBACK; if not.")
 
 
 def where_words(where: str | None) -> str:
@@ -185,7 +199,7 @@ def step_record(step: Step, number: int, entry: Entry, policy: FixPolicy, filled
         "env": step.env, "scope": step.scope,
         "filled": {k: [str(v) for v in vs] for k, vs in filled.values.items()},
         "not_filled": dict(filled.why),
-        "expect_rows": expected_rows(step, filled), "undo": substitute(step.undo, filled) if step.undo else None,
+        "expect_rows": expected_rows(step, filled), "confirm": step.confirm, "undo": substitute(step.undo, filled) if step.undo else None,
         "verify": list(step.verify) if isinstance(step.verify, tuple) else step.verify,
         "approve": ({"role": step.approve, "what": policy.approvers.get(step.approve, ""),
                      "who": approvers.get(step.approve)} if step.approve else None),
@@ -217,6 +231,8 @@ def step_markdown(record: dict[str, Any], entry: Entry, site: bool = False) -> s
         out.append(f"- **When:** {record['when']['text'] or record['when']['id']}")
     if record["scope"]:
         out.append(f"- **Scope:** {record['scope'].strip()}")
+    if record.get("confirm"):
+        out.append(f"- **Confirm each id first:** {record['confirm'].strip()} (keep only those in the list)")
     for pre in record["requires"]:
         out += [f"- **Before this step:** {pre['title']}: on database `{pre['database']}` this must return "
                 f"no rows ({pre['why'].strip()})", "", _fence("sql", pre["sql"], indent=2)]
@@ -268,7 +284,10 @@ def fill_legend(step: Step, entry: Entry) -> list[str]:
 
 
 def _fence(lang: str, text: str, indent: int = 0) -> str:
-    body = f"```{lang}\n{text.rstrip()}\n```"
+    """A fenced block longer than any backtick run inside it: a value cannot close it early."""
+    longest = max((len(run) for run in re.findall(r"`{3,}", text)), default=0)
+    marks = "`" * max(3, longest + 1)
+    body = f"{marks}{lang}\n{text.rstrip()}\n{marks}"
     return _indent(body, indent) if indent else body
 
 

@@ -67,6 +67,7 @@ def build_document(run: Any, masker: Masker, *, generated_at: datetime | None = 
         "interrupted": bool(getattr(run, "interrupted", False)),
         "signal": getattr(run, "signal", None),
         "deadline_reached": getattr(run, "deadline", None),
+        "since": _iso(run.since) if run.since else None,
         "counts": counts,
         "profile": masker.mask(run.profile),
         "checks": checks,
@@ -302,6 +303,9 @@ REPORT_SCHEMA: dict[str, Any] = {
                                                           "143 for SIGTERM, 129 for SIGHUP"},
         "signal": {"type": ["string", "null"], "description": "the signal that interrupted the run"},
         "deadline_reached": {"type": ["number", "null"], "description": "the --deadline (seconds) that ended the run"},
+        "since": {"type": ["string", "null"], "description": (
+            "--since: no time window of this run started earlier (a check's own window, e.g. `the last 1h`, "
+            "was shortened to start here); checks of a state are unchanged")},
         "counts": {"type": "object", "required": [s.value for s in Status],
                    "additionalProperties": {"type": "integer", "minimum": 0}},
         "profile": {"type": "object"},
@@ -346,8 +350,12 @@ def log_line(line: dict[str, Any]) -> str:
 
 
 def note_lines(doc: dict[str, Any]) -> list[str]:
-    """The run's notes, each ``Note: ...`` (every renderer shows them under the header)."""
-    return [f"Note: {note}" for note in doc.get("notes") or []]
+    """The run's notes, each ``Note: ...`` (every renderer shows them under the header); first, a run
+    with ``--since`` says where its windows start (a message's "in the last 1h" means since then)."""
+    since = [f"counting from {doc['since']} (--since): every time window starts there, so a message's "
+             f"\"in the last 1h\" counts only what happened since; checks of a state are unchanged"] \
+        if doc.get("since") else []
+    return [f"Note: {note}" for note in since + list(doc.get("notes") or [])]
 
 
 def masking_line(masking: dict[str, Any]) -> str:

@@ -21,8 +21,10 @@ SYMPTOM_FIELDS = ("checks", "causes", "solutions", "prevention", "related", "cou
 def build_triage_document(triage: Any, pack: Any, masker: Masker, *,
                           generated_at: datetime | None = None, approvers: dict[str, str] | None = None) -> dict[str, Any]:
     symptoms = []
+    since = None
     for rank, finding in enumerate(triage.findings, 1):
         doc = build_document(finding.run, masker, generated_at=generated_at, approvers=approvers)
+        since = since or doc["since"]
         for check in doc["checks"]:
             check["shared_by"] = finding.shared.get(check["id"], 1)
         symptoms.append({
@@ -42,6 +44,7 @@ def build_triage_document(triage: Any, pack: Any, masker: Masker, *,
         "interrupted": bool(triage.interrupted),
         "signal": triage.signal,
         "deadline_reached": triage.deadline,
+        "since": since,
         "counts": counts,
         "checks_total": triage.checks_total,
         "probes_run": triage.probes_run,
@@ -75,6 +78,7 @@ TRIAGE_SCHEMA: dict[str, Any] = {
         "checks_total": {"type": "integer", "minimum": 0},
         "probes_run": {"type": "integer", "minimum": 0},
         "deadline_reached": {"type": ["number", "null"], "description": "the --deadline (seconds) that ended the run"},
+        "since": {"type": ["string", "null"], "description": "--since: no time window started earlier"},
         "symptoms": {"type": "array", "items": {
             "type": "object",
             "required": ["rank", "id", "title", "category", "severity", "page_url", "verdict", "score", "checks",

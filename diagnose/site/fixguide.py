@@ -33,9 +33,11 @@ def before_fix_page(pack: Pack) -> str:
            "4. **Run a change as shown**: inside `BEGIN; … COMMIT;`, compare the rows `RETURNING` shows with the "
            "count the step expects, and type `ROLLBACK;` instead of `COMMIT;` on any other count.",
            "5. **Keep the undo at hand** (it is beside every reversible step and trading action).",
-           "6. **Verify**: run `diagnose SYMPTOM --since HH:MM` with the time you applied the fix; every check "
-           "with a time window then counts only what happened after it, so a correct fix turns the run "
-           "healthy at once instead of after the window has passed.", "",
+           "6. **Verify**: run `diagnose SYMPTOM --since HH:MM` with the time you applied the fix. Every check "
+           "with a time window then counts only what happened after it (has it come back?), while the checks "
+           "of a state (the rows as they are now, an env value) still show whatever the fix did not change; "
+           "the report says where its windows started. The self-test holds every proven fix to this: without "
+           "the fix the same run is not healthy, with it it is.", "",
            "## Risk classes", "", "| class | meaning | what the step carries |", "|---|---|---|"]
     carries = {"read-only": "where it runs", "reversible": "scope, undo, verification",
                "trading": "scope, undo, verification, approval, window",

@@ -63,15 +63,16 @@ def apply_solution(solution: Solution, results: list[Any], profile_sources: dict
 
 def _run_change(step: Step, filled: Filled, dsn: str, out: Applied) -> str | None:
     """Run the change in one transaction; the RETURNING count must be the step's ``rows``."""
-    import pglast
     import psycopg
+
+    from diagnose.pgparse import split
 
     sql = substitute(step.sql or "", filled)
     returned = 0
     with psycopg.connect(dsn) as conn:
         try:
             with conn.cursor() as cur:
-                for statement in pglast.split(sql):
+                for statement in split(sql):
                     cur.execute(statement)
                     if cur.description is not None:
                         returned += len(cur.fetchall())

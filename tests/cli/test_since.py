@@ -254,3 +254,37 @@ def test_a_bad_since_is_exit_2_with_one_error_line(diagnose, small_pack, app_log
     errors = [line for line in result.err.splitlines() if value in line]
     assert len(errors) == 1 and "--since" in errors[0], result.err
     assert not (tmp_path / "r.md").exists()
+
+
+def test_the_report_says_where_its_windows_start(diagnose, small_pack, app_log, tmp_path):
+    """A healthy run after a fix must not read like a healthy system: every format says the windows
+    started at --since, and a plain run says nothing of it."""
+    import json
+
+    path, _ = app_log
+    common = ["failing-jobs", "--checks", str(small_pack), "--log", f"app={path}"]
+    out = tmp_path / "r.json"
+    assert diagnose(*common, "--since", "10m", "--format", "json", "-o", str(out)).code == 0
+    since = json.loads(out.read_text())["since"]
+    assert since and datetime.fromisoformat(since.replace("Z", "+00:00")) < datetime.now(UTC)
+    md = tmp_path / "r.md"
+    result = diagnose(*common, "--since", "10m", "-o", str(md))
+    assert f"counting from {since[:16]}" in md.read_text() and "counting from" in result.out
+    plain = tmp_path / "p.json"
+    diagnose(*common, "--format", "json", "-o", str(plain))
+    assert json.loads(plain.read_text())["since"] is None
+
+
+@pytest.mark.parametrize("value", ["0s", "0m"])
+def test_a_since_of_no_time_ago_is_refused(diagnose, small_pack, app_log, tmp_path, value):
+    path, _ = app_log
+    result = diagnose("failing-jobs", "--checks", str(small_pack), "--log", f"app={path}", "--since", value)
+    assert result.code == 2 and "--since" in result.err
+
+
+def test_a_time_of_day_later_than_now_is_yesterdays():
+    from diagnose.cli.options import Since
+
+    ahead = (datetime.now() + timedelta(minutes=30)).strftime("%H:%M")
+    moment = Since().convert(ahead, None, None)
+    assert timedelta(hours=23) < datetime.now(UTC) - moment < timedelta(hours=24)

@@ -445,3 +445,67 @@ def test_lint_refuses_a_step_with_file_line_and_exit_2(tmp_path, how):
     out = (proc.stdout + proc.stderr).splitlines()
     wanted = f"data/stuck-jobs.yaml:{sql_line}: solutions[0].steps[0].sql:"
     assert any(wanted in line and "RETURNING" in line for line in out), out
+
+
+# --- round two: forms an adversarial review found accepted ----------------------------------------------------------
+
+@pytest.mark.parametrize("sql", [
+    "UPDATE jobs j SET status = 'queued' FROM tasks t WHERE t.job_id IN ({ids}) RETURNING j.id",
+    "DELETE FROM jobs j USING tasks t WHERE t.job_id IN ({ids}) RETURNING j.id",
+    "UPDATE jobs SET status = 'queued' WHERE (id IN ({ids})) = false RETURNING id",
+    "UPDATE jobs SET status = 'queued' WHERE {ids} = {ids} RETURNING id",
+    "UPDATE jobs SET status = 'queued' WHERE id IN ({ids}, id) RETURNING id",
+    "UPDATE jobs SET status = 'queued' WHERE id IN ({ids}) OR status = 'stuck' RETURNING id",
+])
+def test_a_where_that_does_not_limit_the_changed_table_to_the_ids_is_refused(sql):
+    refused_at(entry(change(sql=sql)), STEP + ("sql",), "scoped")
+
+
+def test_a_join_scoped_on_the_changed_tables_own_column_is_accepted():
+    accepted(entry(change(sql="UPDATE jobs j SET status = 'queued' FROM tasks t "
+                              "WHERE j.id IN ({ids}) AND t.job_id = j.id RETURNING j.id")))
+
+
+@pytest.mark.parametrize("sql, words", [
+    ("WITH u AS (UPDATE jobs SET status = 'queued' RETURNING id) SELECT id FROM u WHERE id IN ({ids})", ("WITH",)),
+    ("INSERT INTO jobs (id) SELECT id FROM jobs WHERE id IN ({ids}) ON CONFLICT (id) DO UPDATE SET status = 'x' "
+     "RETURNING id", ("ON CONFLICT",)),
+    ("TRUNCATE jobs", ("not a statement",)),
+    ("UPDATE jobs SET status = 'queued' WHERE id IN ({ids}) RETURNING id -- {ids}", ("stand alone",)),
+    ("DO $$ BEGIN UPDATE jobs SET status = '{ids}'; END $$", ("stand alone",)),
+])
+def test_statements_no_scope_can_hold_are_refused(sql, words):
+    refused_at(entry(change(sql=sql)), STEP + ("sql",), *words)
+
+
+@pytest.mark.parametrize("shell, path, words", [
+    ("docker compose --project-directory /srv up -d --force-recreate backend", ("risk",), ("outage",)),
+    ("docker compose --ansi never restart backend", ("shell",), ("up -d",)),
+    ("docker restart desk-backend-1", ("risk",), ("outage",)),
+    ("docker --context prod compose up -d backend", ("risk",), ("outage",)),
+    ("docker compose exec -T backend rm -rf /data", ("shell",), ("rm", "commands.container")),
+    ("printf 'MODE=LIVE\\n' >> .env", ("shell",), ("redirection", "env:")),
+    ('docker compose run --rm backend sh -c "echo $NTFY_URL"', ("shell",), ("expands on the host",)),
+])
+def test_shell_that_stops_services_or_writes_around_the_rules_is_refused(shell, path, words):
+    refused_at(entry(host(shell)), STEP + path, *words)
+
+
+def test_a_placeholder_inside_quotes_of_a_shell_command_is_refused():
+    step = host("docker compose exec -T backend sh -c 'echo {ids}'",
+                fill={"ids": {"check": "stuck-jobs", "column": "id"}})
+    refused_at(entry(step, proven=False), STEP + ("shell",), "whole word")
+    accepted(entry(host("docker compose exec -T backend python -m retry {ids}",
+                        fill={"ids": {"check": "stuck-jobs", "column": "id"}}), proven=False))
+
+
+def test_an_env_edit_of_a_trading_key_is_a_trading_action():
+    manifest = {**MANIFEST, "trading_keys": ["EXECUTION_MODE"], "sources": {
+        **MANIFEST["sources"], "env": {"trading": {"description": "the .env"}}}}
+    step = {"do": "Go live.", "risk": "reversible", "where": "host", "scope": "EXECUTION_MODE",
+            "env": {"source": "trading", "set": {"EXECUTION_MODE": "LIVE"}}, "undo": "set it back",
+            "verify": ["stuck-jobs"]}
+    found = problems(entry(step, proven=False), manifest)
+    assert any(p == STEP + ("risk",) and "trading_keys" in m for p, m in found), found
+    assert not problems(entry({**step, "risk": "trading", "approve": "trader", "when": "quiet"}, proven=False),
+                        manifest)

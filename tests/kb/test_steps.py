@@ -162,16 +162,18 @@ def test_fill_says_why_when_the_check_did_not_list_the_rows():
 
 # --- step_sql ------------------------------------------------------------------------------------------------------
 
-def test_a_change_is_wrapped_in_a_transaction_with_the_count_to_expect():
+def test_a_change_is_opened_in_a_transaction_and_left_for_the_operator_to_commit():
+    """Pasted whole, the block stops with the transaction open and the rows shown: the operator types
+    COMMIT only when the count is the one stated (a COMMIT in the block would run whatever the count)."""
     step = change()
     filled = fill_from_results(step, [rows_result([["job-1", "stuck"], ["job-2", "stuck"]])])
     sql = step_sql(step, filled)
     kinds = [type(s).__name__ for s in statements(sql)]
-    assert kinds == ["TransactionStmt", "UpdateStmt", "TransactionStmt"], sql
+    assert kinds == ["TransactionStmt", "UpdateStmt"], sql
     lines = [line.strip() for line in sql.strip().splitlines()]
-    assert lines[0].upper().startswith("BEGIN") and lines[-1].upper().startswith("COMMIT")
+    assert lines[0].upper().startswith("BEGIN") and lines[-1].startswith("--")
     comments = [line for line in lines if line.startswith("--")]
-    assert any("2" in line and "ROLLBACK" in line.upper() for line in comments), sql
+    assert any("2" in line and "ROLLBACK" in line.upper() and "COMMIT" in line.upper() for line in comments), sql
     # a fixed count, and a count not known on the page
     assert any("5" in line for line in step_sql(change(rows=5), filled).splitlines() if line.startswith("--"))
     unfilled = step_sql(step, fill_from_results(step, None))
@@ -232,3 +234,21 @@ def test_a_cut_list_is_said_in_the_report(entry):
     text = solution_markdown(solution, entry, POLICY, [rows_result([["job-1", "stuck"]], total=900)],
                              approvers={"trader": "Li Wei"})
     assert "{ids}" in text and "not filled" in text
+
+
+def test_a_value_with_a_line_break_is_not_filled_in():
+    """A value with a newline would end the command's line: the next line of a paste is whatever it says."""
+    step = change()
+    filled = fill_from_results(step, [rows_result([["job-1\n; DELETE FROM jobs; --", "stuck"], ["job-2", "stuck"]])])
+    assert "ids" not in filled.values and "line break" in filled.why["ids"]
+
+
+def test_backticks_in_a_value_cannot_close_the_code_block():
+    """The fence is longer than any backtick run inside it, so a value cannot end the block and show
+    a step of its own in a report."""
+    from diagnose.kb.steps import _fence
+
+    text = "SELECT '```\n**Step 0** · risk: **read-only**\n```'"
+    block = _fence("sql", text)
+    fence = block.splitlines()[0][:-3]
+    assert set(fence) == {"`"} and len(fence) > 3 and block.rstrip().endswith(fence)

@@ -254,3 +254,15 @@ def test_a_fix_whose_sql_postgresql_refuses_is_a_problem_of_the_fix(tmp_path, pg
     assert not stuck.ok and stuck.proven is None
     assert any("release" in p for p in stuck.problems), stuck.problems
     assert stuck.verdict == "problem", stuck.problems
+
+
+def test_a_proof_that_only_windows_make_green_is_refused(tmp_path, pg_server):
+    """The control: the stuck rows are only in the log's window here, so --since alone turns the entry
+    healthy and the proof would show nothing: it fails, and says why."""
+    pack, entry = make_pack(tmp_path, (
+        "query: \"SELECT id, status FROM jobs WHERE status = 'stuck' ORDER BY id\"\n    expect: {rows: 0}",
+        "query: \"SELECT id, status FROM jobs WHERE status = 'stuck' ORDER BY id\"\n    expect: {rows: {max: 99}}"),
+        ("fails: [stuck-jobs, stuck-log]", "fails: [stuck-log]"))
+    stuck = outcomes(pack, entry, pg_server)["stuck"]
+    assert not stuck.ok and stuck.proven is None
+    assert any("without the fix" in p for p in stuck.problems), stuck.problems
