@@ -7,6 +7,7 @@ this module turns probes into the results, verdict and ranked causes a report sh
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
@@ -176,6 +177,26 @@ def precondition_check(pre: Precondition) -> Check:
                  manual=None, timeout=None, weight=0.0, raw=raw)
 
 
+#: seconds a precondition may take: it only annotates the fix, it never holds up the verdict
+PRECONDITION_TIMEOUT = 3.0
+
+
+def check_preconditions(entry: Entry, pack: Pack, resolve: Callable[[str, str], Any], results: list[CheckResult],
+                        timeout: float, cancel: threading.Event | None) -> dict[str, CheckResult]:
+    """When a fix is due (a problem or a risk), run the preconditions its steps require (no rollover task
+    executing, no armed lock...) read-only, after the checks: the verdict, the exit code and the deadline are
+    the checks' alone. A database the checks found not answering is not asked again (one attempt at a
+    server without a free slot); its preconditions stay unchecked and the step says so."""
+    silent = {r.source.partition(":")[2] for r in results
+              if r.source and r.source.startswith("database:") and r.status in (Status.ERROR, Status.TIMEOUT)}
+    wanted = [pre for pre in preconditions_of(entry, pack) if pre.database not in silent]
+    if not wanted:
+        return {}
+    checks = [precondition_check(pre) for pre in wanted]
+    found = run_checks(checks, resolve, default_timeout=min(timeout, PRECONDITION_TIMEOUT), cancel=cancel)
+    return {pre.id: result for pre, result in zip(wanted, found)}
+
+
 def preconditions_of(entry: Entry, pack: Pack) -> list[Precondition]:
     """The pack's preconditions the entry's solution steps require (no rollover task executing...)."""
     wanted = dict.fromkeys(p for s in entry.solutions for step in s.steps for p in step.requires)
@@ -224,16 +245,13 @@ def run_entry(entry: Entry, pack: Pack, resolve: Callable[[str, str], Any], prof
     (``--since``): no window starts earlier, so a re-run after a fix counts only what happened since."""
     started_at = datetime.now(timezone.utc)
     stop, shared = Stop(), RunResources(since=since)
-    # the preconditions its solutions require run with the checks, on the same connections (a server
-    # without a free slot is asked once), and are reported under the steps, not as checks
-    preconditions = preconditions_of(entry, pack)
-    checks = list(entry.checks) + [precondition_check(pre) for pre in preconditions]
-    own = {c.id for c in entry.checks}
-    done = (lambda r: on_done(r) if r.id in own else None) if on_done else None
-    everything = run_checks(checks, resolve, default_timeout=default_timeout, now=now, on_done=done,
-                            cancel=cancel, deadline=deadline, stop=stop, shared=shared)
-    results = everything[:len(entry.checks)]
-    checked = {pre.id: result for pre, result in zip(preconditions, everything[len(entry.checks):])}
+    begun = time.monotonic()
+    results = run_checks(list(entry.checks), resolve, default_timeout=default_timeout, now=now, on_done=on_done,
+                         cancel=cancel, deadline=deadline, stop=stop, shared=shared)
+    checked = {}
+    left = deadline - (time.monotonic() - begun) if deadline else default_timeout
+    if stop.reason is None and verdict_of(results) in ("problem", "risk") and left > 0.1:
+        checked = check_preconditions(entry, pack, resolve, results, min(default_timeout, left), cancel)
     return Run(entry=entry, pack=pack, results=results, started_at=started_at, preconditions=checked,
                finished_at=datetime.now(timezone.utc), profile=profile_view,
                incomplete=stop.reason is not None, interrupted=stop.reason == "interrupt",

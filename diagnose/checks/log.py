@@ -202,6 +202,11 @@ def run(check: dict, ctx: Context) -> Outcome:
     if check.get("params"):  # the values it was judged against, for its messages (never over its own)
         for name, value in resolve_params(check["params"], ctx).items():
             outcome.vars.setdefault(name, value)
+    nominal = parse_since(check.get("since"))
+    if nominal is not None and ctx.window(nominal) < nominal:   # --since: the message names the real window
+        outcome.vars["since"] = f"{_ago(ctx.window(nominal))} (from --since, not {check['since']})"
+        note = f"counted over {_ago(ctx.window(nominal))} from --since, not {check['since']}"
+        outcome.caveat = f"{outcome.caveat}; {note}" if outcome.caveat else note
     if check.get("after"):
         outcome.vars["after_time"] = _iso(after_time)
         scope = "window" if check.get("since") else "log"

@@ -60,6 +60,19 @@ def _window_param(text: str, ctx: Context) -> str:
     return f"{int(ctx.window(span).total_seconds())} seconds"
 
 
+def shortened_windows(spec: dict, ctx: Context) -> str | None:
+    """What ``--since`` did to a check's ``{window: ...}`` params, said with its result (``counted over
+    12 minutes from --since, not 24h``); ``None`` when it shortened none."""
+    notes = []
+    for param in spec.values():
+        if isinstance(param, dict) and "window" in param:
+            span = parse_since(param["window"])
+            if span is not None and ctx.window(span) < span:
+                minutes = int(ctx.window(span).total_seconds() // 60)
+                notes.append(f"counted over {minutes} minute(s) from --since, not {param['window']}")
+    return "; ".join(notes) or None
+
+
 def _env_param(param: dict, ctx: Context) -> Any:
     env_name, key = param["env"], param.get("key")
     try:

@@ -30,7 +30,7 @@ from typing import Any
 from . import expect as expectations
 from . import sql_session as session
 from .base import CheckError, CheckTimeout, Context, Evidence, Outcome
-from .params import PARAM_SCHEMA, lint_params, resolve_params
+from .params import PARAM_SCHEMA, lint_params, resolve_params, shortened_windows
 from .sql_catalog import CATALOG_QUERY, catalog_parameters, judge, lint_calls
 from .sql_grammar import Calls, Refused, inspect
 from .sql_text import jsonable, lint_placeholders, one_line, placeholders, render_manual
@@ -97,7 +97,8 @@ def run(check: dict, ctx: Context) -> Outcome:
     shown = f", first {len(kept)} shown" if count > len(kept) else ""
     evidence = Evidence(kind="rows", title=f"database '{name}': {count} row(s){shown}",
                         columns=columns, rows=kept, total=count)
-    return Outcome(passed=passed, vars=variables, evidence=[evidence])
+    return Outcome(passed=passed, vars=variables, evidence=[evidence],
+                   caveat=shortened_windows(check.get("params") or {}, ctx))
 
 
 def prepare(checks: list[dict], ctx: Context) -> None:

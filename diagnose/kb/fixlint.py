@@ -19,12 +19,12 @@ import subprocess
 from collections.abc import Callable
 from typing import Any
 
-from diagnose.kb.steps import PLACEHOLDER
+from diagnose.kb.steps import PLACEHOLDER, ROW_STATEMENTS, touches_rows
 
 Report = Callable[[tuple, str], None]
 
 #: compose subcommands that stop or (re)create services
-STOPPING = {"up", "restart", "stop", "down", "kill", "rm", "pause"}
+STOPPING = {"up", "restart", "stop", "down", "kill", "rm", "pause", "unpause", "start", "scale", "create"}
 #: a dated futures contract (SHFE.rb2605): it expires, and a login test on it fails after that
 DATED_CONTRACT = re.compile(r"\b(?:SHFE|DCE|CZCE|CFFEX|INE|GFEX)\.[A-Za-z]{1,2}\d{3,4}\b")
 #: the env keys whose value is an SQLAlchemy URL (postgresql+asyncpg://), which psql/pg_dump refuse
@@ -32,13 +32,16 @@ SQLALCHEMY_URL_KEYS = ("DATABASE_URL",)
 TRANSACTION_CONTROL = ("TransactionStmt",)
 
 
-def check_solutions(data: dict[str, Any], manifest: dict[str, Any], problem: Report) -> None:
-    """Every rule about the solutions, steps, examples' ``fix`` and provenance of one entry."""
+def check_solutions(data: dict[str, Any], manifest: dict[str, Any], problem: Report,
+                    keys: dict[str, dict[str, set[str]]] | None = None) -> None:
+    """Every rule about the solutions, steps, examples' ``fix`` and provenance of one entry. ``keys``:
+    database -> table -> its primary-key and unique columns, from the pack's reference schemas
+    (:func:`schema_keys`)."""
     checks = {c["id"]: c for c in data.get("checks") or []}
     declared = (manifest.get("sources") or {}) if manifest else {}
     for i, solution in enumerate(data.get("solutions") or []):
         for j, step in enumerate(solution.get("steps") or []):
-            _check_step(step, ("solutions", i, "steps", j), checks, manifest, declared, problem)
+            _check_step(step, ("solutions", i, "steps", j), checks, manifest, declared, problem, keys)
     _check_proofs(data, problem)
     if not (manifest or {}).get("require_provenance"):
         return
@@ -53,7 +56,7 @@ def check_solutions(data: dict[str, Any], manifest: dict[str, Any], problem: Rep
 
 
 def _check_step(step: dict[str, Any], at: tuple, checks: dict[str, dict], manifest: dict[str, Any],
-                declared: dict[str, Any], problem: Report) -> None:
+                declared: dict[str, Any], problem: Report, keys: dict[str, dict[str, set[str]]] | None = None) -> None:
     risk = step.get("risk")
     changes = risk != "read-only"
     if changes:
@@ -85,7 +88,15 @@ def _check_step(step: dict[str, Any], at: tuple, checks: dict[str, dict], manife
             problem(at + ("where",), "SQL runs in a database: where: database:NAME")
         elif declared and database not in (declared.get("databases") or {}):
             problem(at + ("where",), f"unknown database source '{database}'")
-        _check_sql(step, at, problem)
+        _check_sql(step, at, problem, (keys or {}).get(database or ""))
+    for block in re.findall(r"```sql\n(.*?)```", step.get("undo") or "", re.S):
+        # an undo is a change too: held to the same scope; psql's \\set lines and :'name' become literals
+        text = "\n".join(line for line in block.splitlines() if not line.lstrip().startswith("\\"))
+        text = re.sub(r":'(\w+)'", r"'\1'", text)
+        database = where.partition(":")[2] if where.startswith("database:") else ""
+        risk = step.get("risk") if step.get("risk") != "read-only" else "reversible"
+        _check_sql({**step, "sql": text, "risk": risk}, at, lambda _p, message: problem(
+            at + ("undo",), f"in the undo: {message}"), (keys or {}).get(database), undo=True)
     if step.get("shell"):
         if not (where == "host" or where.startswith("container:")):
             problem(at + ("where",), "a shell step runs on `host` or in `container:NAME`")
@@ -96,7 +107,8 @@ def _check_step(step: dict[str, Any], at: tuple, checks: dict[str, dict], manife
             problem(at + ("env", "source"), f"unknown env source '{source}'")
         if not changes:
             problem(at + ("risk",), "an env edit changes the deployment: not read-only")
-        trading = sorted(set(step["env"].get("set") or {}) & set(manifest.get("trading_keys") or ()))
+        edited = {k.upper() for k in list(step["env"].get("set") or {}) + list(step["env"].get("unset") or [])}
+        trading = sorted(edited & {k.upper() for k in manifest.get("trading_keys") or ()})
         if trading and risk != "trading":
             problem(at + ("risk",), f"{', '.join(trading)} decides what trades (pack.yaml `trading_keys`): risk: trading")
     for field in ("sql", "shell", "undo", "do"):
@@ -159,18 +171,48 @@ def output_columns(query: str) -> list[str] | None:
     return names
 
 
-#: the statements a change step may use; anything else (TRUNCATE, DROP, MERGE, COPY, ...) is refused
-CHANGE_STATEMENTS = {"UpdateStmt", "DeleteStmt", "InsertStmt", "SelectStmt", "AlterSystemStmt",
-                     "AlterDatabaseStmt", "AlterDatabaseSetStmt", "AlterRoleStmt", "AlterRoleSetStmt",
-                     "CreateRoleStmt", "GrantStmt", "GrantRoleStmt", "ViewStmt", "DoStmt",
+#: changes of the server, a database, roles or grants: no row scope holds them, so each is an outage-class
+#: step the change manager approves; anything else (DO, TRUNCATE, DROP, MERGE, COPY...) is refused
+SERVER_STATEMENTS = {"AlterSystemStmt", "AlterDatabaseStmt", "AlterDatabaseSetStmt", "AlterRoleStmt",
+                     "AlterRoleSetStmt", "CreateRoleStmt", "GrantStmt", "GrantRoleStmt", "ViewStmt",
                      "VariableSetStmt"}
+CHANGE_STATEMENTS = ROW_STATEMENTS | SERVER_STATEMENTS
+#: what a SELECT fix step may call for its effect (ending or cancelling the sessions it lists)
+SESSION_ACTIONS = {"pg_terminate_backend", "pg_cancel_backend"}
 
 
 def _sentinel(name: str) -> str:
     return f"__fill_{name}__"
 
 
-def _check_sql(step: dict[str, Any], at: tuple, problem: Report) -> None:
+def _writing_calls(tree: Any) -> set[str]:
+    """PostgreSQL's own functions in a parse tree (JSON form) that may change the server's state."""
+    from diagnose.checks.sql_catalog import ALLOWED_VOLATILE, ASSIGNS_XID, RUNS_SQL_TEXT, known_volatile
+
+    volatile = known_volatile()
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            call = node.get("FuncCall")
+            if isinstance(call, dict):
+                parts = [p.get("String", {}).get("sval", "") for p in call.get("funcname") or []]
+                schema, name = (parts[-2] if len(parts) > 1 else None), (parts[-1] if parts else "")
+                if schema in (None, "pg_catalog") and (name in RUNS_SQL_TEXT or name in ASSIGNS_XID or (
+                        name in volatile and name not in ALLOWED_VOLATILE)):
+                    found.add(name)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(tree)
+    return found
+
+
+def _check_sql(step: dict[str, Any], at: tuple, problem: Report, keys: dict[str, set[str]] | None = None,
+               undo: bool = False) -> None:
     import json
 
     from pglast.enums.nodes import OnConflictAction
@@ -212,6 +254,15 @@ def _check_sql(step: dict[str, Any], at: tuple, problem: Report) -> None:
         if kind not in CHANGE_STATEMENTS and kind not in TRANSACTION_CONTROL:
             problem(at + ("sql",), f"{kind.removesuffix('Stmt')} is not a statement a fix step may run "
                                    f"(it cannot be scoped by the ids the diagnosis found, or undone)")
+        elif kind in SERVER_STATEMENTS and (step.get("risk") != "outage" or step.get("approve") != "change"):
+            problem(at + ("risk",), f"{kind.removesuffix('Stmt')} changes the server, a database or roles for "
+                                   f"everyone: risk: outage, approve: change")
+    for raw, item in zip(statements, tree.get("stmts") or []):
+        kind = type(raw.stmt).__name__
+        allowed = SESSION_ACTIONS if kind == "SelectStmt" else set()
+        for name in sorted(_writing_calls(item) - allowed):
+            problem(at + ("sql",), f"{name}() changes the server's state inside the statement: a fix step changes "
+                                   f"only the rows it names (and a SELECT only ends the sessions it lists)")
     dml = [raw.stmt for raw in statements if type(raw.stmt).__name__ in ("UpdateStmt", "DeleteStmt", "InsertStmt")]
     for stmt in dml:
         name = type(stmt).__name__
@@ -219,7 +270,7 @@ def _check_sql(step: dict[str, Any], at: tuple, problem: Report) -> None:
         ctes = stmt.withClause.ctes if getattr(stmt, "withClause", None) is not None else ()
         if any(type(cte.ctequery).__name__ != "SelectStmt" for cte in ctes):
             problem(at + ("sql",), f"{verb} with a WITH that changes data: write one statement a WHERE scopes")
-        if not getattr(stmt, "returningClause", None) and not getattr(stmt, "returningList", None):
+        if not undo and not getattr(stmt, "returningClause", None) and not getattr(stmt, "returningList", None):
             problem(at + ("sql",), f"{verb} needs RETURNING: the operator compares the rows with `rows` before COMMIT")
         if name == "InsertStmt" and stmt.onConflictClause is not None \
                 and stmt.onConflictClause.action == OnConflictAction.ONCONFLICT_UPDATE:
@@ -227,17 +278,20 @@ def _check_sql(step: dict[str, Any], at: tuple, problem: Report) -> None:
         if name in ("UpdateStmt", "DeleteStmt"):
             others = getattr(stmt, "fromClause", None) or getattr(stmt, "usingClause", None)
             target = stmt.relation.alias.aliasname if stmt.relation.alias else stmt.relation.relname
-            if not _scoped(stmt.whereClause, target if others else None):
+            table_keys = (keys or {}).get(stmt.relation.relname)
+            if not _scoped(stmt.whereClause, target if others else None, table_keys, literals=undo):
+                key_words = f" (a key of {stmt.relation.relname}: {', '.join(sorted(table_keys))})" if table_keys else ""
                 problem(at + ("sql",), f"{verb} must be scoped by the ids the diagnosis found: a WHERE whose "
-                                       f"conditions, joined by AND, include `column IN ({{name}})` on a column of the "
-                                       f"table it changes" + (f" (`{target}.column` with FROM/USING)" if others else ""))
-    if dml and step.get("rows") is None:
+                                       f"conditions, joined by AND, include `column IN ({{name}})` on a key column of "
+                                       f"the table it changes{key_words}"
+                                       + (f" (`{target}.column` with FROM/USING)" if others else ""))
+    if dml and step.get("rows") is None and not undo:
         problem(at + ("rows",), "a change needs `rows`: how many rows it must return (a number, or a fill name)")
     for raw in statements:
         ctes = raw.stmt.withClause.ctes if getattr(raw.stmt, "withClause", None) is not None else ()
         if type(raw.stmt).__name__ == "SelectStmt" and any(type(c.ctequery).__name__ != "SelectStmt" for c in ctes):
             problem(at + ("sql",), "a WITH that changes data: write one UPDATE/DELETE a WHERE scopes")
-        if type(raw.stmt).__name__ == "SelectStmt" and not _scoped(raw.stmt.whereClause, None):
+        if type(raw.stmt).__name__ == "SelectStmt" and not undo and not _scoped(raw.stmt.whereClause, None):
             problem(at + ("sql",), "a SELECT that changes state (pg_terminate_backend, ...) must be scoped like an "
                                    "UPDATE: a WHERE with `column IN ({name})` of a `fill`, joined by AND")
 
@@ -260,10 +314,12 @@ def _string_constants(tree: Any) -> list[str]:
     return found
 
 
-def _scoped(where: Any, table: str | None) -> bool:
+def _scoped(where: Any, table: str | None, keys: set[str] | None = None, literals: bool = False) -> bool:
     """Does ``where`` limit the rows to a fill's values: ``... AND col IN ({ids}) AND ...`` (or
-    ``col = {id}``), the column of the changed table (``table.col`` when the statement joins others)?
-    An OR, a NOT, ``NOT IN``, a comparison of the ids with themselves does not."""
+    ``col = {id}``), the column of the changed table (``table.col`` when the statement joins others),
+    one of its ``keys`` when the reference schema names them? An OR, a NOT, ``NOT IN``, a comparison of
+    the ids with themselves, a column that is not a key (a status, a symbol) does not. ``literals``: an
+    undo may name the rows by the literal ids the operator copies from the change's RETURNING."""
     from pglast.enums.primnodes import BoolExprType
 
     if where is None:
@@ -283,9 +339,12 @@ def _scoped(where: Any, table: str | None) -> bool:
         fields = [getattr(f, "sval", None) for f in column.fields]
         if table is not None and (len(fields) < 2 or fields[-2] != table):
             continue
+        if keys is not None and fields[-1] not in keys:   # a status or a symbol names more rows than the ids
+            continue
         items = list(values) if isinstance(values, (list, tuple)) else [values]
-        if items and all(type(v).__name__ == "A_Const" and str(getattr(getattr(v, "val", None), "sval", ""))
-                         .startswith("__fill_") for v in items):
+        items = [v.arg if type(v).__name__ == "TypeCast" else v for v in items]   # :'id'::bigint
+        if items and all(type(v).__name__ == "A_Const" and (literals or str(getattr(getattr(v, "val", None), "sval", ""))
+                         .startswith("__fill_")) for v in items):
             return True
     return False
 
@@ -298,8 +357,16 @@ COMPOSE_VALUE_OPTIONS = {"-f", "--file", "-p", "--project-name", "--env-file", "
 #: options of ``docker compose exec``/``run`` that take a value
 EXEC_VALUE_OPTIONS = {"-e", "--env", "-u", "--user", "-w", "--workdir", "--index", "--name", "--entrypoint",
                       "-p", "--publish", "-v", "--volume", "-l", "--label"}
-#: ``docker`` subcommands that stop containers (the service is whatever the container runs)
-DOCKER_STOPPING = {"restart", "stop", "kill", "rm", "pause", "start"}
+#: ``docker`` subcommands that stop or start containers (the service is whatever the container runs)
+DOCKER_STOPPING = {"restart", "stop", "kill", "rm", "pause", "start", "unpause", "update"}
+#: ``docker`` subcommands that are not fix steps at all (they destroy what no undo brings back)
+DOCKER_REFUSED = {"system", "volume", "image", "network", "builder", "rmi"}
+#: a write into an env file: a redirection or an output option naming one
+ENV_WRITE = re.compile(r"(?:\d?>>?|\s-o\s*|\s-out\s+|\s--output[= ]|\btee\s+(?:-a\s+)?)\s*['\"]?[^\s'\";|&]*"
+                       r"(?:\.env|/env)\b['\"]?")
+#: curl options that send or change something (a read-only step only reads)
+CURL_WRITES = {"-X", "--request", "-d", "--data", "--data-raw", "--data-binary", "--data-urlencode", "-F", "--form",
+               "-T", "--upload-file", "--json"}
 
 
 def _check_shell(step: dict[str, Any], at: tuple, manifest: dict[str, Any], problem: Report) -> None:
@@ -321,12 +388,14 @@ def _check_shell(step: dict[str, Any], at: tuple, manifest: dict[str, Any], prob
             if PLACEHOLDER.search(token) and not PLACEHOLDER.fullmatch(token):
                 problem(at + ("shell",), f"{token}: a placeholder must be a whole word of its own, outside quotes "
                                          f"(the report quotes each value as one word)")
-        if any(t in (">", ">>") or t.startswith(">") for t in raw):
-            target = next((raw[i + 1] for i, t in enumerate(raw[:-1]) if t in (">", ">>")), "")
-            if "env" in target.rsplit("/", 1)[-1]:
-                problem(at + ("shell",), f"a redirection into {target}: edit an env file with an `env:` step (shown "
-                                         f"key by key, applied by the self-test), not with > or >>")
         _check_command(words, raw, side, step, at, tables, restarts, problem)
+    text = step["shell"]
+    if "`" in text:
+        problem(at + ("shell",), "backticks run a command the checks cannot see: write it as a command of its own")
+    written = ENV_WRITE.search(text)
+    if written:
+        problem(at + ("shell",), f"{written.group(0).strip()}: writes an env file; edit it with an `env:` step "
+                                 f"(shown key by key, applied by the self-test)")
 
 
 def _check_command(words: list[str], raw: list[str], side: str, step: dict[str, Any], at: tuple,
@@ -339,13 +408,48 @@ def _check_command(words: list[str], raw: list[str], side: str, step: dict[str, 
                                                          for k in SQLALCHEMY_URL_KEYS):
         problem(at + ("shell",), f"{name} with $DATABASE_URL: the backend's URL is postgresql+asyncpg://, which "
                                  f"{name} refuses; give the database's own postgresql:// URL")
+    if name == "psql":
+        _check_psql(words, at, problem)
+    if name == "curl" and step.get("risk") == "read-only" and any(
+            w in CURL_WRITES or any(w.startswith(o + "=") for o in CURL_WRITES if o.startswith("--")) for w in words):
+        problem(at + ("shell",), "curl that sends data or another method than GET changes something: not read-only")
+    if name in ("sh", "bash") and "-c" in words[1:-1]:
+        inner = words[words.index("-c") + 1]
+        for inner_words, inner_raw in simple_commands(inner):
+            _check_command(inner_words, inner_raw, side, step, at, tables, restarts, problem)
     if name != "docker":
         return
     i = _skip_options(words, 1, DOCKER_VALUE_OPTIONS)
-    if i < len(words) and words[i] == "compose":
+    sub = words[i] if i < len(words) else ""
+    if sub == "container" and i + 1 < len(words):     # docker container stop = docker stop
+        i, sub = i + 1, words[i + 1]
+    if sub == "compose":
         _check_compose(words[i + 1:], raw[i + 1:], step, at, tables, restarts, problem)
-    elif i < len(words) and words[i] in DOCKER_STOPPING:
-        _require_outage(f"docker {words[i]}", [], step, at, restarts, problem)
+    elif sub in DOCKER_STOPPING:
+        _require_outage(f"docker {sub}", [], step, at, restarts, problem)
+    elif sub in DOCKER_REFUSED:
+        problem(at + ("shell",), f"docker {sub} removes or prunes what no undo brings back: not a fix step")
+    elif sub == "exec":
+        j = _skip_options(words, i + 1, EXEC_VALUE_OPTIONS)
+        if words[j + 1:]:
+            _check_command(words[j + 1:], raw[j + 1:], "container", step, at, tables, restarts, problem)
+
+
+def _check_psql(words: list[str], at: tuple, problem: Report) -> None:
+    """psql may only read: a change belongs in an ``sql:`` step, where it is scoped, counted and proven."""
+    from diagnose.checks.sql_catalog import lint_calls
+    from diagnose.checks.sql_grammar import Refused, inspect
+
+    if any(w in ("-f", "--file") or w.startswith("--file=") for w in words):
+        problem(at + ("shell",), "psql -f runs a file the checks cannot see: put the SQL in an `sql:` step")
+    for i, word in enumerate(words[:-1]):
+        if word in ("-c", "--command"):
+            try:
+                messages = lint_calls(inspect(words[i + 1]))
+            except Refused as exc:
+                messages = [str(exc)]
+            for message in messages:
+                problem(at + ("shell",), f"psql -c must only read ({message}): put a change in an `sql:` step")
 
 
 def _skip_options(words: list[str], i: int, with_value: set[str]) -> int:
@@ -383,6 +487,9 @@ def _check_compose(args: list[str], raw: list[str], step: dict[str, Any], at: tu
         command = rest[j + 1:]   # after the service
         if command:
             _check_command(command, raw_rest[j + 1:], "container", step, at, tables, restarts, problem)
+    if sub == "run" and any(w in ("-d", "--detach") for w in rest):
+        _require_outage("docker compose run -d", [w for w in rest[_skip_options(rest, 0, EXEC_VALUE_OPTIONS):][:1]],
+                        step, at, restarts, problem)
     if sub == "restart":
         problem(at + ("shell",), "docker compose restart keeps the container's old environment (.env is not read "
                                  "again): use `docker compose up -d SERVICE`")
@@ -392,8 +499,9 @@ def _check_compose(args: list[str], raw: list[str], step: dict[str, Any], at: tu
 
 
 #: words that are the shell's own grammar, not commands
-SHELL_WORDS = {"if", "then", "else", "elif", "fi", "for", "while", "until", "do", "done", "case", "esac", "in",
+SHELL_WORDS = {"if", "then", "else", "elif", "fi", "while", "until", "do", "done", "esac", "in",
                "!", "{", "}", "(", ")", "time"}
+LOOP_HEADERS = {"for", "case", "select"}
 
 
 def _host_expands(token: str) -> bool:
@@ -442,23 +550,53 @@ def _split(line: str, posix: bool) -> list[str] | None:
 def _commands(tokens: list[str]) -> list[list[str]]:
     commands: list[list[str]] = []
     current: list[str] = []
+    header = False    # `for NAME in WORDS` / `case WORD in`: a loop's or a case's header, not a command
     for token in tokens:
         if token and set(token) <= set(";&|()"):
-            commands.append(current)
-            current = []
+            commands.append([] if header else current)
+            current, header = [], False
+        elif not current and token in LOOP_HEADERS:
+            header = True
         elif not current and (token in SHELL_WORDS or re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", token)):
             continue
         else:
             current.append(token)
-    commands.append(current)
+    commands.append([] if header else current)
     return commands
+
+
+def schema_keys(schema_sql: str) -> dict[str, set[str]]:
+    """table -> the columns that alone identify a row (PRIMARY KEY or UNIQUE), from a schema's CREATE TABLEs."""
+    from pglast.enums.parsenodes import ConstrType
+
+    from diagnose.pgparse import parse_error, parse_sql
+
+    try:
+        statements = parse_sql(schema_sql)
+    except parse_error():
+        return {}
+    keys: dict[str, set[str]] = {}
+    unique = (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE)
+    for raw in statements:
+        stmt = raw.stmt
+        if type(stmt).__name__ != "CreateStmt":
+            continue
+        found = keys.setdefault(stmt.relation.relname, set())
+        for element in stmt.tableElts or ():
+            if type(element).__name__ == "ColumnDef":
+                if any(c.contype in unique for c in element.constraints or ()):
+                    found.add(element.colname)
+            elif type(element).__name__ == "Constraint" and element.contype in unique and len(element.keys or ()) == 1:
+                found.add(element.keys[0].sval)
+    return keys
 
 
 def _check_proofs(data: dict[str, Any], problem: Report) -> None:
     solutions = {s["id"]: s for s in data.get("solutions") or []}
     proven = {x["fix"]["solution"] for x in data.get("examples") or [] if x.get("fix")}
     for i, solution in enumerate(data.get("solutions") or []):
-        changes_sql = any(s.get("sql") and s.get("risk") != "read-only" for s in solution.get("steps") or [])
+        changes_sql = any(s.get("sql") and s.get("risk") != "read-only" and touches_rows(s["sql"])
+                          for s in solution.get("steps") or [])
         if changes_sql and solution["id"] not in proven:
             problem(("solutions", i), "a solution that changes data with SQL must be proven: name it in a broken "
                                       "example's `fix: {solution: " + solution["id"] + "}`")

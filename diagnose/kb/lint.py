@@ -15,7 +15,7 @@ from typing import Any
 
 from diagnose import safe_regex
 from diagnose.checks import KINDS, load_kind
-from diagnose.kb.fixlint import check_solutions
+from diagnose.kb.fixlint import check_solutions, schema_keys
 from diagnose.kb.loader import Problem
 from diagnose.kb.yamlsrc import Located, YamlError, format_path, load, printable
 
@@ -150,10 +150,23 @@ def _kind_lint(loc: Located, check: dict, base: tuple, name: str) -> list[Proble
     return out
 
 
+def _reference_keys(root: Path, manifest: dict) -> dict[str, dict[str, set[str]]]:
+    """database -> table -> its key columns, from the pack's reference schemas (an unreadable one says
+    nothing here: the self-test reports it)."""
+    keys: dict[str, dict[str, set[str]]] = {}
+    for database, rel in (manifest.get("reference_schemas") or {}).items():
+        try:
+            keys[database] = schema_keys((root / rel).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            continue
+    return keys
+
+
 def check_pack(root: Path, manifest: dict, located: list[tuple[Path, Located]]) -> list[Problem]:
     """Cross-file rules: ids, references, sources, categories, examples."""
     problems: list[Problem] = []
     owners: dict[str, tuple[str, str]] = {}
+    keys = _reference_keys(root, manifest)
     ids = {loc.data.get("id") for _, loc in located}
     declared = (manifest.get("sources") or {}) if manifest else None
     for path, loc in located:
@@ -205,7 +218,7 @@ def check_pack(root: Path, manifest: dict, located: list[tuple[Path, Located]]) 
             for c in sol.get("causes", []):
                 if c not in causes:
                     problem(("solutions", i, "causes"), f"unknown cause '{c}'")
-        check_solutions(data, manifest, problem)
+        check_solutions(data, manifest, problem, keys)
         for i, rel in enumerate(data.get("related", [])):
             if rel not in ids:
                 problem(("related", i), f"related entry '{rel}' does not exist")

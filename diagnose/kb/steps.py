@@ -139,6 +139,22 @@ def changes_rows(sql: str) -> bool:
     return any(type(raw.stmt).__name__ in ("InsertStmt", "UpdateStmt", "DeleteStmt") for raw in statements)
 
 
+#: statements that change rows a fill names (or, a SELECT, end the sessions it lists)
+ROW_STATEMENTS = {"UpdateStmt", "DeleteStmt", "InsertStmt", "SelectStmt"}
+
+
+def touches_rows(sql: str) -> bool:
+    """Does ``sql`` act on rows of the database (what the self-test applies to a world's own database),
+    rather than on the server, a database or roles that every world shares?"""
+    from diagnose.pgparse import parse_error, parse_sql
+
+    try:
+        statements = parse_sql(PLACEHOLDER.sub("NULL", sql))
+    except parse_error():
+        return False
+    return any(type(raw.stmt).__name__ in ROW_STATEMENTS for raw in statements)
+
+
 def step_sql(step: Step, filled: Filled) -> str:
     """The SQL as the operator runs it: filled, and a change of rows wrapped in a transaction with the
     row count to expect before COMMIT; an action no ROLLBACK undoes says so instead."""
@@ -160,8 +176,10 @@ def step_sql(step: Step, filled: Filled) -> str:
         count_words = f"one row per value of {{{step.rows}}}"
     else:
         count_words = "the rows the scope names"
-    if not changes_rows(sql):
+    if not changes_rows(sql) and touches_rows(sql):     # SELECT pg_terminate_backend(...): no transaction undoes it
         return f"{head}-- acts at once, no ROLLBACK undoes it: check it targets {count_words} before you run it\n{sql};"
+    if not changes_rows(sql):                           # ALTER DATABASE, GRANT...: transactional, no rows
+        return f"{head}BEGIN;\n{sql};\n-- check it says what the step says. Then type COMMIT; if so, ROLLBACK; if not."
     # no COMMIT in the block: pasted whole, it stops with the transaction open and the rows shown
     return (f"{head}BEGIN;\n{sql};\n-- expect {count_words} above. Then type COMMIT; if so, "
             f"ROLLBACK; if not.")

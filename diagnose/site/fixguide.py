@@ -28,7 +28,7 @@ def before_fix_page(pack: Pack) -> str:
            "2. **Check the risk class** (below). A trading action or an outage needs the approval the step "
            "names, in the window it names, before you type anything.",
            "3. **Check the preconditions** a step lists (*Before this step*): each is a read-only query that "
-           "must return no rows. A run that finds a problem checks them itself and says under the step "
+           "must return no rows. Every run checks them itself (read-only) and says under the step "
            "whether it is clear now or must wait (and names the first row in the way).",
            "4. **Run a change as shown**: inside `BEGIN; … COMMIT;`, compare the rows `RETURNING` shows with the "
            "count the step expects, and type `ROLLBACK;` instead of `COMMIT;` on any other count.",

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from diagnose.kb.model import Solution, Step
-from diagnose.kb.steps import Filled, expected_rows, fill_from_results, substitute, transactional
+from diagnose.kb.steps import Filled, expected_rows, fill_from_results, substitute, touches_rows, transactional
 
 
 @dataclass
@@ -34,8 +34,8 @@ def apply_solution(solution: Solution, results: list[Any], profile_sources: dict
     for number, step in enumerate(solution.steps, 1):
         label = f"step {number}"
         if step.sql and step.changes:
-            if not transactional(step.sql):
-                out.not_applied.append(f"{label}: cannot run in a transaction (not applied to a shared server)")
+            if not transactional(step.sql) or not touches_rows(step.sql):
+                out.not_applied.append(f"{label}: changes the server or roles every world shares (not applied)")
                 continue
             filled = fill_from_results(step, results)
             missing = {k: why for k, why in filled.why.items()}

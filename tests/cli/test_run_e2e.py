@@ -135,12 +135,39 @@ def test_a_restart_step_says_whether_its_preconditions_hold_now(diagnose, world,
     assert found and all(pre["checked"]["status"] == "pass" for pre in found)
 
 
-def test_preconditions_are_reported_under_the_steps_not_as_checks(diagnose, world, tmp_path):
+def test_a_healthy_run_asks_no_precondition_and_none_is_a_check(diagnose, world, tmp_path):
     profile = world("rollover-task-stuck", "healthy")
     out = tmp_path / "r.json"
     assert diagnose("rollover-task-stuck", "--profile", str(profile), "--format", "json", "-o", str(out)).code == 0
     report = json.loads(out.read_text())
-    # healthy, and yet a task is executing this second: a restart now would strand it, so the step must wait
+    # nothing to fix: no precondition is asked (a fix is not due), and none ever shows as a check
     found = _required(report, "no-rollover-executing")
-    assert found and all(pre["checked"]["status"] == "fail" for pre in found)
+    assert found and all(pre["checked"] is None for pre in found)
     assert not [c for c in report["checks"] if c["id"].startswith("precondition")]
+
+
+def test_a_desk_database_that_never_answers_changes_no_verdict_and_holds_no_run(diagnose, world, tmp_path):
+    """The preconditions only annotate the fix: a desk database that accepts TCP and never speaks must not
+    turn the backend's problem into something else, nor hold the run past its deadline."""
+    import socket
+    import time
+
+    mute = socket.socket()
+    mute.bind(("127.0.0.1", 0))
+    mute.listen(8)       # the kernel accepts, nobody answers
+    try:
+        profile = world("backend-start-failed", "database-not-up")
+        out = tmp_path / "r.json"
+        started = time.monotonic()
+        result = diagnose("backend-start-failed", "--profile", str(profile), "--format", "json", "-o", str(out),
+                          "--dsn", f"desk=postgresql://postgres@127.0.0.1:{mute.getsockname()[1]}/desk",
+                          "--deadline", "6")
+        elapsed = time.monotonic() - started
+    finally:
+        mute.close()
+    report = json.loads(out.read_text())
+    assert result.code == 1 and report["verdict"] == "problem", [(c["id"], c["status"]) for c in report["checks"]]
+    assert not report["incomplete"]
+    assert elapsed < 12
+    assert all(pre["checked"] is None or pre["checked"]["status"] != "pass"
+               for pre in _required(report, "no-rollover-executing"))

@@ -105,8 +105,9 @@ def test_a_window_param_as_postgresql_reads_it(make_db):
     finally:
         whole.shared.close()
         after_fix.shared.close()
-    assert first.vars["value"] == 1 and not first.passed
+    assert first.vars["value"] == 1 and not first.passed and first.caveat is None
     assert second.vars["value"] == 0 and second.passed
+    assert "from --since, not 1h" in second.caveat   # said with the result: not the hour it was written for
 
 
 # --- log checks -----------------------------------------------------------------------------------------------------
@@ -288,3 +289,15 @@ def test_a_time_of_day_later_than_now_is_yesterdays():
     ahead = (datetime.now() + timedelta(minutes=30)).strftime("%H:%M")
     moment = Since().convert(ahead, None, None)
     assert timedelta(hours=23) < datetime.now(UTC) - moment < timedelta(hours=24)
+
+
+def test_a_log_message_names_the_window_since_shortened(diagnose, small_pack, app_log, tmp_path):
+    """`--since 10m` on a check of the last hour: its message says ten minutes, not "the last 1h"."""
+    import json
+
+    path, _ = app_log
+    out = tmp_path / "r.json"
+    diagnose("failing-jobs", "--checks", str(small_pack), "--log", f"app={path}", "--since", "10m",
+             "--format", "json", "-o", str(out))
+    messages = [c["message"] for c in json.loads(out.read_text())["checks"] if c["kind"] == "log"]
+    assert messages and all("from --since" in m for m in messages), messages

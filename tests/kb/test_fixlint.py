@@ -484,7 +484,7 @@ def test_statements_no_scope_can_hold_are_refused(sql, words):
     ("docker restart desk-backend-1", ("risk",), ("outage",)),
     ("docker --context prod compose up -d backend", ("risk",), ("outage",)),
     ("docker compose exec -T backend rm -rf /data", ("shell",), ("rm", "commands.container")),
-    ("printf 'MODE=LIVE\\n' >> .env", ("shell",), ("redirection", "env:")),
+    ("printf 'MODE=LIVE\\n' >> .env", ("shell",), ("env file", "env:")),
     ('docker compose run --rm backend sh -c "echo $NTFY_URL"', ("shell",), ("expands on the host",)),
 ])
 def test_shell_that_stops_services_or_writes_around_the_rules_is_refused(shell, path, words):
@@ -509,3 +509,77 @@ def test_an_env_edit_of_a_trading_key_is_a_trading_action():
     assert any(p == STEP + ("risk",) and "trading_keys" in m for p, m in found), found
     assert not problems(entry({**step, "risk": "trading", "approve": "trader", "when": "quiet"}, proven=False),
                         manifest)
+
+
+# --- round three -----------------------------------------------------------------------------------------------------
+
+def test_a_do_block_is_refused_whatever_it_holds():
+    refused_at(entry(change(sql="DO $$ BEGIN UPDATE jobs SET status = 'queued' WHERE status = 'stuck'; END $$",
+                            fill=None, rows=None, undo="nothing")), STEP + ("sql",), "not a statement")
+
+
+def test_a_server_or_role_change_is_an_outage_the_change_manager_approves():
+    step = change(sql="ALTER ROLE app CONNECTION LIMIT 50", fill=None, rows=None, undo="ALTER ROLE app CONNECTION LIMIT -1")
+    refused_at(entry(step, proven=False), STEP + ("risk",), "outage", "change")
+    accepted(entry({**step, "risk": "outage", "approve": "change", "when": "quiet"}, proven=False))
+
+
+def test_the_scope_must_be_a_key_of_the_changed_table():
+    keys = {"db": {"jobs": {"id"}}}
+    found = []
+    bad = change(sql="UPDATE jobs SET status = 'queued' WHERE status IN ({ids}) RETURNING id",
+                 undo="UPDATE jobs SET status = 'stuck' WHERE id IN ({ids}) RETURNING id")
+    check_solutions(entry(bad), MANIFEST, lambda p, m: found.append((tuple(p), m)), keys)
+    assert any(p == STEP + ("sql",) and "key" in m for p, m in found), found
+    found.clear()
+    check_solutions(entry(change()), MANIFEST, lambda p, m: found.append((tuple(p), m)), keys)
+    assert found == []
+
+
+@pytest.mark.parametrize("sql", [
+    "UPDATE jobs SET status = 'queued' WHERE id IN ({ids}) RETURNING (SELECT count(pg_terminate_backend(pid)) "
+    "FROM pg_stat_activity)",
+    "UPDATE jobs SET status = (SELECT set_config('x', 'y', false)) WHERE id IN ({ids}) RETURNING id",
+])
+def test_a_call_that_changes_the_server_inside_a_scoped_change_is_refused(sql):
+    refused_at(entry(change(sql=sql)), STEP + ("sql",), "changes the server")
+
+
+def test_the_undo_is_held_to_the_same_scope():
+    step = change(undo="```sql\nUPDATE jobs SET status = 'stuck' RETURNING id;\n```")
+    refused_at(entry(step), STEP + ("undo",), "in the undo", "scoped")
+    psql_vars = "```sql\n\\set job_id 'job-1'\nUPDATE jobs SET status = 'stuck' WHERE id = :'job_id' RETURNING id;\n```"
+    accepted(entry(change(undo=psql_vars)))
+
+
+@pytest.mark.parametrize("shell, words", [
+    ('psql "$DESK_DSN" -c "UPDATE jobs SET status = \'queued\'"', ("psql -c must only read",)),
+    ('psql "$DESK_DSN" -f fix.sql', ("psql -f",)),
+    ("curl -X DELETE http://localhost:8000/v1/positions/1", ("not read-only",)),
+    ("docker compose exec -T backend sh -c 'kill 1'", ("`kill`",)),
+    ("echo `docker compose down`", ("backticks",)),
+    ("echo EXECUTION_MODE=LIVE >>/srv/trading/.env", ("env file",)),
+    ("curl -o backend/.env http://x/env", ("env file",)),
+    ("docker system prune -af --volumes", ("no undo",)),
+])
+def test_shell_that_writes_behind_a_reading_command_is_refused(shell, words):
+    refused_at(entry(host(shell)), STEP + ("shell",), *words)
+
+
+def test_a_loop_header_is_not_a_command_and_a_read_only_psql_is_accepted():
+    accepted(entry(host('for id in a b; do echo "$id"; done')))
+    accepted(entry(host('psql "$DESK_DSN" -c "SELECT id FROM jobs WHERE status = \'stuck\'"')))
+
+
+def test_compose_run_detached_starts_a_service():
+    refused_at(entry(host("docker compose run -d backend")), STEP + ("risk",), "outage")
+
+
+@pytest.mark.parametrize("edit", [{"unset": ["EXECUTION_MODE"]}, {"set": {"execution_mode": "LIVE"}}])
+def test_removing_or_lowercasing_a_trading_key_is_still_a_trading_action(edit):
+    manifest = {**MANIFEST, "trading_keys": ["EXECUTION_MODE"], "sources": {
+        **MANIFEST["sources"], "env": {"trading": {"description": "the .env"}}}}
+    step = {"do": "Change the mode.", "risk": "reversible", "where": "host", "scope": "EXECUTION_MODE",
+            "env": {"source": "trading", **edit}, "undo": "set it back", "verify": ["stuck-jobs"]}
+    found = problems(entry(step, proven=False), manifest)
+    assert any(p == STEP + ("risk",) and "trading_keys" in m for p, m in found), found
