@@ -62,7 +62,7 @@ STEP = {
             "`ui:NAME` (a program's screen, e.g. `ui:Polar Star`)")},
         "sql": {**TEXT, "description": (
             "SQL run in `where: database:NAME`. A change (INSERT/UPDATE/DELETE) needs RETURNING and `rows`; "
-            "the page and reports wrap it in BEGIN ... COMMIT with the expected row count before COMMIT")},
+            "the page and reports open it with BEGIN, state the row count to expect and leave COMMIT to the operator")},
         "shell": {**TEXT, "description": "bash commands run in `where`; checked with `bash -n` and the pack's "
                                          "command table"},
         "env": {"type": "object", "additionalProperties": False, "required": ["source"],

@@ -4,7 +4,8 @@ One renderer for every place a step is shown (the FAQ page, ``diagnose show``, t
 reports), so the page and the report never disagree. A report fills a step's ``{name}`` placeholders
 with the ids its own checks found (``WHERE position_id IN ('pos-1', 'pos-2')``), as SQL literals; the
 page shows the placeholder and says where its values come from. A change in SQL is always shown
-inside ``BEGIN; ... COMMIT;`` with the row count to expect before ``COMMIT``.
+opened with ``BEGIN;`` and the row count to expect; the block stops before ``COMMIT;``, which the
+operator types once the rows are right.
 """
 
 from __future__ import annotations

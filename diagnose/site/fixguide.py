@@ -28,9 +28,10 @@ def before_fix_page(pack: Pack) -> str:
            "2. **Check the risk class** (below). A trading action or an outage needs the approval the step "
            "names, in the window it names, before you type anything.",
            "3. **Check the preconditions** a step lists (*Before this step*): each is a read-only query that "
-           "must return no rows. Every run checks them itself (read-only) and says under the step "
-           "whether it is clear now or must wait (and names the first row in the way).",
-           "4. **Run a change as shown**: inside `BEGIN; … COMMIT;`, compare the rows `RETURNING` shows with the "
+           "must return no rows. `diagnose SYMPTOM` checks them itself (read-only) when it finds something to "
+           "fix, and says under the step whether it is clear now or must wait (and names the first row in the "
+           "way); a triage report shows the query only.",
+           "4. **Run a change as shown**: inside `BEGIN; …`, compare the rows `RETURNING` shows with the "
            "count the step expects, and type `ROLLBACK;` instead of `COMMIT;` on any other count.",
            "5. **Keep the undo at hand** (it is beside every reversible step and trading action).",
            "6. **Verify**: run `diagnose SYMPTOM --since HH:MM` with the time you applied the fix. Every check "
