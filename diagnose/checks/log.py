@@ -182,7 +182,7 @@ def run(check: dict, ctx: Context) -> Outcome:
         stamps = TimestampParser(zone(spec.timezone), ctx.now)
     except UnknownTimezone as exc:
         raise CheckError(f"log '{name}': {exc}") from exc
-    passes = ctx.shared.get("log-passes", lambda: LogPasses(ctx.shared.planned))
+    passes = ctx.shared.get("log-passes", lambda: LogPasses(ctx.shared.planned, planned_requests))
     after_time, marker_lines = None, 0
     if check.get("after"):   # count from the last line matching `after` on
         marker = request(marker_check(check), ctx)
@@ -282,6 +282,21 @@ def _ago(delta: timedelta) -> str:
             n = seconds // size
             return f"{n} {unit}{'s' if n != 1 else ''}"
     return f"{seconds} second{'s' if seconds != 1 else ''}"
+
+
+def planned_requests(check: dict, ctx: Context) -> list[Request]:
+    """What a planned check will ask of its log (its pattern and, with ``after``, the line it counts
+    from), for the run's shared pass; a check whose fields or params are invalid asks nothing here (it
+    reports that itself when it runs)."""
+    from .base import SkipCheck
+
+    found = []
+    for one in [check] + ([marker_check(check)] if check.get("after") else []):
+        try:
+            found.append(request(one, ctx))
+        except (KeyError, CheckError, SkipCheck):
+            continue
+    return found
 
 
 def marker_check(check: dict) -> dict:

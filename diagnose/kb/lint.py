@@ -16,7 +16,7 @@ from typing import Any
 from diagnose import safe_regex
 from diagnose.checks import KINDS, load_kind
 from diagnose.kb.fixlint import check_solutions, schema_keys
-from diagnose.kb.loader import Problem
+from diagnose.kb.problems import Problem
 from diagnose.kb.yamlsrc import Located, YamlError, format_path, load, printable
 
 #: subcommand names; a symptom id or alias equal to one of these could never be run

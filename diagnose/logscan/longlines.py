@@ -11,12 +11,20 @@ Known limit: a match longer than ``overlap`` that spans a piece boundary is miss
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .scan import _Matcher
+from typing import Any, Protocol
 
 from diagnose.clip import SOURCE_CHARS
+
+
+class PieceMatcher(Protocol):
+    """What a long line's pieces are searched with (a scanner's matcher: its compiled pattern, whether it
+    searches text or bytes, whether a match can depend on where the line ends)."""
+
+    regex: Any
+    decodes: bool
+    end_sensitive: bool
+
+    def record(self, number: int | None, offset: int, head: bytes, time: Any) -> None: ...
 
 #: characters of a matching line kept as evidence: masked whole, clipped for display by the report
 TEXT_CHARS = SOURCE_CHARS
@@ -68,7 +76,7 @@ class LongLines:
                 matcher.record(number, long.offset, long.head, time)
         self.lines += 1
 
-    def _search_piece(self, matcher: _Matcher, data: bytes, pos: int, open_end: bool) -> bool:
+    def _search_piece(self, matcher: PieceMatcher, data: bytes, pos: int, open_end: bool) -> bool:
         """Search a piece of one line; with ``open_end`` the line goes on past the piece, so a
         match touching the piece's end counts only if the pattern cannot depend on the end."""
         piece: bytes | str = data.decode("utf-8", "surrogateescape") if matcher.decodes else data

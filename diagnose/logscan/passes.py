@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from collections.abc import Callable
 from typing import Any
 
 from diagnose.checks.base import CheckError, CheckTimeout, Context
@@ -44,8 +45,12 @@ class Request:
 class LogPasses:
     """The run's passes over its logs (a :class:`~diagnose.checks.base.RunResources` item)."""
 
-    def __init__(self, planned: list[dict[str, Any]]):
+    def __init__(self, planned: list[dict[str, Any]],
+                 plan: Callable[[dict[str, Any], Context], list[Request]]):
+        """``planned``: the run's check dicts; ``plan``: the requests one of them makes of its log (the
+        log kind says how a check reads: its pattern, window, and the line it counts from)."""
         self.planned = planned
+        self.plan = plan
         self._lock = threading.Lock()
         self._passes: dict[tuple[str, bool], _Pass] = {}
 
@@ -74,31 +79,13 @@ class LogPasses:
         for check in self.planned:
             if check.get("kind") != "log" or check.get("log") != name:
                 continue
-            checks = [check]
-            if check.get("after"):   # the line it counts from is read in the same pass
-                from diagnose.checks.log import marker_check
-
-                checks.append(marker_check(check))
-            for one in checks:
-                request = request_of(one, ctx)
-                if request is not None and (request.window is not None) == windowed and request not in found:
+            for request in self.plan(check, ctx):
+                if (request.window is not None) == windowed and request not in found:
                     found.append(request)
         return found
 
     def close(self) -> None:
         self._passes.clear()
-
-
-def request_of(check: dict[str, Any], ctx: Context | None = None) -> Request | None:
-    """The request of a check dict, or ``None`` when its fields are invalid or its params cannot be
-    read (it reports that itself)."""
-    from diagnose.checks.base import SkipCheck
-    from diagnose.checks.log import request
-
-    try:
-        return request(check, ctx)
-    except (KeyError, CheckError, SkipCheck):
-        return None
 
 
 class _Pass:
