@@ -47,9 +47,8 @@ class ExampleOutcome:
     problems: list[str] = field(default_factory=list)
     duration: float = 0.0
     results: list[Any] = field(default_factory=list)
-    #: the solution proven on this world (``fix``), and what of it could not be applied there
+    #: the solution proven on this world (``fix``)
     proven: str | None = None
-    not_applied: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -142,14 +141,13 @@ def prove_fix(pack: Pack, entry: Entry, example: Example, world: Any, results: l
                 f"must fail until it is applied"]
     world_env = {k: dict(v) for k, v in (example.world.get("env") or {}).items()}
     applied = apply_solution(solution, results, world.profile.sources, world_env, example.fix_values)
-    outcome.not_applied = applied.not_applied
-    if applied.problems:
-        return [f"fix {solution.id}: {p}" for p in applied.problems]
+    if applied:
+        return [f"fix {solution.id}: {p}" for p in applied]
     again = run_entry(entry, pack, Resolver(world.profile), {}, default_timeout=timeout, since=fixed_at)
     problems = []
     if again.verdict != "healthy":
-        failed = [r.id for r in again.results if r.status is not Status.PASS and r.status is not Status.SKIP
-                  or (r.status is Status.SKIP and r.id not in example.skips)]
+        failed = [r.id for r in again.results
+                  if r.status is not Status.PASS and not (r.status is Status.SKIP and r.id in example.skips)]
         problems.append(f"fix {solution.id}: after it, the verdict is {again.verdict} (still not passing: "
                         f"{', '.join(failed) or 'none'})")
     still = [c.id for c in again.causes if c.id in example.causes]

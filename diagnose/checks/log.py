@@ -47,7 +47,7 @@ from diagnose.logscan.timestamps import TimestampParser, UnknownTimezone, zone
 
 from . import expect as expectations
 from .base import CheckError, Context, Evidence, Outcome
-from .durations import SINCE_PATTERN, parse_since
+from .durations import SINCE_PATTERN, ago, parse_since, since_note
 from .params import PARAM_SCHEMA, lint_params, resolve_params
 
 KIND = "log"
@@ -204,8 +204,8 @@ def run(check: dict, ctx: Context) -> Outcome:
             outcome.vars.setdefault(name, value)
     nominal = parse_since(check.get("since"))
     if nominal is not None and ctx.window(nominal) < nominal:   # --since: the message names the real window
-        outcome.vars["since"] = f"{_ago(ctx.window(nominal))} (from --since, not {check['since']})"
-        note = f"counted over {_ago(ctx.window(nominal))} from --since, not {check['since']}"
+        outcome.vars["since"] = f"{ago(ctx.window(nominal))} (from --since, not {check['since']})"
+        note = since_note(ctx.window(nominal), check["since"])
         outcome.caveat = f"{outcome.caveat}; {note}" if outcome.caveat else note
     if check.get("after"):
         outcome.vars["after_time"] = _iso(after_time)
@@ -229,7 +229,7 @@ def _say_what_the_window_could_not_do(outcome: Outcome, check: dict, found: list
     evidence = outcome.evidence[0]
     for label, result in found:
         if result.before_window and result.modified is not None:
-            evidence.title += (f"; {_short(label)} last written {_ago(now - result.modified)} ago, before the "
+            evidence.title += (f"; {_short(label)} last written {ago(now - result.modified)} ago, before the "
                                "window: nothing in it counted")
     untimed = sum(r.untimed for _, r in found)
     if not untimed:
@@ -240,7 +240,7 @@ def _say_what_the_window_could_not_do(outcome: Outcome, check: dict, found: list
             continue
         if result.modified is not None:
             where.append(f"no timestamps in {_short(label)}: counted the whole file, last written "
-                         f"{_ago(now - result.modified)} ago")
+                         f"{ago(now - result.modified)} ago")
         else:
             where.append(f"no timestamps in the output of {label}: counted all of it")
     count = outcome.vars["count"]
@@ -272,16 +272,6 @@ def _short(label: str) -> str:
     import os
 
     return os.path.basename(label) or label
-
-
-def _ago(delta: timedelta) -> str:
-    """``3 days``, ``12 minutes``, ``40 seconds``: how long ago, as an operator says it."""
-    seconds = max(0, int(delta.total_seconds()))
-    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
-        if seconds >= size:
-            n = seconds // size
-            return f"{n} {unit}{'s' if n != 1 else ''}"
-    return f"{seconds} second{'s' if seconds != 1 else ''}"
 
 
 def planned_requests(check: dict, ctx: Context) -> list[Request]:

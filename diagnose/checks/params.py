@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .base import CheckError, Context, SkipCheck
-from .durations import parse_since
+from .durations import parse_since, since_note
 
 PARAM_SCHEMA: dict[str, Any] = {
     "description": "A bound parameter: a literal value, {value: X}, {env: NAME, key: KEY, default: X} "
@@ -68,8 +68,7 @@ def shortened_windows(spec: dict, ctx: Context) -> str | None:
         if isinstance(param, dict) and "window" in param:
             span = parse_since(param["window"])
             if span is not None and ctx.window(span) < span:
-                minutes = int(ctx.window(span).total_seconds() // 60)
-                notes.append(f"counted over {minutes} minute(s) from --since, not {param['window']}")
+                notes.append(since_note(ctx.window(span), param["window"]))
     return "; ".join(notes) or None
 
 

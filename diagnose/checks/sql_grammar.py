@@ -173,7 +173,7 @@ class _Walker:
         self.ctes: set[str] = set()
 
     def visit(self, node: JsonNode) -> None:
-        for kind, body in _nodes(node):
+        for kind, body in nodes(node):
             handler = getattr(self, f"_{kind}", None)
             if handler is not None:
                 handler(body)
@@ -278,7 +278,7 @@ class _Walker:
         self.ctes.add(body.get("ctename", ""))
 
 
-def _nodes(node: JsonNode) -> Iterator[tuple[str, dict]]:
+def nodes(node: JsonNode) -> Iterator[tuple[str, dict]]:
     """Every ``(NodeType, body)`` in the tree, depth first, iteratively (trees can be deep)."""
     stack: list[JsonNode] = [node]
     while stack:

@@ -35,7 +35,7 @@ def list_cmd(checks_path: Path | None, as_json: bool) -> None:
 def entry_markdown(entry: Any, pack: Any, approvers: dict[str, str] | None = None) -> str:
     """The FAQ entry as Markdown: what you see, the command, the checks, causes, solutions (with who
     approves each risky step, from the profile's ``approvers`` when there is one)."""
-    from diagnose.kb.steps import proven_on, provenance_words, solution_markdown
+    from diagnose.kb.steps import avoid_line, proven_on, provenance_words, risk_and_proof, solution_markdown
     from diagnose.runner import default_manual
 
     out = [f"# {entry.title}", "", f"`{entry.id}` · {entry.category} · severity {entry.severity}"]
@@ -67,12 +67,10 @@ def entry_markdown(entry: Any, pack: Any, approvers: dict[str, str] | None = Non
             "verify it. `diagnose` never runs them.", ""]
     for solution in entry.solutions:
         fixes = f"fixes: {', '.join(solution.causes)} · " if solution.causes else ""
-        proven = proven_on(solution, entry)
-        proof = f" · proven on example {', '.join(proven)}" if proven else ""
-        out += [f"### {solution.title}", "", f"{fixes}highest risk: **{solution.risk}**{proof}", "",
+        out += [f"### {solution.title}", "", fixes + risk_and_proof(solution.risk, proven_on(solution, entry)), "",
                 solution_markdown(solution, entry, pack.fixes, approvers=approvers, site=approvers is None), ""]
     if entry.avoid:
-        out += ["## What not to do", ""] + [f"- **Do not** {a.dont.strip()} {a.why.strip()}" for a in entry.avoid] + [""]
+        out += ["## What not to do", ""] + [avoid_line(a) for a in entry.avoid] + [""]
     if entry.prevention:
         out += ["## Prevention", "", entry.prevention.strip(), ""]
     if entry.related:

@@ -19,7 +19,7 @@ import subprocess
 from collections.abc import Callable
 from typing import Any
 
-from diagnose.kb.steps import PLACEHOLDER, ROW_STATEMENTS, touches_rows
+from diagnose.kb.steps import DML_STATEMENTS, PLACEHOLDER, ROW_STATEMENTS, touches_rows
 
 Report = Callable[[tuple, str], None]
 
@@ -82,8 +82,8 @@ def _check_step(step: dict[str, Any], at: tuple, checks: dict[str, dict], manife
                 problem(at + ("verify", k), f"'{check_id}' is not a check of this entry")
     _check_fill(step, at, checks, problem)
     where = step.get("where") or ""
+    database = where.partition(":")[2] if where.startswith("database:") else None
     if step.get("sql"):
-        database = where.partition(":")[2] if where.startswith("database:") else None
         if database is None:
             problem(at + ("where",), "SQL runs in a database: where: database:NAME")
         elif declared and database not in (declared.get("databases") or {}):
@@ -93,10 +93,9 @@ def _check_step(step: dict[str, Any], at: tuple, checks: dict[str, dict], manife
         # an undo is a change too: held to the same scope; psql's \\set lines and :'name' become literals
         text = "\n".join(line for line in block.splitlines() if not line.lstrip().startswith("\\"))
         text = re.sub(r":'(\w+)'", r"'\1'", text)
-        database = where.partition(":")[2] if where.startswith("database:") else ""
         risk = step.get("risk") if step.get("risk") != "read-only" else "reversible"
         _check_sql({**step, "sql": text, "risk": risk}, at, lambda _p, message: problem(
-            at + ("undo",), f"in the undo: {message}"), (keys or {}).get(database), undo=True)
+            at + ("undo",), f"in the undo: {message}"), (keys or {}).get(database or ""), undo=True)
     if step.get("shell"):
         if not (where == "host" or where.startswith("container:")):
             problem(at + ("where",), "a shell step runs on `host` or in `container:NAME`")
@@ -112,8 +111,9 @@ def _check_step(step: dict[str, Any], at: tuple, checks: dict[str, dict], manife
         if trading and risk != "trading":
             problem(at + ("risk",), f"{', '.join(trading)} decides what trades (pack.yaml `trading_keys`): risk: trading")
     for field in ("sql", "shell", "undo", "do"):
-        if isinstance(step.get(field), str) and DATED_CONTRACT.search(step[field]):
-            code = DATED_CONTRACT.search(step[field]).group(0)
+        dated = DATED_CONTRACT.search(step[field]) if isinstance(step.get(field), str) else None
+        if dated:
+            code = dated.group(0)
             problem(at + (field,), f"{code} is a dated contract: it expires, and the step then fails; use the "
                                    f"continuous main contract (KQ.m@{code.split('.')[0]}.{re.sub(r'[0-9]', '', code.split('.')[1])})")
 
@@ -188,26 +188,18 @@ def _sentinel(name: str) -> str:
 def _writing_calls(tree: Any) -> set[str]:
     """PostgreSQL's own functions in a parse tree (JSON form) that may change the server's state."""
     from diagnose.checks.sql_catalog import ALLOWED_VOLATILE, ASSIGNS_XID, RUNS_SQL_TEXT, known_volatile
+    from diagnose.checks.sql_grammar import nodes
 
     volatile = known_volatile()
     found: set[str] = set()
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            call = node.get("FuncCall")
-            if isinstance(call, dict):
-                parts = [p.get("String", {}).get("sval", "") for p in call.get("funcname") or []]
-                schema, name = (parts[-2] if len(parts) > 1 else None), (parts[-1] if parts else "")
-                if schema in (None, "pg_catalog") and (name in RUNS_SQL_TEXT or name in ASSIGNS_XID or (
-                        name in volatile and name not in ALLOWED_VOLATILE)):
-                    found.add(name)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(tree)
+    for kind, body in nodes(tree):
+        if kind != "FuncCall":
+            continue
+        parts = [p.get("String", {}).get("sval", "") for p in body.get("funcname") or []]
+        schema, name = (parts[-2] if len(parts) > 1 else None), (parts[-1] if parts else "")
+        if schema in (None, "pg_catalog") and (name in RUNS_SQL_TEXT or name in ASSIGNS_XID or (
+                name in volatile and name not in ALLOWED_VOLATILE)):
+            found.add(name)
     return found
 
 
@@ -221,17 +213,19 @@ def _check_sql(step: dict[str, Any], at: tuple, problem: Report, keys: dict[str,
     from diagnose.pgparse import parse_error, parse_sql, parse_sql_json
 
     sql = step["sql"]
+    marked = PLACEHOLDER.sub(lambda m: f"'{_sentinel(m.group(1))}'", sql)
     try:   # a placeholder reads as a literal naming it, so a WHERE can be seen to use it
-        statements = parse_sql(PLACEHOLDER.sub(lambda m: f"'{_sentinel(m.group(1))}'", sql))
-        tree = json.loads(parse_sql_json(PLACEHOLDER.sub(lambda m: f"'{_sentinel(m.group(1))}'", sql)))
+        statements = parse_sql(marked)
+        tree = json.loads(parse_sql_json(marked))
     except parse_error() as exc:
         problem(at + ("sql",), f"not SQL PostgreSQL reads: {exc}")
         return
     # every placeholder must be a value of its own, never inside a string, a comment or a $$ body,
     # where a value from the database would be read as SQL
     literals = _string_constants(tree)
-    for name in PLACEHOLDER.findall(sql):
-        if literals.count(_sentinel(name)) < PLACEHOLDER.findall(sql).count(name):
+    used = PLACEHOLDER.findall(sql)
+    for name in used:
+        if literals.count(_sentinel(name)) < used.count(name):
             problem(at + ("sql",), f"{{{name}}} must stand alone as a value (`IN ({{{name}}})`), never inside quotes, "
                                    f"a comment or a $$ body: a value from the database would be read as SQL there")
             break
@@ -263,13 +257,14 @@ def _check_sql(step: dict[str, Any], at: tuple, problem: Report, keys: dict[str,
         for name in sorted(_writing_calls(item) - allowed):
             problem(at + ("sql",), f"{name}() changes the server's state inside the statement: a fix step changes "
                                    f"only the rows it names (and a SELECT only ends the sessions it lists)")
-    dml = [raw.stmt for raw in statements if type(raw.stmt).__name__ in ("UpdateStmt", "DeleteStmt", "InsertStmt")]
+    for raw in statements:
+        ctes = raw.stmt.withClause.ctes if getattr(raw.stmt, "withClause", None) is not None else ()
+        if any(type(cte.ctequery).__name__ != "SelectStmt" for cte in ctes):
+            problem(at + ("sql",), "a WITH that changes data: write one statement a WHERE scopes")
+    dml = [raw.stmt for raw in statements if type(raw.stmt).__name__ in DML_STATEMENTS]
     for stmt in dml:
         name = type(stmt).__name__
         verb = name[:-4].upper()
-        ctes = stmt.withClause.ctes if getattr(stmt, "withClause", None) is not None else ()
-        if any(type(cte.ctequery).__name__ != "SelectStmt" for cte in ctes):
-            problem(at + ("sql",), f"{verb} with a WITH that changes data: write one statement a WHERE scopes")
         if not undo and not getattr(stmt, "returningClause", None) and not getattr(stmt, "returningList", None):
             problem(at + ("sql",), f"{verb} needs RETURNING: the operator compares the rows with `rows` before COMMIT")
         if name == "InsertStmt" and stmt.onConflictClause is not None \
@@ -288,30 +283,17 @@ def _check_sql(step: dict[str, Any], at: tuple, problem: Report, keys: dict[str,
     if dml and step.get("rows") is None and not undo:
         problem(at + ("rows",), "a change needs `rows`: how many rows it must return (a number, or a fill name)")
     for raw in statements:
-        ctes = raw.stmt.withClause.ctes if getattr(raw.stmt, "withClause", None) is not None else ()
-        if type(raw.stmt).__name__ == "SelectStmt" and any(type(c.ctequery).__name__ != "SelectStmt" for c in ctes):
-            problem(at + ("sql",), "a WITH that changes data: write one UPDATE/DELETE a WHERE scopes")
         if type(raw.stmt).__name__ == "SelectStmt" and not undo and not _scoped(raw.stmt.whereClause, None):
             problem(at + ("sql",), "a SELECT that changes state (pg_terminate_backend, ...) must be scoped like an "
                                    "UPDATE: a WHERE with `column IN ({name})` of a `fill`, joined by AND")
 
 
 def _string_constants(tree: Any) -> list[str]:
-    """Every string constant of a parse tree (JSON form), in order."""
-    found: list[str] = []
+    """Every string constant of a parse tree (JSON form)."""
+    from diagnose.checks.sql_grammar import nodes
 
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if "A_Const" in node and isinstance(node["A_Const"], dict) and "sval" in node["A_Const"]:
-                found.append(node["A_Const"]["sval"].get("sval", ""))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(tree)
-    return found
+    return [body["sval"].get("sval", "") for kind, body in nodes(tree)
+            if kind == "A_Const" and isinstance(body.get("sval"), dict)]
 
 
 def _scoped(where: Any, table: str | None, keys: set[str] | None = None, literals: bool = False) -> bool:

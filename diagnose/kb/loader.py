@@ -17,8 +17,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from diagnose.kb.model import (Avoid, Cause, Check, Entry, Example, Fill, FixPolicy, Pack, Precondition, Provenance,
-                                Solution, Source, Step)
+from diagnose.kb.model import (Avoid, Cause, Check, Entry, Example, Fill, FixPolicy, Pack, Precondition, Solution,
+                                Source, Step, provenance_of)
 from diagnose.kb.problems import KnowledgeBaseError, Problem  # noqa: F401 (Problem: re-exported for callers)
 
 CACHE_FORMAT = 3
@@ -150,10 +150,6 @@ def build_policy(manifest: dict[str, Any]) -> FixPolicy:
     )
 
 
-def _provenance(data: dict[str, Any] | None) -> Provenance | None:
-    return Provenance(data["from"], data.get("ref", ""), data.get("note", "")) if data else None
-
-
 def build_step(data: dict[str, Any]) -> Step:
     verify = data.get("verify")
     return Step(
@@ -163,7 +159,7 @@ def build_step(data: dict[str, Any]) -> Step:
         rows=data.get("rows"), confirm=data.get("confirm"), undo=data.get("undo"),
         verify=tuple(verify) if isinstance(verify, list) else verify,
         approve=data.get("approve"), when=data.get("when"), requires=_tuple(data.get("requires")),
-        provenance=_provenance(data.get("provenance")),
+        provenance=provenance_of(data.get("provenance")),
     )
 
 
@@ -189,11 +185,11 @@ def build_entry(path: Path, data: dict[str, Any]) -> Entry:
         id=data["id"], title=data["title"], category=data["category"], severity=data["severity"],
         aliases=_tuple(data.get("aliases")), summary=data["summary"],
         error_patterns=_tuple(data.get("error_patterns")),
-        causes=tuple(Cause(c["id"], c["title"], c["text"], _provenance(c.get("provenance"))) for c in data["causes"]),
+        causes=tuple(Cause(c["id"], c["title"], c["text"], provenance_of(c.get("provenance"))) for c in data["causes"]),
         checks=tuple(checks),
         solutions=tuple(Solution(s["id"], s["title"], tuple(build_step(x) for x in s["steps"]), _tuple(s.get("causes")))
                         for s in data["solutions"]),
-        avoid=tuple(Avoid(a["dont"], a["why"], _provenance(a.get("provenance"))) for a in data.get("avoid") or ()),
+        avoid=tuple(Avoid(a["dont"], a["why"], provenance_of(a.get("provenance"))) for a in data.get("avoid") or ()),
         prevention=data.get("prevention", ""), related=_tuple(data.get("related")),
         examples=tuple(Example(x["name"], x["verdict"], _tuple(x.get("causes")), x.get("world") or {},
                                x.get("description", ""),

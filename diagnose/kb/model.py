@@ -28,6 +28,11 @@ class Provenance:
     note: str = ""
 
 
+def provenance_of(data: dict[str, Any] | None) -> Provenance | None:
+    """A ``provenance:`` mapping of the YAML as a :class:`Provenance` (``None`` when absent)."""
+    return Provenance(data["from"], data.get("ref", ""), data.get("note", "")) if data else None
+
+
 @dataclass(frozen=True)
 class Cause:
     id: str
@@ -128,6 +133,11 @@ class Check:
         if self.causes:
             return "history" if self.raw.get("history") else "cause"
         return "context"
+
+    @property
+    def provenance(self) -> Provenance | None:
+        """Where the check's pattern or fact comes from (``provenance:``)."""
+        return provenance_of(self.raw.get("provenance"))
 
     @property
     def source(self) -> tuple[str, str] | None:

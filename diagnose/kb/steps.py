@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from diagnose.checks.sql_text import sql_literal
-from diagnose.kb.model import Entry, FixPolicy, Precondition, Provenance, Solution, Step
+from diagnose.kb.model import Avoid, Entry, FixPolicy, Precondition, Provenance, Solution, Step
 
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 #: characters no filled value may hold: they would end a line of the command the operator pastes
@@ -101,22 +101,51 @@ def substitute(text: str, filled: Filled, shell: bool = False) -> str:
     return PLACEHOLDER.sub(one, text)
 
 
-def transactional(sql: str) -> bool:
-    """Can ``sql`` run inside ``BEGIN ... COMMIT``? (ALTER SYSTEM, VACUUM, CREATE INDEX CONCURRENTLY
-    cannot.) Read by PostgreSQL's own parser; placeholders are read as literals."""
+#: statements that change rows, which a ROLLBACK undoes
+DML_STATEMENTS = {"UpdateStmt", "DeleteStmt", "InsertStmt"}
+#: statements that change rows a fill names (or, a SELECT, end the sessions it lists)
+ROW_STATEMENTS = DML_STATEMENTS | {"SelectStmt"}
+#: statements that cannot run inside BEGIN ... COMMIT
+OUTSIDE_TRANSACTION = {"AlterSystemStmt", "VacuumStmt", "CreatedbStmt", "DropdbStmt", "ReindexStmt",
+                       "IndexStmt CONCURRENTLY"}
+
+
+def statement_kinds(sql: str) -> list[str] | None:
+    """The node names of ``sql``'s statements as PostgreSQL's parser reads them (``UpdateStmt``,
+    ``IndexStmt CONCURRENTLY``), placeholders read as literals; ``None`` when it does not parse."""
     from diagnose.pgparse import parse_error, parse_sql
 
-    outside = ("AlterSystemStmt", "VacuumStmt", "CreatedbStmt", "DropdbStmt", "ReindexStmt")
     try:
         statements = parse_sql(PLACEHOLDER.sub("NULL", sql))
     except parse_error():
-        return False
+        return None
+    kinds = []
     for raw in statements:
-        node = raw.stmt
-        name = type(node).__name__
-        if name in outside or (name == "IndexStmt" and getattr(node, "concurrent", False)):
-            return False
-    return True
+        name = type(raw.stmt).__name__
+        concurrent = name == "IndexStmt" and getattr(raw.stmt, "concurrent", False)
+        kinds.append(f"{name} CONCURRENTLY" if concurrent else name)
+    return kinds
+
+
+def transactional(sql: str, kinds: list[str] | None = None) -> bool:
+    """Can ``sql`` run inside ``BEGIN ... COMMIT``? (ALTER SYSTEM, VACUUM, CREATE INDEX CONCURRENTLY
+    cannot; nor can SQL PostgreSQL does not read.) ``kinds``: its :func:`statement_kinds`, when known."""
+    kinds = statement_kinds(sql) if kinds is None else kinds
+    return kinds is not None and not OUTSIDE_TRANSACTION.intersection(kinds)
+
+
+def changes_rows(sql: str, kinds: list[str] | None = None) -> bool:
+    """Does ``sql`` change rows (INSERT/UPDATE/DELETE), which a ROLLBACK undoes? A SELECT of
+    ``pg_terminate_backend`` acts at once: no transaction takes it back."""
+    kinds = statement_kinds(sql) if kinds is None else kinds
+    return bool(kinds and DML_STATEMENTS.intersection(kinds))
+
+
+def touches_rows(sql: str, kinds: list[str] | None = None) -> bool:
+    """Does ``sql`` act on rows of the database (what the self-test applies to a world's own database),
+    rather than on the server, a database or roles that every world shares?"""
+    kinds = statement_kinds(sql) if kinds is None else kinds
+    return bool(kinds and ROW_STATEMENTS.intersection(kinds))
 
 
 def expected_rows(step: Step, filled: Filled) -> int | None:
@@ -128,39 +157,12 @@ def expected_rows(step: Step, filled: Filled) -> int | None:
     return None
 
 
-def changes_rows(sql: str) -> bool:
-    """Does ``sql`` change rows (INSERT/UPDATE/DELETE), which a ROLLBACK undoes? A SELECT of
-    ``pg_terminate_backend`` acts at once: no transaction takes it back."""
-    from diagnose.pgparse import parse_error, parse_sql
-
-    try:
-        statements = parse_sql(PLACEHOLDER.sub("NULL", sql))
-    except parse_error():
-        return False
-    return any(type(raw.stmt).__name__ in ("InsertStmt", "UpdateStmt", "DeleteStmt") for raw in statements)
-
-
-#: statements that change rows a fill names (or, a SELECT, end the sessions it lists)
-ROW_STATEMENTS = {"UpdateStmt", "DeleteStmt", "InsertStmt", "SelectStmt"}
-
-
-def touches_rows(sql: str) -> bool:
-    """Does ``sql`` act on rows of the database (what the self-test applies to a world's own database),
-    rather than on the server, a database or roles that every world shares?"""
-    from diagnose.pgparse import parse_error, parse_sql
-
-    try:
-        statements = parse_sql(PLACEHOLDER.sub("NULL", sql))
-    except parse_error():
-        return False
-    return any(type(raw.stmt).__name__ in ROW_STATEMENTS for raw in statements)
-
-
 def step_sql(step: Step, filled: Filled) -> str:
     """The SQL as the operator runs it: filled, and a change of rows wrapped in a transaction with the
     row count to expect before COMMIT; an action no ROLLBACK undoes says so instead."""
     sql = substitute(step.sql or "", filled).strip().rstrip(";")
-    if not step.changes or not transactional(sql):
+    kinds = statement_kinds(sql)
+    if not step.changes or not transactional(sql, kinds):
         return sql + ";"
     count = expected_rows(step, filled)
     head = ""
@@ -177,9 +179,10 @@ def step_sql(step: Step, filled: Filled) -> str:
         count_words = f"one row per value of {{{step.rows}}}"
     else:
         count_words = "the rows the scope names"
-    if not changes_rows(sql) and touches_rows(sql):     # SELECT pg_terminate_backend(...): no transaction undoes it
+    rows = changes_rows(sql, kinds)
+    if not rows and touches_rows(sql, kinds):     # SELECT pg_terminate_backend(...): no transaction undoes it
         return f"{head}-- acts at once, no ROLLBACK undoes it: check it targets {count_words} before you run it\n{sql};"
-    if not changes_rows(sql):                           # ALTER DATABASE, GRANT...: transactional, no rows
+    if not rows:                                  # ALTER DATABASE, GRANT...: transactional, no rows
         return f"{head}BEGIN;\n{sql};\n-- check it says what the step says. Then type COMMIT; if so, ROLLBACK; if not."
     # no COMMIT in the block: pasted whole, it stops with the transaction open and the rows shown
     return (f"{head}BEGIN;\n{sql};\n-- expect {count_words} above. Then type COMMIT; if so, "
@@ -269,7 +272,7 @@ def step_markdown(record: dict[str, Any], entry: Entry, site: bool = False) -> s
         env = record["env"]
         lines = [f"{k}={v}" for k, v in (env.get("set") or {}).items()] + [f"# remove {k}" for k in env.get("unset") or []]
         out += [f"In the env file `{env['source']}`:", "", _fence("ini", "\n".join(lines)), ""]
-    notes = _fill_notes(record, entry, site)
+    notes = [f"- `{{{name}}}` not filled in: {why}" for name, why in record["not_filled"].items()]
     if notes:
         out += notes + [""]
     tail = []
@@ -286,13 +289,6 @@ def step_markdown(record: dict[str, Any], entry: Entry, site: bool = False) -> s
     if record["provenance"]:
         tail.append(f"- **Source:** {record['provenance']}")
     return "\n".join(out + tail).strip() + "\n"
-
-
-def _fill_notes(record: dict[str, Any], entry: Entry, site: bool) -> list[str]:
-    out = []
-    for name, why in record["not_filled"].items():
-        out.append(f"- `{{{name}}}` not filled in: {why}")
-    return out
 
 
 def fill_legend(step: Step, entry: Entry) -> list[str]:
@@ -341,6 +337,22 @@ def records_markdown(records: list[dict[str, Any]], entry: Entry, site: bool = F
             text = text.rstrip("\n") + "\n" + "\n".join(legend) + "\n"
         parts.append(text)
     return "\n".join(parts)
+
+
+def risk_and_proof(risk: str, proven: list[str]) -> str:
+    """``highest risk: **trading** · proven on example mode-switch (...)``: what to know before the steps,
+    the same on the page, in ``show`` and in reports."""
+    facts = [f"highest risk: **{risk}**"]
+    if proven:
+        facts.append(f"proven on example {', '.join(proven)} (the self-test applies it to that broken world and "
+                     f"the entry is healthy after)")
+    return " · ".join(facts)
+
+
+def avoid_line(item: Avoid) -> str:
+    """One "what not to do" item as a Markdown list line, with its source."""
+    source = provenance_words(item.provenance)
+    return f"- **Do not:** {item.dont.strip()} {item.why.strip()}" + (f" *(Source: {source})*" if source else "")
 
 
 def proven_on(solution: Solution, entry: Entry) -> list[str]:

@@ -182,12 +182,11 @@ def _solutions(doc: dict[str, Any]) -> str:
 
 
 def solution_facts(solution: dict[str, Any]) -> str:
-    """``highest risk: trading · proven on example mode-switch``: what to know before the steps."""
-    facts = [f"highest risk: **{solution['risk']}**"] if solution.get("risk") else []
-    if solution.get("proven_on"):
-        facts.append(f"proven on example {', '.join(solution['proven_on'])} (the self-test applies it, then the "
-                     f"entry is healthy)")
-    return " · ".join(facts)
+    """``highest risk: trading · proven on example mode-switch``: what to know before the steps (none in a
+    schema_version 1 document)."""
+    from diagnose.kb.steps import risk_and_proof
+
+    return risk_and_proof(solution["risk"], solution.get("proven_on") or []) if solution.get("risk") else ""
 
 
 def _footer(doc: dict[str, Any]) -> str:

@@ -8,7 +8,7 @@ so the page states exactly what every step on the site is held to.
 from __future__ import annotations
 
 from diagnose.kb.model import Pack
-from diagnose.kb.steps import RISK_WORDS, proven_on, provenance_words
+from diagnose.kb.steps import RISK_WORDS, avoid_line, proven_on
 from diagnose.site import entry_page
 from diagnose.site.mdtext import cell, fence, heading_text
 
@@ -82,10 +82,7 @@ def before_fix_page(pack: Pack) -> str:
             continue
         link = f"[{heading_text(entry.title)}](../{entry_page(entry.id)})"
         out += [f"### {link}", ""]
-        for item in entry.avoid:
-            source = provenance_words(item.provenance)
-            out.append(f"- **Do not** {item.dont.strip()} {item.why.strip()}" + (f" *({source})*" if source else ""))
-        out.append("")
+        out += [avoid_line(item) for item in entry.avoid] + [""]
     proven = [(e, s, proven_on(s, e)) for e in pack.entries for s in e.solutions]
     out += ["## Proven fixes", "",
             "The self-test applies these solutions to a broken example world (their SQL with the ids the "

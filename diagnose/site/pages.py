@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from diagnose.kb.model import Entry, Pack, Provenance
-from diagnose.kb.steps import proven_on, provenance_words, solution_markdown
+from diagnose.kb.model import Entry, Pack
+from diagnose.kb.steps import avoid_line, proven_on, provenance_words, risk_and_proof, solution_markdown
 from diagnose.site import category_page, entry_page, report_file
 from diagnose.site.examples import ExampleReport
 from diagnose.site.manual import manual_markdown
@@ -122,11 +122,9 @@ def _steps(entry: Entry, pack: Pack) -> str:
                 f"**Healthy when**: {check.expects.strip()}", ""]
         if "expect" in check.raw:
             out += [f"**Rule**: {code('expect: ' + flow_yaml(check.raw['expect']))}", ""]
-        provenance = check.raw.get("provenance")
-        if provenance:
-            source = provenance_words(Provenance(provenance["from"], provenance.get("ref", ""), provenance.get("note", "")))
-            label = "**Assumed, not in the sources**" if provenance["from"] == "assumed" else "**Source**"
-            out += [f"{label}: {source}", ""]
+        if check.provenance:
+            label = "**Assumed, not in the sources**" if check.provenance.source == "assumed" else "**Source**"
+            out += [f"{label}: {provenance_words(check.provenance)}", ""]
         if check.causes:
             links = ", ".join(f"[{heading_text(_cause_title(entry, c))}](#cause-{c})" for c in check.causes)
             out += [f"**A failure points to**: {links}", ""]
@@ -181,13 +179,8 @@ def _solutions(entry: Entry, pack: Pack) -> str:
     for solution in entry.solutions:
         out += [f"### {heading_text(solution.title)} {{ #solution-{solution.id} }}", ""]
         fixes = solution.causes or tuple(c.id for c in entry.causes)
-        facts = ["Fixes: " + ", ".join(f"[{heading_text(_cause_title(entry, c))}](#cause-{c})" for c in fixes),
-                 f"highest risk: **{solution.risk}**"]
-        proven = proven_on(solution, entry)
-        if proven:
-            facts.append("proven on example " + ", ".join(f"`{x}`" for x in proven)
-                         + " (the self-test applies it to that broken world and the entry is healthy after)")
-        out += [" · ".join(facts), ""]
+        causes = ", ".join(f"[{heading_text(_cause_title(entry, c))}](#cause-{c})" for c in fixes)
+        out += [f"Fixes: {causes} · {risk_and_proof(solution.risk, proven_on(solution, entry))}", ""]
         out += [python_markdown(solution_markdown(solution, entry, pack.fixes, site=True)), ""]
     return "\n".join(out)
 
@@ -195,12 +188,7 @@ def _solutions(entry: Entry, pack: Pack) -> str:
 def _avoid(entry: Entry) -> str:
     if not entry.avoid:
         return ""
-    out = ["## What not to do { #avoid }", ""]
-    for item in entry.avoid:
-        source = provenance_words(item.provenance)
-        out += [f"- **Do not** {item.dont.strip()[0].lower()}{item.dont.strip()[1:]} {item.why.strip()}"
-                + (f" *(Source: {source})*" if source else "")]
-    return "\n".join(out) + "\n"
+    return "\n".join(["## What not to do { #avoid }", ""] + [avoid_line(item) for item in entry.avoid]) + "\n"
 
 
 def _prevention(entry: Entry) -> str:

@@ -3,65 +3,48 @@
 The self-test proves a fix by doing it: each SQL change step runs in its own transaction with the
 placeholders filled from the broken run's own check rows (as the report fills them), its RETURNING
 rows counted and compared with the step's ``rows`` before COMMIT (another count rolls back and fails
-the proof); env edits rewrite the world's env file. Shell and UI steps cannot run in a world and are
-listed as not applied; so are statements that cannot run in a transaction (ALTER SYSTEM would change
-the server every world shares).
+the proof); env edits rewrite the world's env file. Shell and UI steps cannot run in a world, nor can
+statements that change the server, a database or roles every world shares: they are not applied (a
+proof never rests on them: its control run fails until what is applied changes the state).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from diagnose.kb.model import Solution, Step
-from diagnose.kb.steps import Filled, expected_rows, fill_from_results, substitute, touches_rows, transactional
-
-
-@dataclass
-class Applied:
-    """What applying a solution did: problems (the proof fails) and the steps it could not apply."""
-
-    problems: list[str] = field(default_factory=list)
-    not_applied: list[str] = field(default_factory=list)
-    changed_rows: int = 0
+from diagnose.kb.steps import (Filled, expected_rows, fill_from_results, statement_kinds, substitute, touches_rows,
+                               transactional)
 
 
 def apply_solution(solution: Solution, results: list[Any], profile_sources: dict[str, dict[str, Any]],
-                   world_env: dict[str, dict[str, Any]], values: dict[str, str]) -> Applied:
-    """Follow ``solution``'s steps in the world whose profile sources are given."""
-    out = Applied()
+                   world_env: dict[str, dict[str, Any]], values: dict[str, str]) -> list[str]:
+    """Follow ``solution``'s steps in the world whose profile sources are given; what went wrong
+    (empty: every step that can run in a world ran as it says). It stops at the first problem."""
     for number, step in enumerate(solution.steps, 1):
-        label = f"step {number}"
+        problems: list[str] = []
         if step.sql and step.changes:
-            if not transactional(step.sql) or not touches_rows(step.sql):
-                out.not_applied.append(f"{label}: changes the server or roles every world shares (not applied)")
-                continue
+            kinds = statement_kinds(step.sql)
+            if not transactional(step.sql, kinds) or not touches_rows(step.sql, kinds):
+                continue   # the server, a database or roles: shared by every world
             filled = fill_from_results(step, results)
-            missing = {k: why for k, why in filled.why.items()}
-            if missing:
-                out.problems.extend(f"{label}: {{{k}}} not filled: {why}" for k, why in missing.items())
-                return out
             database = (step.where or "").partition(":")[2]
             dsn = profile_sources["databases"].get(database)
-            if dsn is None:
-                out.problems.append(f"{label}: the world has no database '{database}'")
-                return out
-            problem = _run_change(step, filled, dsn, out)
-            if problem:
-                out.problems.append(f"{label}: {problem}")
-                return out
+            if filled.why:
+                problems = [f"{{{k}}} not filled: {why}" for k, why in filled.why.items()]
+            elif dsn is None:
+                problems = [f"the world has no database '{database}'"]
+            else:
+                problems = [p for p in [_run_change(step, filled, dsn)] if p]
         elif step.env:
-            problem = _edit_env(step, profile_sources, world_env, values)
-            if problem:
-                out.problems.append(f"{label}: {problem}")
-                return out
-        elif step.shell or (step.changes and not step.sql):
-            out.not_applied.append(f"{label}: {'shell' if step.shell else 'by hand'} ({step.risk})")
-    return out
+            problems = [p for p in [_edit_env(step, profile_sources, world_env, values)] if p]
+        if problems:
+            return [f"step {number}: {p}" for p in problems]
+    return []
 
 
-def _run_change(step: Step, filled: Filled, dsn: str, out: Applied) -> str | None:
+def _run_change(step: Step, filled: Filled, dsn: str) -> str | None:
     """Run the change in one transaction; the RETURNING count must be the step's ``rows``."""
     import psycopg
 
@@ -85,7 +68,6 @@ def _run_change(step: Step, filled: Filled, dsn: str, out: Applied) -> str | Non
             conn.rollback()
             return f"returned {returned} row(s), the step expects {expected}: rolled back"
         conn.commit()
-    out.changed_rows += returned
     return None
 
 
