@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from diagnose.checks import load_kind
+from diagnose.checks import KindError, load_kind
 from diagnose.checks.base import CheckError, CheckTimeout, Context, Outcome, RunResources, SkipCheck, Status
 from diagnose.kb.model import Check
 
@@ -82,7 +82,7 @@ def _probe(check: Check, resolve: Callable[[str, str], Any], timeout: float, now
         status, detail = Status.SKIP, str(exc)
     except CheckTimeout as exc:
         status, detail = Status.TIMEOUT, str(exc) or f"did not finish within {timeout:g}s"
-    except CheckError as exc:
+    except (CheckError, KindError) as exc:
         status, detail = Status.ERROR, str(exc)
     except Exception as exc:  # a bug in a kind must not take the report down
         status, detail = Status.ERROR, f"internal error in the {check.kind} check: {type(exc).__name__}: {exc}"

@@ -10,48 +10,52 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from diagnose import safe_regex
-from diagnose.checks.base import CheckError, SkipCheck
-from diagnose.sources import LogSpec
+from diagnose.failures import SkipCheck
+from diagnose.sources.base import expand  # noqa: F401 (re-exported: callers expand profile values)
+from diagnose.sources.env import parse_env_file  # noqa: F401 (re-exported)
 
-KINDS = ("databases", "logs", "env", "endpoints")
-SINGULAR = {"databases": "database", "logs": "log", "env": "env file", "endpoints": "endpoint"}
-FLAGS = {"databases": "--dsn", "logs": "--log", "env": "--env-file", "endpoints": "--endpoint"}
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
-SCHEMA: dict[str, Any] = {
-    "type": "object", "additionalProperties": False,
-    "properties": {
-        "databases": {"type": "object", "additionalProperties": {"type": "string"},
-                      "description": "name -> PostgreSQL DSN (postgresql://user:pass@host:5432/db)"},
-        "logs": {"type": "object", "description": "name -> path, glob, list of them, or {command: ...}",
-                 "additionalProperties": {"anyOf": [
-                     {"type": "string"}, {"type": "array", "items": {"type": "string"}},
-                     {"type": "object", "additionalProperties": False, "properties": {
-                         "paths": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
-                         "command": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
-                         "timezone": {"type": "string"}, "rotated": {"type": "boolean"},
-                         "window": {"type": "boolean", "description": (
-                             "false: never add --since/--timestamps to a known log command "
-                             "(docker/podman/kubectl logs, journalctl)")}}}]}},
-        "env": {"type": "object", "description": "name -> .env file path, or {process: true} for this process's environment",
-                "additionalProperties": {"anyOf": [{"type": "string"}, {
-                    "type": "object", "additionalProperties": False, "properties": {"process": {"const": True}}}]}},
-        "endpoints": {"type": "object", "additionalProperties": {"type": "string"},
-                      "description": "name -> base URL (http://127.0.0.1:8000) or host:port"},
+def sections() -> tuple[str, ...]:
+    """The profile sections of every source type (``databases``, ``logs``, ``env``, ``endpoints``, plugins')."""
+    from diagnose.sources import source_types
+
+    return tuple(source_types())
+
+
+def schema() -> dict[str, Any]:
+    """The profile's JSON Schema: one section per source type (each with its type's value schema), and the
+    settings that are not sources."""
+    from diagnose.sources import source_types
+
+    sources = {section: {"type": "object", "additionalProperties": module.SCHEMA,
+                         "description": f"name -> {module.SCHEMA.get('description', 'where it is')}"}
+               for section, module in source_types().items()}
+    return {"type": "object", "additionalProperties": False, "properties": {**sources, **OTHER_FIELDS}}
+
+
+#: the fields of a profile that are not source sections
+OTHER_FIELDS: dict[str, Any] = {
         "timezone": {"type": "string", "description": "zone of log timestamps that carry none (default: local)"},
         "mask": {"type": "array", "items": {"type": "string", "format": "regex"},
                  "description": "extra regexes whose matches are masked in reports"},
+        "packs": {"type": "array", "items": {"type": "string", "minLength": 1},
+                  "description": "knowledge-base folders used with the built-in pack, relative to this file "
+                                 "(as --checks; ids and aliases may not clash)"},
+        "settings": {"type": "object", "description": (
+                         "entry id -> setting name -> value: this deployment's thresholds where they differ from "
+                         "the entry's defaults (its FAQ page lists them); an unknown entry or setting, or a value "
+                         "of the wrong type, is an error"),
+                     "additionalProperties": {"type": "object", "additionalProperties": {
+                         "type": ["string", "number", "boolean"]}}},
         "approvers": {"type": "object", "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 500},
                       "description": "role (the pack's `approvers`) -> the people or channel who sign off its "
                                      "steps, shown beside every trading or outage step"},
-    },
 }
 
 
@@ -61,19 +65,31 @@ class ProfileError(Exception):
 
 @dataclass
 class Profile:
-    sources: dict[str, dict[str, Any]] = field(default_factory=lambda: {k: {} for k in KINDS})
+    sources: dict[str, dict[str, Any]] = field(default_factory=lambda: {k: {} for k in sections()})
     path: Path | None = None
     timezone: str | None = None
     mask: list[str] = field(default_factory=list)
     #: role -> who signs off (people or a channel), for the steps that name the role
     approvers: dict[str, str] = field(default_factory=dict)
+    #: entry id -> setting name -> value (the entries' thresholds for this deployment)
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: line of each ``settings`` key in the file, ``("settings", entry[, name])`` -> line, for errors
+    setting_lines: dict[tuple, int] = field(default_factory=dict)
+    #: knowledge-base folders this deployment adds to the built-in pack (``packs:``, resolved)
+    packs: list[Path] = field(default_factory=list)
+
+    def where(self, path: tuple) -> str:
+        """``file:line: `` of a key of the profile (``""`` for a profile without a file)."""
+        if self.path is None:
+            return ""
+        return f"{self.path}:{self.setting_lines.get(path, 1)}: "
 
     def view(self) -> dict[str, Any]:
         """What the report shows of the profile (secrets are masked later, by the report)."""
         out: dict[str, Any] = {"file": str(self.path) if self.path else None}
-        for kind in KINDS:
+        for kind in sections():
             out[kind] = {name: (value if isinstance(value, (str, list)) else dict(value))
-                         for name, value in self.sources[kind].items()}
+                         for name, value in self.sources.get(kind, {}).items()}
         return out
 
 
@@ -109,7 +125,7 @@ def load_profile(path: str | Path | None) -> Profile:
     if not _validated_before(data):
         from jsonschema import Draft202012Validator
 
-        errors = sorted(Draft202012Validator(SCHEMA).iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+        errors = sorted(Draft202012Validator(schema()).iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
         if errors:
             e = errors[0]
             where = tuple(e.absolute_path)
@@ -121,10 +137,16 @@ def load_profile(path: str | Path | None) -> Profile:
         except (re.error, OverflowError) as exc:  # OverflowError: a{99999999999}
             raise ProfileError(f"{path}:{loc.line_of(('mask', i))}: mask[{i}]: invalid regex {pattern!r:.60}: {exc}") from None
     profile = Profile(path=path, timezone=data.get("timezone"), mask=list(data.get("mask") or []),
-                      approvers=dict(data.get("approvers") or {}))
-    for kind in KINDS:
+                      approvers=dict(data.get("approvers") or {}),
+                      packs=[path.parent / Path(p).expanduser() for p in data.get("packs") or []])
+    for kind in sections():
         for name, value in (data.get(kind) or {}).items():
             profile.sources[kind][name] = value
+    for entry, values in (data.get("settings") or {}).items():
+        profile.settings[entry] = dict(values or {})
+        profile.setting_lines[("settings", entry)] = loc.line_of(("settings", entry))
+        for name in profile.settings[entry]:
+            profile.setting_lines[("settings", entry, name)] = loc.line_of(("settings", entry, name))
     return profile
 
 
@@ -178,132 +200,69 @@ def apply_overrides(profile: Profile, kind: str, pairs: tuple[str, ...], option:
         profile.sources[kind][name.strip()] = value.strip()
 
 
-def expand(value: str, where: str) -> str:
-    """Expand ``${VAR}`` and ``${VAR:-default}``; an unset variable skips the check that needs it."""
-
-    def sub(match: re.Match) -> str:
-        name, default = match.group(1), match.group(2)
-        if name in os.environ:
-            return os.environ[name]
-        if default is not None:
-            return default
-        raise SkipCheck(f"{where} uses ${{{name}}}, which is not set in the environment")
-
-    return _VAR.sub(sub, value)
-
-
-def parse_env_file(path: Path) -> dict[str, str]:
-    """A ``.env`` file as docker compose reads it (:mod:`diagnose.envfile`); errors name file and line."""
-    from diagnose.envfile import EnvFileError, read
-    from diagnose.files import NOT_REGULAR, NotRegularFile
-
-    try:
-        return read(path)
-    except FileNotFoundError:
-        raise CheckError(f"env file {path} does not exist") from None
-    except NotRegularFile:
-        raise CheckError(f"env file {path}: {NOT_REGULAR}") from None
-    except EnvFileError as exc:
-        raise CheckError(str(exc)) from None
-    except OSError as exc:
-        raise CheckError(f"env file {path}: cannot read ({exc.strerror})") from None
-
-
 class Resolver:
-    """Turns ``(kind, name)`` into a usable source, remembering the DSNs and env values it read
-    so the report's :class:`~diagnose.masking.Masker` can learn their secrets."""
+    """Turns ``(section, name)`` into what check kinds read, through the source type of the section
+    (:mod:`diagnose.sources`), remembering the secrets it read so the report's
+    :class:`~diagnose.masking.Masker` can learn them. It is the :class:`~diagnose.sources.base.Place` a
+    source type resolves in."""
 
     def __init__(self, profile: Profile):
         self.profile = profile
         self.dsns: list[str] = []
-        self._env: dict[str, dict[str, str]] = {}
+        self.urls: list[str] = []
+        self._once: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
 
     def base_dir(self) -> Path:
         return self.profile.path.parent if self.profile.path else Path.cwd()
 
     def __call__(self, kind: str, name: str) -> Any:
+        from diagnose.sources import source_types
+
+        source = source_types().get(kind)
         value = self.profile.sources.get(kind, {}).get(name)
-        if value is None:
-            raise SkipCheck(f"{SINGULAR[kind]} '{name}' is not configured "
-                            f"(add it under '{kind}:' in the profile, or pass {FLAGS[kind]} {name}=...)")
-        where = f"{SINGULAR[kind]} '{name}'"
-        if kind == "databases":
-            dsn = expand(value, where)
-            self.dsns.append(dsn)
-            return dsn
-        if kind == "endpoints":
-            return expand(value, where)
-        if kind == "env":
-            return self._env_values(name, value, where)
-        return self._log(name, value, where)
+        if source is None or value is None:
+            noun, flag = (source.NOUN, source.FLAG) if source else (kind, "--<source>")
+            raise SkipCheck(f"{noun} '{name}' is not configured "
+                            f"(add it under '{kind}:' in the profile, or pass {flag} {name}=...)")
+        return source.resolve(name, value, f"{source.NOUN} '{name}'", self)
 
-    def _env_values(self, name: str, value: Any, where: str) -> dict[str, str]:
-        with self._lock:
-            if name not in self._env:
-                if isinstance(value, dict) and value.get("process"):
-                    values = dict(os.environ)
-                else:
-                    values = parse_env_file(self._path(expand(value, where)))
-                self._env[name] = values
-            return self._env[name]
-
-    def _path(self, text: str) -> Path:
+    # the Place protocol of diagnose.sources.base
+    def path(self, text: str) -> Path:
         path = Path(os.path.expanduser(text))
         return path if path.is_absolute() else self.base_dir() / path
 
-    def _log(self, name: str, value: Any, where: str) -> LogSpec:
-        spec = value if isinstance(value, dict) else {"paths": value}
-        paths = spec.get("paths") or []
-        paths = [paths] if isinstance(paths, str) else list(paths)
-        command = spec.get("command")
-        if isinstance(command, str):
-            command = shlex.split(expand(command, where))
-        return LogSpec(name=name, paths=tuple(str(self._path(expand(p, where))) for p in paths),
-                       command=tuple(command) if command else None,
-                       timezone=spec.get("timezone") or self.profile.timezone, rotated=spec.get("rotated", True),
-                       window=spec.get("window", True))
+    def once(self, key: tuple[str, str], make: Any) -> Any:
+        with self._lock:
+            if key not in self._once:
+                self._once[key] = make()
+            return self._once[key]
+
+    def secret(self, how: str, value: str) -> None:
+        with self._lock:
+            (self.dsns if how == "dsn" else self.urls).append(value)
+
+    @property
+    def timezone(self) -> str | None:
+        return self.profile.timezone
 
     def register_secrets(self, masker: Any) -> None:
         """Teach ``masker`` the secrets of every configured source, so a report masks them even
         where no check read them (a key from an env file quoted in a log line): DSN and endpoint
         passwords, credentials on log commands, secret-looking keys of env files (all that can be
         read of a file that does not parse, the failure itself is the check's to report)."""
-        register_profile_secrets(self.profile.sources, masker, self._path)
+        register_profile_secrets(self.profile.sources, masker, self.path)
         for dsn in self.dsns:
             masker.add_dsn(dsn)
+        for url in self.urls:
+            masker.add_url(url)
 
 
 def register_profile_secrets(sources: dict[str, dict[str, Any]], masker: Any, path_of: Any = None) -> None:
     """The secrets of the sources of a profile (also of one that failed validation: its error
     message may quote them). ``path_of`` turns an env file's name into a path (None: no env files)."""
-    from diagnose.envfile import parse
-    from diagnose.files import read_regular_text
+    from diagnose.sources import source_types
 
-    def expanded(value: Any) -> str | None:
-        try:
-            return expand(value, "profile") if isinstance(value, str) else None
-        except SkipCheck:
-            return None
-
-    for value in (sources.get("databases") or {}).values():
-        if expanded(value):
-            masker.add_dsn(expanded(value))
-    for value in (sources.get("endpoints") or {}).values():
-        if expanded(value):
-            masker.add_url(expanded(value))
-    for value in (sources.get("logs") or {}).values():
-        command = value.get("command") if isinstance(value, dict) else None
-        if isinstance(command, list):
-            masker.add_command([expanded(c) or "" for c in command])
-        elif expanded(command):
-            masker.add_command(expanded(command))
-    for value in (sources.get("env") or {}).values():
-        if isinstance(value, dict) and value.get("process"):
-            masker.add_env(dict(os.environ))
-        elif path_of is not None and expanded(value):
-            try:
-                parsed = parse(read_regular_text(path_of(expanded(value)), errors="replace"))
-            except OSError:   # missing, unreadable, or a FIFO that would block for ever
-                continue
-            masker.add_env(parsed.values, parsed.unterminated)
+    for section, source in source_types().items():
+        for value in (sources.get(section) or {}).values():
+            source.secrets(value, masker, path_of)

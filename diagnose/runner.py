@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from diagnose.checks import load_kind
+from diagnose.checks import KindError, load_kind
 from diagnose.checks.base import CheckResult, RunResources, Status
 from diagnose.kb.model import Check, Entry, Pack, Precondition, render_message, with_caveat  # noqa: F401 (render_message: re-exported)
 from diagnose.probes import (DEFAULT_TIMEOUT, GRACE, WORKERS, Probe, Stop, run_probe,  # noqa: F401 (re-exported)
@@ -200,13 +200,14 @@ def check_preconditions(entry: Entry, pack: Pack, resolve: Callable[[str, str], 
 def preconditions_of(entry: Entry, pack: Pack) -> list[Precondition]:
     """The pack's preconditions the entry's solution steps require (no rollover task executing...)."""
     wanted = dict.fromkeys(p for s in entry.solutions for step in s.steps for p in step.requires)
-    return [pack.fixes.preconditions[p] for p in wanted if p in pack.fixes.preconditions]
+    policy = pack.policy_of(entry)
+    return [policy.preconditions[p] for p in wanted if p in policy.preconditions]
 
 
 def default_manual(check: Check) -> str | None:
     try:
         kind = load_kind(check.kind)
-    except (KeyError, ImportError):
+    except KindError:
         return None
     make = getattr(kind, "manual", None)
     return make(check.raw) if make else None

@@ -17,7 +17,11 @@ exactly as ``diagnose SYMPTOM`` would, and compare with what the example claims:
   is proven.
 
 Examples are independent (each world has databases, files and ports of its own), so they
-run a few at a time.
+run a few at a time on one shared PostgreSQL. An example whose world says ``server:`` (settings of
+its own, or ``dedicated`` because it reads views of the whole server: ``pg_stat_activity`` counts,
+``pg_prepared_xacts``) runs on a dedicated server instead; examples asking for the same settings run
+one after another on the same one, which is kept only while a world leaves nothing behind. No
+PostgreSQL is started when no example needs one (see :func:`needs_postgres`).
 """
 
 from __future__ import annotations
@@ -49,6 +53,8 @@ class ExampleOutcome:
     results: list[Any] = field(default_factory=list)
     #: the solution proven on this world (``fix``)
     proven: str | None = None
+    #: ``dedicated server (max_connections=20)`` when the world ran on a server of its own
+    server: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -91,16 +97,21 @@ def judge(example: Example, verdict: str, results: list[Any], ranked_causes: lis
 
 def run_example(pack: Pack, entry: Entry, example: Example, pg: Any, workdir: Path,
                 timeout: float = DEFAULT_TIMEOUT) -> ExampleOutcome:
-    """Build one world, run its entry, judge; never raises for a broken example."""
+    """Build one world, run its entry, judge; never raises for a broken example.
+
+    ``pg``: a running server, a :class:`~diagnose.pg.server.ServerPool`, or None when the example
+    needs no database (:func:`needs_postgres`)."""
     from diagnose.profile import Resolver
     from diagnose.runner import run_entry
     from diagnose.world.build import World
+    from diagnose.world.specs import server_spec
 
     outcome = ExampleOutcome(entry.id, example.name, example.verdict)
     started = time.monotonic()
     after: list[str] = []
     try:
-        with World(pack, example, pg, workdir) as world:
+        outcome.server = _server_label(example, server_spec)
+        with World(pack.layer_of(entry), example, pg, workdir) as world:
             run = run_entry(entry, pack, Resolver(world.profile), {}, default_timeout=timeout)
             if example.fix is not None:
                 after = prove_fix(pack, entry, example, world, run.results, timeout, outcome)
@@ -158,26 +169,85 @@ def prove_fix(pack: Pack, entry: Entry, example: Example, world: Any, results: l
     return problems
 
 
+def _server_label(example: Example, server_spec: Callable[[dict], Any]) -> str | None:
+    spec = server_spec(example.world)
+    return spec.label if spec is not None else None
+
+
 def examples_of(entries: Iterable[Entry], only: str | None = None) -> list[tuple[Entry, Example]]:
     return [(e, x) for e in entries for x in e.examples if only is None or x.name == only]
 
 
-def run_selftest(pack: Pack, entries: Iterable[Entry], pg: Any, *, jobs: int = DEFAULT_JOBS,
+def needs_postgres(pack: Pack, entry: Entry, example: Example) -> bool:
+    """Does this example need PostgreSQL? Its world has databases, autocommit statements, sessions or a
+    server of its own, or a check of its entry (or a step of the solution it proves) reads a database
+    the world provides (a reference schema of the entry's pack, or one of the world's databases)."""
+    from diagnose.world.build import POSTGRES_SECTIONS
+
+    world = example.world
+    if any(world.get(k) for k in POSTGRES_SECTIONS):
+        return True
+    provided = set(pack.layer_of(entry).reference_schemas)
+    if any(check.raw.get("database") in provided for check in entry.checks):
+        return True
+    return any(step.where == f"database:{name}" for s in entry.solutions if s.id == example.fix
+               for step in s.steps for name in provided)
+
+
+def run_selftest(pack: Pack, entries: Iterable[Entry], pg: Any = None, *, jobs: int = DEFAULT_JOBS,
                  timeout: float = DEFAULT_TIMEOUT, only: str | None = None,
                  on_outcome: Callable[[ExampleOutcome], None] | None = None) -> list[ExampleOutcome]:
-    """Run every example of ``entries`` (a few at a time); outcomes in the entries' order."""
+    """Run every example of ``entries`` (a few at a time); outcomes in the entries' order.
+
+    ``pg``: the shared server (a running TempPostgres), a :class:`~diagnose.pg.server.ServerPool`, or
+    None: a pool of our own, which starts PostgreSQL only when some example needs it. Binaries are
+    looked up and the shared server started before any example runs, so PostgresUnavailable and
+    PostgresStartError reach the caller (a self-test that cannot run) instead of failing examples.
+    Examples with ``server:`` run one after another per distinct settings, on the pool's dedicated
+    servers, next to the others.
+    """
+    from diagnose.pg.server import ServerPool
     from diagnose.world.build import reference_database
+    from diagnose.world.specs import WorldSpecError, server_spec
 
+    entries = list(entries)
     todo = examples_of(entries, only)
-    for name in sorted(pack.reference_schemas):  # once, before worlds clone them concurrently
-        reference_database(pg, pack, name)
-    with tempfile.TemporaryDirectory(prefix="diagnose-selftest-") as tmp:
-        def one(i: int) -> ExampleOutcome:
-            entry, example = todo[i]
-            out = run_example(pack, entry, example, pg, Path(tmp) / f"{i:03d}-{entry.id}-{example.name}", timeout)
-            if on_outcome:
-                on_outcome(out)
-            return out
+    servers = pg if isinstance(pg, ServerPool) else ServerPool(shared=pg)
+    try:
+        needs = [needs_postgres(pack, e, x) for e, x in todo]
+        groups: dict[Any, list[int]] = {}          # a dedicated server's settings -> its examples, in order
+        alone: list[list[int]] = []
+        for i, (entry, example) in enumerate(todo):
+            try:
+                spec = server_spec(example.world)
+            except WorldSpecError:                 # reported by its world, which will not build
+                spec = None
+            if spec is not None and needs[i]:
+                groups.setdefault(spec.settings, []).append(i)
+            else:
+                alone.append([i])
+        if any(needs):
+            servers.binaries()                     # PostgresUnavailable: the self-test cannot run
+        if any(needs[i] for [i] in alone):
+            shared = servers.shared()
+            for layer in {id(p): p for p in (pack.layer_of(e) for e in entries)}.values():
+                for name in sorted(layer.reference_schemas):  # once, before worlds clone them concurrently
+                    reference_database(shared, layer, name)
+        outcomes: list[ExampleOutcome | None] = [None] * len(todo)
+        with tempfile.TemporaryDirectory(prefix="diagnose-selftest-") as tmp:
+            def run(indices: list[int]) -> None:
+                for i in indices:                  # one after another: a dedicated server serves one world
+                    entry, example = todo[i]
+                    out = run_example(pack, entry, example, servers if needs[i] else None,
+                                      Path(tmp) / f"{i:03d}-{entry.id}-{example.name}", timeout)
+                    outcomes[i] = out
+                    if on_outcome:
+                        on_outcome(out)
 
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            return list(pool.map(one, range(len(todo))))
+            with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+                # the dedicated servers' sequences first: they are the longest
+                list(pool.map(run, [*groups.values(), *alone]))
+        return [o for o in outcomes if o is not None]
+    finally:
+        if servers is not pg:
+            servers.close()

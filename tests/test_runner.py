@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from diagnose.checks import KINDS
+from diagnose.checks import BUILTIN_KINDS
 from diagnose.checks.base import CheckError, Outcome, SkipCheck, Status
 from diagnose.kb.model import Cause, Check, Entry
 from diagnose.runner import rank_causes, render_message, run_checks, verdict_of
@@ -50,7 +50,7 @@ def test_kinds(monkeypatch):
 
     for name, fn in [("sleepy", sleepy), ("crashy", crashy), ("hangs", hangs), ("skippy", skippy),
                      ("broken", broken)]:
-        monkeypatch.setitem(KINDS, name, _kind(name, fn))
+        monkeypatch.setitem(BUILTIN_KINDS, name, _kind(name, fn))
     yield
     release.set()
 

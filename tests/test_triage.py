@@ -155,6 +155,6 @@ def test_a_triage_that_reaches_its_deadline_says_so_in_every_report(tmp_path):
 
     for fmt in ("md", "html"):
         assert "the run's deadline (0.5s) was reached" in html.unescape(render(document, fmt))
-    from diagnose.reports.triage_terminal import headline
+    from diagnose.reports.terminal import verdict_line
 
-    assert headline(document).endswith("(deadline of 0.5s reached)")
+    assert verdict_line(document).endswith("(deadline of 0.5s reached)")

@@ -1,6 +1,7 @@
 """The one small interface every check kind implements.
 
-A check kind is a module in ``diagnose.checks`` (``sql.py``, ``log.py``, ...) that exposes:
+A check kind is a module (``diagnose/checks/sql.py``, or another package's, registered through the
+``diagnose.kinds`` entry point) that implements :class:`CheckKind`:
 
 ``KIND``
     the name used in YAML (``kind: sql``).
@@ -32,7 +33,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol
+
+# kinds import the three outcomes of a probe that reached no finding from here
+from diagnose.failures import CheckError, CheckTimeout, SkipCheck  # noqa: F401
+
+if TYPE_CHECKING:
+    from diagnose.sources.log import LogSpec
 
 
 class Status(str, enum.Enum):
@@ -44,18 +51,6 @@ class Status(str, enum.Enum):
 
     def __str__(self) -> str:  # so templates print "fail", not "Status.FAIL"
         return self.value
-
-
-class SkipCheck(Exception):
-    """The check cannot run here (its source is not configured): skipped, never failed."""
-
-
-class CheckError(Exception):
-    """The probe itself failed (connection refused, bad SQL, unreadable file...)."""
-
-
-class CheckTimeout(Exception):
-    """The probe ran out of its time budget."""
 
 
 @dataclass
@@ -235,11 +230,18 @@ class Context:
             return span
         return max(timedelta(0), min(span, self.now - self.since))
 
+    def source(self, field: str, name: str) -> Any:
+        """The source a check names with ``field: name`` (``database: trading``), as its source type
+        resolves it (:mod:`diagnose.sources`); kinds of plugin source types read through this."""
+        from diagnose.sources import fields
+
+        return self.resolve(fields()[field], name)
+
     def database(self, name: str) -> str:
         """The DSN of the named database."""
         return self.resolve("databases", name)
 
-    def log(self, name: str) -> Any:
+    def log(self, name: str) -> LogSpec:
         """The named log source: a ``LogSpec`` (paths or a command)."""
         return self.resolve("logs", name)
 
@@ -250,3 +252,18 @@ class Context:
     def endpoint(self, name: str) -> str:
         """The base URL (or ``host:port``) of the named endpoint."""
         return self.resolve("endpoints", name)
+
+
+class CheckKind(Protocol):
+    """What a kind module provides (a module satisfies it structurally; see the module docstring).
+
+    ``lint(check) -> list[tuple[str, str]]``, ``manual(check) -> str`` and ``prepare(checks, ctx)`` are
+    optional and looked up with ``getattr``; :func:`diagnose.checks.protocol_problems` says what a
+    plugin lacks.
+    """
+
+    KIND: str
+    SOURCE: str | None
+    SCHEMA: dict[str, Any]
+
+    def run(self, check: Mapping[str, Any], ctx: Context) -> Outcome: ...

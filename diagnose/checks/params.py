@@ -4,7 +4,8 @@ A check that compares with a value of the reference deployment judges every othe
 wrongly (a Realtime tenant named ``realtime`` is not a fault). So a check may take the value it
 compares with from the deployment itself: ``params: {tenant: {env: realtime, key: REALTIME_TENANT}}``
 binds ``%(tenant)s`` in a ``sql`` query (a bound parameter) or in a ``log`` pattern (the value,
-regex-escaped). A literal or ``{value: X}`` is bound as it is.
+regex-escaped). A literal or ``{value: X}`` is bound as it is; ``{setting: NAME}`` binds the entry's
+setting NAME (:mod:`diagnose.kb.settings`: its default, or the value the deployment's profile gives it).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ PARAM_SCHEMA: dict[str, Any] = {
     "description": "A bound parameter: a literal value, {value: X}, {env: NAME, key: KEY, default: X} "
                    "(read from an env source; without a default the check is skipped when it is missing), or "
                    "{window: 1h}: a time window bound as an interval (`now() - %(window)s::interval`) that "
-                   "`--since` shortens to start at the fix.",
+                   "`--since` shortens to start at the fix; or {setting: NAME}: the entry's setting NAME (its "
+                   "default, or the value the deployment's profile gives it).",
     "anyOf": [
         {"type": ["string", "number", "boolean", "null", "array"]},
         {"type": "object", "additionalProperties": False, "required": ["value"],
@@ -26,6 +28,9 @@ PARAM_SCHEMA: dict[str, Any] = {
         {"type": "object", "additionalProperties": False, "required": ["window"],
          "properties": {"window": {"type": "string", "pattern": r"^\d+[smhd]$",
                                    "description": "how far back the window reaches (90s, 15m, 1h, 2d)"}}},
+        {"type": "object", "additionalProperties": False, "required": ["setting"],
+         "properties": {"setting": {"type": "string", "pattern": r"^[a-z_][a-z0-9_]*$",
+                                    "description": "a setting declared under the entry's `settings:`"}}},
         {"type": "object", "additionalProperties": False, "required": ["env", "key"],
          "properties": {
              "env": {"type": "string", "description": "name of the env source (target profile) to read"},
@@ -41,6 +46,11 @@ def resolve_params(spec: dict, ctx: Context) -> dict[str, Any]:
     for name, param in spec.items():
         if not isinstance(param, dict):
             values[name] = param
+        elif "setting" in param:   # bound by the loader: the default, or the profile's value
+            if "value" not in param:
+                raise CheckError(f"params.{name}: setting {param['setting']!r} has no value (declare it under "
+                                 "the entry's settings)")
+            values[name] = param["value"]
         elif "value" in param:
             values[name] = param["value"]
         elif "env" in param:
@@ -95,8 +105,10 @@ def lint_params(params: Any, used: set[str], field: str, noun: str) -> list[tupl
     problems = [(field, f"%({missing})s has no entry in params") for missing in sorted(used - set(params))]
     problems += [(f"params.{unused}", f"not used by the {noun} (no %({unused})s)") for unused in sorted(set(params) - used)]
     for name, param in params.items():
-        if isinstance(param, dict) and not ("value" in param or "window" in param or ("env" in param and "key" in param)):
-            problems.append((f"params.{name}", "give a literal, {value: X}, {window: 1h} or {env: NAME, key: KEY, default: X}"))
+        if isinstance(param, dict) and not ("value" in param or "window" in param or "setting" in param
+                                            or ("env" in param and "key" in param)):
+            problems.append((f"params.{name}", "give a literal, {value: X}, {window: 1h}, {setting: NAME} or "
+                                               "{env: NAME, key: KEY, default: X}"))
     return problems
 
 

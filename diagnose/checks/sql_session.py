@@ -4,7 +4,8 @@ Every session is read-only by default (``default_transaction_read_only=on``), bo
 check's budget (``statement_timeout``, ``lock_timeout``, ``idle_in_transaction_session_timeout``)
 and named ``application_name=diagnose``, so the built-in checks can leave diagnose's own
 backends out of what they count, and a DBA can see them. Each check runs in its own
-``READ ONLY`` transaction (its snapshot is that transaction's, taken by its first statement).
+``READ ONLY`` transaction at the server's default READ COMMITTED level: each statement takes its own
+snapshot, held (``backend_xmin``) only while it runs.
 
 The footprint stays small on a server short of connection slots (the very thing the
 ``db-pool-exhausted`` entry looks at): the first session of a run asks how many slots are
@@ -33,6 +34,19 @@ TOO_MANY_CONNECTIONS = re.compile(r"too many clients already|remaining connectio
                                   r"|too many connections for (?:database|role)")
 #: at most this share of the free connection slots is taken by one run
 SLOT_SHARE = 4
+# What a session is given (documented on the FAQ site's reference/own-session page, generated from these;
+# tests/checks/test_own_session.py compares them with what a real server shows inside a check):
+#: the session's own defaults, sent at connection as startup options (``-c name=value``) with the time limits
+SESSION_OPTIONS = {"default_transaction_read_only": "on"}
+#: statement_timeout and lock_timeout (ms): what is left of the check's budget less this margin, so the
+#: server cancels a statement just before the check gives up on it
+BUDGET_MARGIN_MS = 20
+#: idle_in_transaction_session_timeout (ms): the statement_timeout plus this
+IDLE_GRACE_MS = 5000
+#: set for each check's transaction only (SET LOCAL), whatever the session's values
+TRANSACTION_SETTINGS = {"standard_conforming_strings": "on", "jit": "off"}
+#: libpq connect_timeout (s): what is left of the budget, rounded up, and at least this
+MIN_CONNECT_TIMEOUT = 2
 LEAST_PRIVILEGE = "a read-only role is enough: see 'A role for diagnose' (reference/least-privilege on the FAQ site)"
 
 SESSION_QUERY = """
@@ -62,9 +76,11 @@ def connect(dsn: str, name: str, ctx: Context, pool: SqlPool) -> Any:
         raise CheckError(f"the DSN of database '{name}' is not a valid connection string "
                          f"(postgresql://user@host:port/db or key=value pairs)") from None
     budget_ms = budget(ctx)
-    ours = (f"-c default_transaction_read_only=on -c statement_timeout={budget_ms} "
-            f"-c lock_timeout={budget_ms} -c idle_in_transaction_session_timeout={budget_ms + 5000}")
-    settings = {"connect_timeout": max(2, int(ctx.remaining() + 0.999)), "application_name": APPLICATION_NAME,
+    options = {**SESSION_OPTIONS, "statement_timeout": budget_ms, "lock_timeout": budget_ms,
+               "idle_in_transaction_session_timeout": budget_ms + IDLE_GRACE_MS}
+    ours = " ".join(f"-c {key}={value}" for key, value in options.items())
+    settings = {"connect_timeout": max(MIN_CONNECT_TIMEOUT, int(ctx.remaining() + 0.999)),
+                "application_name": APPLICATION_NAME,
                 "options": f"{info.get('options', '')} {ours}".strip()}
     where = f"{info.get('user') or 'default user'}@{info.get('host') or 'local socket'}" \
             f":{info.get('port') or 5432}/{info.get('dbname') or '(default)'}"
@@ -95,7 +111,7 @@ def connect(dsn: str, name: str, ctx: Context, pool: SqlPool) -> Any:
 
 def budget(ctx: Context) -> int:
     """Milliseconds the server gives a statement: what is left of the check's budget."""
-    return max(1, int(ctx.remaining() * 1000) - 20)
+    return max(1, int(ctx.remaining() * 1000) - BUDGET_MARGIN_MS)
 
 
 def borrow(dsn: str, name: str, ctx: Context) -> tuple[SqlPool, Any]:
@@ -124,15 +140,15 @@ def begin(cur: Any, ctx: Context, pool: SqlPool, dsn: str, name: str) -> None:
     """Start the check's transaction with its time limits; on the run's first session of ``dsn``,
     learn the role and the free slots (limits and notes)."""
     budget_ms = budget(ctx)
-    # A SELECT first: it also takes the snapshot, after which no statement can make this
+    # A SELECT first: after its snapshot no statement can make this
     # transaction read-write again. standard_conforming_strings on: the server must read string
     # literals as the parser that judged the query did (with it off, a backslash ends no string
     # for pglast but escapes the quote for the server, and the text after it runs as SQL). No JIT:
     # compiling costs the catalog lookup, or a short check, far more (200 ms) than it could save.
-    cur.execute("SELECT set_config('statement_timeout', %(t)s, true), set_config('lock_timeout', %(l)s, true),"
-                " set_config('idle_in_transaction_session_timeout', %(i)s, true),"
-                " set_config('standard_conforming_strings', 'on', true), set_config('jit', 'off', true)",
-                {"t": str(budget_ms), "l": str(budget_ms), "i": str(budget_ms + 5000)})
+    local = {"statement_timeout": budget_ms, "lock_timeout": budget_ms,
+             "idle_in_transaction_session_timeout": budget_ms + IDLE_GRACE_MS, **TRANSACTION_SETTINGS}
+    cur.execute("SELECT " + ", ".join(f"set_config(%(k{i})s, %(v{i})s, true)" for i in range(len(local))),
+                {**{f"k{i}": k for i, k in enumerate(local)}, **{f"v{i}": str(v) for i, v in enumerate(local.values())}})
     if pool.first_use(dsn):
         cur.execute(SESSION_QUERY)
         role, superuser, free = cur.fetchone() or ("?", False, None)

@@ -24,6 +24,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "lint": ("diagnose.cli.lint", "lint", "Validate a knowledge base; list every problem with file:line."),
     "schema": ("diagnose.cli.lint", "schema", "Print the JSON Schema of knowledge-base entries."),
     "selftest": ("diagnose.cli.selftest", "selftest", "Prove the checks against their example worlds on a real PostgreSQL."),
+    "init": ("diagnose.cli.init", "init", "Scaffold a knowledge pack of your own: one entry, a profile, a site."),
+    "new": ("diagnose.cli.init", "new", "Add an entry skeleton to a pack."),
     "report": ("diagnose.cli.report", "report", "Re-render a support bundle's report offline, in any format."),
     "demo": ("diagnose.cli.demo", "demo", "Plant faults in a throwaway reference stack and diagnose them."),
     "docs": ("diagnose.cli.docs", "docs", "Build or serve the FAQ site generated from the knowledge base."),

@@ -9,15 +9,16 @@ from typing import Any
 
 import click
 
-from diagnose.cli.options import checks_option, find_entry_or_exit, load_pack_or_exit, profile_from
+from diagnose.cli.options import (PackChoice, Target, checks_option, default_profile_or_exit, find_entry_or_exit,
+                                  load_pack_or_exit, profile_from)
 
 
 @click.command("list")
 @checks_option
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def list_cmd(checks_path: Path | None, as_json: bool) -> None:
+def list_cmd(checks: PackChoice, as_json: bool) -> None:
     """List the symptoms of the knowledge base by category, with ids and titles."""
-    pack = load_pack_or_exit(checks_path)
+    pack = load_pack_or_exit(checks, default_profile_or_exit(), ad_hoc=True)
     groups = pack.by_category()
     if as_json:
         click.echo(json.dumps({cat: [{"id": e.id, "title": e.title, "severity": e.severity} for e in entries]
@@ -68,7 +69,7 @@ def entry_markdown(entry: Any, pack: Any, approvers: dict[str, str] | None = Non
     for solution in entry.solutions:
         fixes = f"fixes: {', '.join(solution.causes)} · " if solution.causes else ""
         out += [f"### {solution.title}", "", fixes + risk_and_proof(solution.risk, proven_on(solution, entry)), "",
-                solution_markdown(solution, entry, pack.fixes, approvers=approvers, site=approvers is None), ""]
+                solution_markdown(solution, entry, pack.policy_of(entry), approvers=approvers, site=approvers is None), ""]
     if entry.avoid:
         out += ["## What not to do", ""] + [avoid_line(a) for a in entry.avoid] + [""]
     if entry.prevention:
@@ -86,12 +87,12 @@ def entry_markdown(entry: Any, pack: Any, approvers: dict[str, str] | None = Non
 @click.option("--profile", "profile_path", type=click.Path(path_type=Path), envvar="DIAGNOSE_PROFILE",
               help="Target profile whose `approvers:` name who signs off each risky step "
                    "(default: ./diagnose.yaml if present).")
-def show(symptom: str, checks_path: Path | None, profile_path: Path | None) -> None:
+def show(symptom: str, checks: PackChoice, profile_path: Path | None) -> None:
     """Show the FAQ entry of SYMPTOM: what you see, checks, causes, solutions (each step with its risk,
     where it runs, who approves it, its undo and how to verify it)."""
-    pack = load_pack_or_exit(checks_path)
+    profile = profile_from(Target(profile_path))
+    pack = load_pack_or_exit(checks, profile, ad_hoc=True)
     entry = find_entry_or_exit(pack, symptom)
-    profile = profile_from(profile_path, (), (), (), ())
     text = entry_markdown(entry, pack, approvers=profile.approvers if profile.path else None)
     if sys.stdout.isatty():
         from rich.console import Console
@@ -106,7 +107,7 @@ def show(symptom: str, checks_path: Path | None, profile_path: Path | None) -> N
 @click.argument("message")
 @checks_option
 @click.option("--limit", default=5, show_default=True, help="How many symptoms to show at most.")
-def explain(message: str, checks_path: Path | None, limit: int) -> None:
+def explain(message: str, checks: PackChoice, limit: int) -> None:
     """Find which symptoms explain an error MESSAGE, best first.
 
     Paste the message as you saw it, e.g.
@@ -114,7 +115,7 @@ def explain(message: str, checks_path: Path | None, limit: int) -> None:
     """
     from diagnose.kb.search import explain as find_explanations
 
-    pack = load_pack_or_exit(checks_path)
+    pack = load_pack_or_exit(checks, default_profile_or_exit(), ad_hoc=True)
     found = find_explanations(pack, message, limit=limit)
     if not found:
         click.echo("No symptom in the knowledge base explains this message. "

@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from diagnose.cli.options import checks_option, fail, find_entry_or_exit, load_pack_or_exit, report_options
+from diagnose.cli.options import PackChoice, checks_option, fail, find_entry_or_exit, load_pack_or_exit, report_options
 
 
 @click.command(epilog="Exit code 0 when the diagnosis found exactly what the demo planted, 1 otherwise, "
@@ -30,7 +30,7 @@ from diagnose.cli.options import checks_option, fail, find_entry_or_exit, load_p
 @checks_option
 @report_options
 def demo(faults: tuple[str, ...], force_triage: bool, healthy: bool, example_ref: str | None, list_faults: bool,
-         checks_path: Path | None, fmt: str, output: Path | None, bundle: Path | None, timeout: float,
+         checks: PackChoice, fmt: str, output: Path | None, bundle: Path | None, timeout: float,
          deadline: float | None, quiet: bool) -> None:
     """Plant faults in a throwaway reference stack and diagnose them.
 
@@ -41,7 +41,7 @@ def demo(faults: tuple[str, ...], force_triage: bool, healthy: bool, example_ref
     """
     from diagnose.world.stack import StackError, load_stack
 
-    pack = load_pack_or_exit(checks_path)
+    pack = load_pack_or_exit(checks)
     if example_ref:
         entry, example = _entry_example(pack, example_ref)
         plan = _Plan(f"the '{example.name}' example of {entry.id}", example, entry, None, [])
@@ -90,7 +90,7 @@ def _run(pack: Any, plan: _Plan, fmt: str, output: Path | None, timeout: float, 
     try:
         with TempPostgres() as pg, tempfile.TemporaryDirectory(prefix="diagnose-demo-") as workdir:
             say(f"  PostgreSQL {pg.version} from {pg.bin_dir} on 127.0.0.1 ({time.monotonic() - started:.1f}s)")
-            with World(pack, plan.example, pg, Path(workdir)) as world:
+            with World(pack.layer_of(plan.entry) if plan.entry else pack, plan.example, pg, Path(workdir)) as world:
                 sources = ", ".join(f"{len(names)} {kind}" for kind, names in world.profile.sources.items() if names)
                 say(f"  built: {sources} ({time.monotonic() - started:.1f}s)")
                 ok = _diagnose(pack, plan, world.profile, fmt, output, timeout, quiet, say, deadline, bundle)

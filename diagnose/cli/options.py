@@ -7,11 +7,16 @@ terminal (or the CI log it is captured in) any more than a report.
 
 from __future__ import annotations
 
+import functools
+import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 import click
+
+from diagnose.kb.loader import PackChoice
 
 EXIT_USAGE = 2
 _STDERR_MASKER: Any = None
@@ -38,23 +43,69 @@ def fail(message: str, code: int = EXIT_USAGE) -> None:
 
 
 def checks_option(f: Callable) -> Callable:
+    """``--checks DIR`` (repeatable) and ``--no-builtin``, handed to the command as one ``checks: PackChoice``."""
+
+    @functools.wraps(f)
+    def command(*args: Any, checks_paths: tuple[Path, ...], no_builtin: bool, **kwargs: Any) -> Any:
+        return f(*args, checks=PackChoice(tuple(checks_paths), not no_builtin), **kwargs)
+
+    command = click.option(
+        "--no-builtin", is_flag=True, envvar="DIAGNOSE_NO_BUILTIN",
+        help="Leave the built-in pack out: only the packs given with --checks or the profile's packs: "
+             "(also $DIAGNOSE_NO_BUILTIN=1).",
+    )(command)
     return click.option(
-        "--checks", "checks_path", type=click.Path(path_type=Path), envvar="DIAGNOSE_CHECKS",
-        help="Knowledge-base folder to use instead of the built-in pack (also $DIAGNOSE_CHECKS).",
-    )(f)
+        "--checks", "checks_paths", multiple=True, type=click.Path(path_type=Path), envvar="DIAGNOSE_CHECKS",
+        help="A knowledge-base folder used with the built-in pack (repeat for several; also $DIAGNOSE_CHECKS, "
+             f"folders separated by '{os.pathsep}'). Ids and aliases may not clash across packs.",
+    )(command)
 
 
-def load_pack_or_exit(path: Path | None) -> Any:
-    from diagnose.kb.loader import KnowledgeBaseError, load_pack
+def load_pack_or_exit(choice: PackChoice, profile: Any = None, *, ad_hoc: bool = False) -> Any:
+    """The packs of ``choice`` (and the profile's ``packs:``) as one pack; exit 2 listing every problem.
+    ``ad_hoc``: an unfinished entry (no solution or example yet) is kept, for commands that run or read
+    it (:func:`warn_unfinished` says what it lacks). This is where pack and profile meet: the profile's
+    ``settings`` must name entries of these packs, settings they declare and values of the right type
+    (one line naming file and line, exit 2)."""
+    from diagnose.kb.loader import KnowledgeBaseError, load_packs
 
+    extra = tuple(profile.packs) if profile is not None else ()
     try:
-        return load_pack(path)
+        pack = load_packs((*extra, *choice.paths), builtin=choice.builtin, allow_unfinished=ad_hoc)
     except KnowledgeBaseError as exc:
         click.echo(f"diagnose: the knowledge base has {len(exc.problems)} problem(s):", err=True)
         for problem in exc.problems:
-            click.echo(f"  {problem}", err=True)
+            click.echo(f"  {mask_for_stderr(str(problem))}", err=True)
         click.echo("run `diagnose lint` for details after fixing these", err=True)
         sys.exit(EXIT_USAGE)
+    if profile is not None and profile.settings:
+        from diagnose.kb.settings import profile_problems
+
+        problems = profile_problems(pack.entries, profile.settings, profile.where)
+        if problems:
+            fail(problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
+    return pack
+
+
+def warn_unfinished(pack: Any, entries: list[Any]) -> None:
+    """One line on stderr per unfinished entry about to run: it runs, but proves nothing yet."""
+    for entry in entries:
+        missing = pack.unfinished_of(entry)
+        if missing:
+            what = "; ".join(f"{p.path or 'entry'}: {p.message}" for p in missing)
+            click.echo(f"diagnose: warning: {entry.id} is unfinished ({what}); run `diagnose lint` for the list",
+                       err=True)
+
+
+def default_profile_or_exit() -> Any:
+    """The profile a command without ``--profile`` still honours for its ``packs:`` ($DIAGNOSE_PROFILE or
+    ./diagnose.yaml); a broken one is the same one-line error as anywhere."""
+    from diagnose.profile import ProfileError, load_profile
+
+    try:
+        return load_profile(None)
+    except ProfileError as exc:
+        fail(str(exc))
 
 
 def find_entry_or_exit(pack: Any, symptom: str) -> Any:
@@ -69,66 +120,81 @@ def find_entry_or_exit(pack: Any, symptom: str) -> Any:
     return entry
 
 
+@dataclass(frozen=True)
+class Target:
+    """Where the deployment is: ``--profile`` (or the default profile) and the source flags given
+    (``--dsn``, ``--log``, ... one per source type: section -> its ``NAME=VALUE`` pairs)."""
+
+    profile_path: Path | None = None
+    overrides: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+def _dest(section: str) -> str:
+    return f"source_{section}"
+
+
 def profile_options(f: Callable) -> Callable:
-    options = [
-        click.option("--profile", "profile_path", type=click.Path(path_type=Path), envvar="DIAGNOSE_PROFILE",
-                     help="Target profile: where databases, logs, env files and endpoints are "
-                          "(default: ./diagnose.yaml if present; also $DIAGNOSE_PROFILE)."),
-        click.option("--dsn", multiple=True, metavar="NAME=DSN",
-                     help="Override one database, e.g. --dsn trading=postgresql://app@db/trading."),
-        click.option("--log", "logs", multiple=True, metavar="NAME=PATH",
-                     help="Override one log: a file, glob or rotated set, e.g. --log execution=/var/log/x.log."),
-        click.option("--env-file", multiple=True, metavar="NAME=PATH",
-                     help="Override one env file, e.g. --env-file trading=/srv/trading/.env."),
-        click.option("--endpoint", multiple=True, metavar="NAME=URL",
-                     help="Override one endpoint, e.g. --endpoint api=http://127.0.0.1:8000."),
-    ]
-    for option in reversed(options):
-        f = option(f)
-    return f
+    """``--profile`` and one ``NAME=VALUE`` flag per source type (:mod:`diagnose.sources`: a plugin's
+    type brings its own), handed to the command as one ``target: Target``."""
+    from diagnose.sources import source_types
+
+    types = source_types()
+
+    @functools.wraps(f)
+    def command(*args: Any, profile_path: Path | None, **kwargs: Any) -> Any:
+        overrides = tuple((section, tuple(kwargs.pop(_dest(section)))) for section in types)
+        return f(*args, target=Target(profile_path, overrides), **kwargs)
+
+    for section, source in reversed(types.items()):
+        command = click.option(source.FLAG, _dest(section), multiple=True, metavar=source.METAVAR,
+                               help=source.HELP)(command)
+    nouns = ", ".join(source.NOUN + ("s" if not source.NOUN.endswith("s") else "") for source in types.values())
+    return click.option("--profile", "profile_path", type=click.Path(path_type=Path), envvar="DIAGNOSE_PROFILE",
+                        help=f"Target profile: where {nouns} are (default: ./diagnose.yaml if present; "
+                             "also $DIAGNOSE_PROFILE).")(command)
 
 
-def profile_from(profile_path: Path | None, dsn: tuple, logs: tuple, env_file: tuple, endpoint: tuple) -> Any:
+def profile_from(target: Target) -> Any:
+    """The profile of ``target`` with its flags applied; exit 2 with one line (secrets masked) when it
+    cannot be used, or when a source would stop the run before it starts (an env file that is a FIFO)."""
     from diagnose.profile import ProfileError, apply_overrides, load_profile, register_profile_secrets
+    from diagnose.sources import source_types
 
     masker = stderr_masker()
-    for pair in dsn:                     # even a malformed pair's value is the user's secret
-        masker.add_dsn(pair.partition("=")[2] or pair)
-    for pair in endpoint:
-        masker.add_url(pair.partition("=")[2] or pair)
+    types = source_types()
+    for section, pairs in target.overrides:
+        for pair in pairs:               # even a malformed pair's value is the user's secret
+            types[section].secrets(pair.partition("=")[2] or pair, masker, None)
     try:
-        profile = load_profile(profile_path)
+        profile = load_profile(target.profile_path)
         register_profile_secrets(profile.sources, masker)
-        apply_overrides(profile, "databases", dsn, "--dsn")
-        apply_overrides(profile, "logs", logs, "--log")
-        apply_overrides(profile, "env", env_file, "--env-file")
-        apply_overrides(profile, "endpoints", endpoint, "--endpoint")
+        for section, pairs in target.overrides:
+            apply_overrides(profile, section, pairs, types[section].FLAG)
     except ProfileError as exc:
-        _learn_from_invalid_profile(profile_path)
+        _learn_from_invalid_profile(target.profile_path)
         fail(str(exc))
-    refuse_irregular_env_files(profile, {pair.partition("=")[0].strip() for pair in env_file})
+    given = {section: {pair.partition("=")[0].strip() for pair in pairs} for section, pairs in target.overrides}
+    refuse_before_run(profile, given)
     return profile
 
 
-def refuse_irregular_env_files(profile: Any, from_option: set[str]) -> None:
-    """Exit 2 before any check runs when an env file is a FIFO (reading it would block for ever,
-    deaf to signals), a device or a directory; a missing file is the check's to report."""
-    from diagnose.checks.base import SkipCheck
-    from diagnose.files import NOT_REGULAR, NotRegularFile, refuse_unless_regular
-    from diagnose.profile import Resolver, expand
+def refuse_before_run(profile: Any, given: dict[str, set[str]]) -> None:
+    """Exit 2 before any check runs when a source type's ``preflight`` refuses a source (an env file that
+    is a FIFO: reading it would block for ever, deaf to signals); what is merely missing is the check's."""
+    from diagnose.profile import Resolver
+    from diagnose.sources import source_types
 
     resolver = Resolver(profile)
-    for name, value in profile.sources.get("env", {}).items():
-        if not isinstance(value, str):
+    for section, source in source_types().items():
+        preflight = getattr(source, "preflight", None)
+        if preflight is None:
             continue
-        try:
-            path = resolver._path(expand(value, f"env file '{name}'"))
-            refuse_unless_regular(path)
-        except SkipCheck:
-            continue
-        except NotRegularFile:
-            where = f"--env-file {name}=" if name in from_option else f"{profile.path}: env.{name}: "
-            fail(f"{where}{path}: {NOT_REGULAR}")
+        for name, value in profile.sources.get(section, {}).items():
+            problem = preflight(name, value, resolver)
+            if problem:
+                where = (f"{source.FLAG} {name}=" if name in given.get(section, ())
+                         else f"{profile.path}: {section}.{name}: ")
+                fail(f"{where}{problem}")
 
 
 def _learn_from_invalid_profile(path: Path | None) -> None:
@@ -247,11 +313,54 @@ def since_option(f: Callable) -> Callable:
              "time window starts there if that is later. Run it after a fix, with the time you applied it.")(f)
 
 
+class ReportFormatChoice(click.Choice):
+    """``--format``: a name of the format registry (:mod:`diagnose.reports.formats`: the built-in formats and
+    the installed plugins'). An unknown name is click's usage error listing the valid ones; the chosen format
+    is loaded here, so a plugin that cannot be used is one line naming its entry point, exit 2, before
+    anything runs."""
+
+    def __init__(self) -> None:
+        from diagnose.reports.formats import format_names
+
+        super().__init__(format_names())
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from diagnose.reports.formats import FormatError, report_format
+
+        name = str(super().convert(value, param, ctx))
+        try:
+            report_format(name)
+        except FormatError as exc:
+            fail(str(exc))
+        return name
+
+
+class _FormatOption(click.Option):
+    """``--format``, whose help describes every format (plugins are imported only when help is shown)."""
+
+    def __init__(self, *args: Any, lead: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lead = lead
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        from diagnose.reports.formats import describe, format_names
+
+        self.help = f"{self.lead}: {'; '.join(describe(name) for name in format_names())}."
+        return super().get_help_record(ctx)
+
+
+def format_option(lead: str) -> Callable[[Callable], Callable]:
+    """``--format NAME``: choices, default and help from the format registry; ``lead`` begins the help."""
+    from diagnose.reports.formats import DEFAULT_FORMAT
+
+    return click.option("--format", "fmt", cls=_FormatOption, lead=lead, type=ReportFormatChoice(),
+                        default=DEFAULT_FORMAT, show_default=True)
+
+
 def report_options(f: Callable) -> Callable:
     """--format, --output, --bundle, --timeout, --deadline, --quiet: every command that writes a report."""
     options = [
-        click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md", show_default=True,
-                     help="Report format."),
+        format_option("Report format"),
         click.option("--output", "-o", type=click.Path(path_type=Path),
                      help="Report file (default: ./diagnose-reports/<symptom>-<UTC time>.<format>)."),
         click.option("--bundle", type=click.Path(path_type=Path), metavar="PATH",

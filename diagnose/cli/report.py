@@ -14,14 +14,13 @@ from pathlib import Path
 
 import click
 
-from diagnose.cli.options import fail
+from diagnose.cli.options import fail, format_option
 
 
 @click.command(epilog="Exit codes: 0 rendered, 2 the bundle is missing, truncated, corrupt, changed since it "
                       "was written or not a bundle, or the output cannot be written.")
 @click.argument("bundle", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md", show_default=True,
-              help="Report format to render.")
+@format_option("Report format to render")
 @click.option("--output", "-o", type=click.Path(path_type=Path),
               help="Write the report to this file (a folder: <symptom>-<UTC time>.<format> inside it) "
                    "instead of printing it.")
@@ -39,6 +38,7 @@ def report(bundle: Path, fmt: str, output: Path | None) -> None:
     """
     from diagnose.reports import render
     from diagnose.reports.bundle import BundleError, read_bundle, safe_name
+    from diagnose.reports.formats import FormatError
 
     try:
         document = read_bundle(bundle)
@@ -46,6 +46,8 @@ def report(bundle: Path, fmt: str, output: Path | None) -> None:
         fail(str(exc))
     try:
         text = render(document, fmt)
+    except FormatError as exc:
+        fail(str(exc))
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
         detail = (str(exc).strip().splitlines() or [""])[0][:160]
         fail(f"{bundle}: its report cannot be rendered as {fmt} ({type(exc).__name__}: {detail})")

@@ -10,6 +10,8 @@ from typing import Any
 import click
 
 from diagnose.cli.options import (
+    PackChoice,
+    Target,
     checks_option,
     fail,
     find_entry_or_exit,
@@ -18,6 +20,7 @@ from diagnose.cli.options import (
     profile_options,
     report_options,
     since_option,
+    warn_unfinished,
 )
 
 
@@ -27,17 +30,17 @@ from diagnose.cli.options import (
 @profile_options
 @report_options
 @since_option
-def run(symptom: str, checks_path: Path | None, profile_path: Path | None, dsn: tuple, logs: tuple,
-        env_file: tuple, endpoint: tuple, fmt: str, output: Path | None, bundle: Path | None, timeout: float,
+def run(symptom: str, checks: PackChoice, target: Target, fmt: str, output: Path | None, bundle: Path | None, timeout: float,
         deadline: float | None, quiet: bool, since: datetime | None) -> None:
     """Run the checks of SYMPTOM (an id, alias or close title) and write a report.
 
     The checks run concurrently, each under its own timeout, against the sources of the
     target profile; sources that are not configured are skipped, never failed.
     """
-    pack = load_pack_or_exit(checks_path)
+    profile = profile_from(target)
+    pack = load_pack_or_exit(checks, profile, ad_hoc=True)
     entry = find_entry_or_exit(pack, symptom)
-    profile = profile_from(profile_path, dsn, logs, env_file, endpoint)
+    warn_unfinished(pack, [entry])
     refuse_bad_targets(output, bundle)
     code = diagnose_entry(pack, entry, profile, fmt=fmt, output=output, timeout=timeout, quiet=quiet,
                           deadline=deadline, bundle=bundle, since=since)
@@ -47,8 +50,10 @@ def run(symptom: str, checks_path: Path | None, profile_path: Path | None, dsn: 
 def diagnose_entry(pack: Any, entry: Any, profile: Any, *, fmt: str = "md", output: Path | None = None,
                    timeout: float = 10.0, quiet: bool = False, stream: Any = None,
                    deadline: float | None = None, bundle: Path | None = None, since: datetime | None = None) -> int:
-    """Run, report, summarise; returns the exit code (shared by ``run`` and ``demo``)."""
+    """Run, report, summarise; returns the exit code (shared by ``run`` and ``demo``). The profile's
+    settings of the entry (validated by :func:`~diagnose.cli.options.load_pack_or_exit`) replace their defaults."""
     from diagnose.cli import signals
+    from diagnose.kb.settings import apply
     from diagnose.profile import Resolver
     from diagnose.reports.document import build_document
     from diagnose.reports.terminal import print_summary, progress
@@ -56,6 +61,7 @@ def diagnose_entry(pack: Any, entry: Any, profile: Any, *, fmt: str = "md", outp
 
     stream = stream or sys.stdout
     interactive = stream.isatty() and not quiet
+    entry = apply(entry, (getattr(profile, "settings", None) or {}).get(entry.id))
     resolver = Resolver(profile)
     with progress(len(entry.checks), enabled=interactive and sys.stderr.isatty()) as tick:
         run_result = run_entry(entry, pack, resolver, profile.view(), default_timeout=timeout, on_done=tick,
@@ -101,10 +107,19 @@ def masker_for(profile: Any, resolver: Any) -> Any:
 
 
 def write_document(document: dict, name: str, fmt: str, output: Path | None) -> Path:
-    """Render and write the report atomically; exit 2 with one line when it cannot be written."""
+    """Render and write the report atomically; exit 2 with one line when it cannot be rendered (a plugin
+    format that fails: its name and the error, never a traceback) or written."""
     from diagnose.reports import render
+    from diagnose.reports.formats import BUILTIN_FORMATS
 
-    return write_text(render(document, fmt), name, fmt, output)
+    try:
+        text = render(document, fmt)
+    except Exception as exc:
+        if fmt in BUILTIN_FORMATS:
+            raise                     # a bug of diagnose's own: the traceback is what its authors need
+        fail(f"--format {fmt}: the plugin format failed to render the report: {type(exc).__name__}: {exc}")
+        raise
+    return write_text(text, name, fmt, output)
 
 
 def write_text(text: str, name: str, fmt: str, output: Path | None) -> Path:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 
 import click
 
-from diagnose.cli.options import Seconds, checks_option, fail, find_entry_or_exit, load_pack_or_exit
+from diagnose.cli.options import PackChoice, Seconds, checks_option, fail, find_entry_or_exit, load_pack_or_exit
 
 EXIT_FAILED = 1
 EXIT_CANNOT_RUN = 3
@@ -25,21 +24,25 @@ EXIT_CANNOT_RUN = 3
 @click.option("--verbose", "-v", is_flag=True, help="Show every check's result, not only for failures.")
 @checks_option
 def selftest(symptoms: tuple[str, ...], only: str | None, jobs: int, timeout: float, verbose: bool,
-             checks_path: Path | None) -> None:
+             checks: PackChoice) -> None:
     """Build each example world of SYMPTOM (default: every entry) for real and check the verdict.
 
-    A throwaway PostgreSQL is started (system binaries when installed, else the embedded
-    wheel) and loaded with the pack's reference schemas; each example's world (SQL, held
+    A throwaway PostgreSQL is started when an example needs one (system binaries when
+    installed, else the embedded wheel) and loaded with the pack's reference schemas (an
+    example whose world says `server:` runs on a dedicated one); each example's world (SQL, held
     sessions, logs, env files, HTTP/WebSocket/TCP servers on 127.0.0.1) is built, the entry is
     run as `diagnose SYMPTOM` would, and the verdict, the failing checks (`fails`) and the
-    top cause (`causes`) must be exactly what the example says.
+    top cause (`causes`) must be exactly what the example says. With --checks, the examples of
+    those packs run (the built-in pack is still loaded, so a clash with it is found).
     """
     from diagnose.pg.binaries import PostgresUnavailable
-    from diagnose.pg.server import PostgresStartError, TempPostgres
-    from diagnose.selftest import examples_of, run_selftest
+    from diagnose.pg.server import PostgresStartError, ServerPool
+    from diagnose.selftest import examples_of, needs_postgres, run_selftest
 
-    pack = load_pack_or_exit(checks_path)
-    entries = [find_entry_or_exit(pack, s) for s in symptoms] if symptoms else list(pack.entries)
+    pack = load_pack_or_exit(checks)
+    named = {p.resolve() for p in checks.paths}
+    entries = ([find_entry_or_exit(pack, s) for s in symptoms] if symptoms else
+               [e for e in pack.entries if not named or pack.layer_of(e).root.resolve() in named])
     todo = examples_of(entries, only)
     if not todo:
         fail(f"--example {only}: no such example in {', '.join(e.id for e in entries)}")
@@ -47,9 +50,13 @@ def selftest(symptoms: tuple[str, ...], only: str | None, jobs: int, timeout: fl
     click.echo(f"selftest: {len(todo)} example(s) of {len(entries)} entr{'y' if len(entries) == 1 else 'ies'}",
                err=True)
     try:
-        with TempPostgres() as pg:
-            click.echo(f"selftest: PostgreSQL {pg.version} from {pg.bin_dir}", err=True)
-            outcomes = run_selftest(pack, entries, pg, jobs=jobs, timeout=timeout, only=only,
+        with ServerPool() as servers:
+            if any(needs_postgres(pack, e, x) for e, x in todo):
+                binaries = servers.binaries()
+                click.echo(f"selftest: PostgreSQL {binaries.version} from {binaries.bin_dir}", err=True)
+            else:
+                click.echo("selftest: no example needs PostgreSQL: none is started", err=True)
+            outcomes = run_selftest(pack, entries, servers, jobs=jobs, timeout=timeout, only=only,
                                     on_outcome=lambda o: _print(o, verbose))
     except (PostgresUnavailable, PostgresStartError) as exc:
         fail(f"cannot run the self-test: {exc}", EXIT_CANNOT_RUN)
@@ -66,7 +73,8 @@ def _print(outcome, verbose: bool) -> None:
     mark = "ok  " if outcome.ok else "FAIL"
     causes = f" [{', '.join(outcome.causes[:3])}]" if outcome.causes else ""
     fixed = f" fixed by {outcome.proven}" if outcome.proven else ""
-    click.echo(f"{mark} {outcome.name:<48} {outcome.verdict:<12}{causes}{fixed} {outcome.duration:.1f}s")
+    server = f" on a {outcome.server}" if outcome.server else ""
+    click.echo(f"{mark} {outcome.name:<48} {outcome.verdict:<12}{causes}{fixed}{server} {outcome.duration:.1f}s")
     for problem in outcome.problems:
         click.echo(f"       - {problem}")
     if verbose or not outcome.ok:

@@ -10,12 +10,15 @@ from typing import Any
 import click
 
 from diagnose.cli.options import (
+    PackChoice,
+    Target,
     checks_option,
     load_pack_or_exit,
     profile_from,
     profile_options,
     report_options,
     since_option,
+    warn_unfinished,
 )
 
 
@@ -25,8 +28,7 @@ from diagnose.cli.options import (
 @profile_options
 @report_options
 @since_option
-def triage(checks_path: Path | None, profile_path: Path | None, dsn: tuple, logs: tuple, env_file: tuple,
-           endpoint: tuple, fmt: str, output: Path | None, bundle: Path | None, timeout: float,
+def triage(checks: PackChoice, target: Target, fmt: str, output: Path | None, bundle: Path | None, timeout: float,
            deadline: float | None, quiet: bool, since: datetime | None) -> None:
     """Run the checks of every symptom and rank what was found, most likely first.
 
@@ -36,8 +38,9 @@ def triage(checks_path: Path | None, profile_path: Path | None, dsn: tuple, logs
     """
     from diagnose.cli.run import refuse_bad_targets
 
-    pack = load_pack_or_exit(checks_path)
-    profile = profile_from(profile_path, dsn, logs, env_file, endpoint)
+    profile = profile_from(target)
+    pack = load_pack_or_exit(checks, profile, ad_hoc=True)
+    warn_unfinished(pack, pack.entries)
     refuse_bad_targets(output, bundle)
     sys.exit(triage_pack(pack, profile, fmt=fmt, output=output, timeout=timeout, quiet=quiet, deadline=deadline,
                          bundle=bundle, since=since))
@@ -49,23 +52,24 @@ def triage_pack(pack: Any, profile: Any, *, fmt: str = "md", output: Path | None
     """Run, report, summarise; returns the exit code (shared by ``triage`` and ``demo``)."""
     from diagnose.cli import signals
     from diagnose.cli.run import masker_for, signalled_exit, write_bundle_or_exit, write_document
+    from diagnose.kb.settings import apply_all
     from diagnose.profile import Resolver
-    from diagnose.reports.terminal import progress
+    from diagnose.reports.terminal import print_summary, progress
     from diagnose.reports.triage_document import build_triage_document
-    from diagnose.reports.triage_terminal import print_triage
     from diagnose.triage import plan, run_triage
 
     stream = stream or sys.stdout
     interactive = stream.isatty() and not quiet
     resolver = Resolver(profile)
-    the_plan = plan(pack.entries)
+    entries = apply_all(pack.entries, getattr(profile, "settings", None))   # the profile's thresholds
+    the_plan = plan(entries)
     with progress(len(the_plan.probes), enabled=interactive and sys.stderr.isatty()) as tick:
-        result = run_triage(pack, resolver, profile.view(), default_timeout=timeout, on_done=tick,
+        result = run_triage(pack, resolver, profile.view(), entries=entries, default_timeout=timeout, on_done=tick,
                             deadline=deadline, the_plan=the_plan, cancel=signals.STOP, since=since)
     document = build_triage_document(result, pack, masker_for(profile, resolver), approvers=profile.approvers)
     if on_document:
         on_document(document)
     path = write_document(document, "triage", fmt, output)
-    print_triage(document, path, stream=stream, rich=interactive, quiet=quiet)
+    print_summary(document, path, stream=stream, rich=interactive, quiet=quiet)
     write_bundle_or_exit(document, "triage", bundle, stream)
     return signalled_exit(result.exit_code)

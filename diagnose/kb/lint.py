@@ -3,26 +3,29 @@
 Three layers: the YAML itself (:mod:`diagnose.kb.yamlsrc`), the schema (field names, types,
 the check kind and its own fields), and the pack as a whole (duplicate ids, ids that shadow a
 subcommand, causes and related entries that do not exist, undeclared source names, regexes
-that do not compile, SQL that is not a query).
+that do not compile, SQL that is not a query, settings bound but not declared or declared but not used).
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from diagnose import safe_regex
-from diagnose.checks import KINDS, load_kind
+from diagnose.checks import KindError, kind_names, load_kind
+from diagnose.sources import fields as source_fields
 from diagnose.kb.fixlint import check_solutions, schema_keys
 from diagnose.kb.problems import Problem
+from diagnose.kb.settings import lint as lint_settings
 from diagnose.kb.yamlsrc import Located, YamlError, format_path, load, printable
 
-#: subcommand names; a symptom id or alias equal to one of these could never be run
+#: subcommand names (diagnose.cli.COMMANDS, which tests/kb/test_lint.py holds this to); a symptom id or
+#: alias equal to one of these could never be run
 RESERVED = frozenset({"list", "show", "explain", "triage", "lint", "selftest", "docs", "demo", "schema",
-                      "report", "run", "help", "version"})
-SOURCE_FIELDS = {"database": "databases", "log": "logs", "env": "env", "endpoint": "endpoints"}
+                      "report", "run", "init", "new", "help", "version"})
 _TYPE_NAMES = {"string": "text", "integer": "a whole number", "number": "a number", "object": "a mapping",
                "array": "a list", "boolean": "true or false", "null": "null"}
 
@@ -42,9 +45,9 @@ def check_manifest(root: Path) -> tuple[dict, list[Problem]]:
         loc = load(path)
     except YamlError as exc:
         return {}, [Problem(_rel(root, path), exc.line, "", exc.message)]
-    from diagnose.kb.schema import PACK_SCHEMA
+    from diagnose.kb.schema import pack_schema
 
-    problems = _schema_problems(loc, PACK_SCHEMA, (), _rel(root, path))
+    problems = _schema_problems(loc, pack_schema(), (), _rel(root, path))
     return (loc.data if isinstance(loc.data, dict) and not problems else {}), problems
 
 
@@ -60,14 +63,31 @@ def check_file(root: Path, path: Path) -> tuple[Located | None, list[Problem]]:
     problems = [Problem(name, loc.line_of(p), format_path(p), msg) for p, msg in loc.problems]
     if not isinstance(loc.data, dict):
         return None, problems + [Problem(name, 1, "", "an entry must be a YAML mapping (id: ..., title: ...)")]
-    problems += _schema_problems(loc, entry_schema(), (), name)
+    problems += [_unfinished(p) for p in _schema_problems(loc, entry_schema(), (), name)]
     for i, check in enumerate(loc.data.get("checks") or []):
-        if isinstance(check, dict) and isinstance(check.get("kind"), str) and check["kind"] in KINDS:
-            problems += _schema_problems(loc, check_schema(check["kind"]), ("checks", i), name, check)
+        if isinstance(check, dict) and isinstance(check.get("kind"), str) and check["kind"] in kind_names():
+            try:
+                schema = check_schema(check["kind"])
+            except KindError as exc:   # an installed plugin that is broken: say so where it is used
+                problems.append(Problem(name, loc.line_of(("checks", i, "kind")), format_path(("checks", i, "kind")),
+                                        str(exc)))
+                continue
+            problems += _schema_problems(loc, schema, ("checks", i), name, check)
             problems += _kind_lint(loc, check, ("checks", i), name)
-    if problems:
+    if any(not p.unfinished for p in problems):
         return None, problems
-    return loc, []
+    return loc, problems          # an unfinished entry is still an entry: it can run ad hoc
+
+
+#: what an entry may still lack and run ad hoc: the parts that explain and prove, not the checks
+UNFINISHED_FIELDS = ("causes", "solutions", "examples")
+
+
+def _unfinished(problem: Problem) -> Problem:
+    """A schema problem that only says the entry is not finished (an empty or missing ``solutions`` ...)."""
+    lacking = problem.path in UNFINISHED_FIELDS and problem.message.startswith("needs at least")
+    missing = problem.path == "" and any(problem.message == f"missing required field '{f}'" for f in UNFINISHED_FIELDS)
+    return replace(problem, unfinished=True) if lacking or missing else problem
 
 
 def _format_checker():
@@ -178,7 +198,11 @@ def check_pack(root: Path, manifest: dict, located: list[tuple[Path, Located]]) 
         entry_id = data["id"]
         if path.stem != entry_id:
             problem(("id",), f"id '{entry_id}' must match the file name ({path.stem}.yaml)")
-        if path.parent.name != data["category"]:
+        categories = manifest.get("categories") if manifest else None
+        if categories and data["category"] not in categories:
+            problem(("category",), f"category '{data['category']}' is not declared in pack.yaml `categories` "
+                                   f"(declared: {', '.join(categories)})")
+        elif path.parent.name != data["category"]:
             problem(("category",), f"category '{data['category']}' but the file is in '{path.parent.name}/' "
                                    f"(move it to {data['category']}/)")
         for key, names in [(("id",), [entry_id])] + [(("aliases", i), [a]) for i, a in enumerate(data.get("aliases", []))]:
@@ -195,7 +219,7 @@ def check_pack(root: Path, manifest: dict, located: list[tuple[Path, Located]]) 
                 if item[key] in seen:
                     problem((field, i, key), f"duplicate {field[:-1]} {key} '{item[key]}'")
                 seen.add(item[key])
-        causes = {c["id"] for c in data["causes"]}
+        causes = {c["id"] for c in data.get("causes") or []}
         for i, pattern in enumerate(data.get("error_patterns", [])):
             try:
                 safe_regex.compile(pattern)
@@ -209,33 +233,36 @@ def check_pack(root: Path, manifest: dict, located: list[tuple[Path, Located]]) 
             if check.get("history") and (not cause or check.get("symptom")):
                 problem(("checks", i, "history"), "history: true needs a cause and no symptom: true (a past event "
                                                   "names the cause of a present symptom)")
-            for field, kind in SOURCE_FIELDS.items():
+            for field, kind in source_fields().items():
                 if field in check and declared is not None and check[field] not in declared.get(kind, {}):
                     known = ", ".join(sorted(declared.get(kind, {}))) or "none"
                     problem(("checks", i, field), f"unknown {field} source '{check[field]}' "
                                                   f"(pack.yaml declares: {known})")
-        for i, sol in enumerate(data["solutions"]):
+        for i, sol in enumerate(data.get("solutions") or []):
             for c in sol.get("causes", []):
                 if c not in causes:
                     problem(("solutions", i, "causes"), f"unknown cause '{c}'")
         check_solutions(data, manifest, problem, keys)
+        for where, message in lint_settings(data):
+            problem(where, message)
         for i, rel in enumerate(data.get("related", [])):
             if rel not in ids:
                 problem(("related", i), f"related entry '{rel}' does not exist")
         for i, origin in enumerate(data.get("follows", [])):
             if origin not in ids or origin == entry_id:
                 problem(("follows", i), f"'{origin}' is not another entry of this pack")
-        verdicts = {x["verdict"] for x in data["examples"]}
-        if "healthy" not in verdicts or not verdicts & {"problem", "risk"}:
-            problem(("examples",), "needs at least one broken (verdict: problem or risk) and one healthy example")
-        for i, ex in enumerate(data["examples"]):
+        verdicts = {x["verdict"] for x in data.get("examples") or []}
+        if data.get("examples") and ("healthy" not in verdicts or not verdicts & {"problem", "risk"}):
+            problems.append(Problem(name, loc.line_of(("examples",)), "examples", "needs at least one broken "
+                                    "(verdict: problem or risk) and one healthy example", unfinished=True))
+        for i, ex in enumerate(data.get("examples") or []):
             for c in ex.get("causes", []):
                 if c not in causes:
                     problem(("examples", i, "causes"), f"unknown cause '{c}'")
             for kind, worlds in (ex.get("world") or {}).items():
-                if kind == "clock":   # when and where, not a source
+                if kind in ("clock", "server"):   # when and where, which server: not sources
                     continue
-                kind = {"sessions": "databases", "modified": "logs"}.get(kind, kind)
+                kind = {"sessions": "databases", "autocommit": "databases", "modified": "logs"}.get(kind, kind)
                 for src in worlds:
                     if declared is not None and src not in declared.get(kind, {}):
                         problem(("examples", i, "world", kind, src), f"unknown {kind} source '{src}'")

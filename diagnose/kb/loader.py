@@ -14,14 +14,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from diagnose.kb.model import (Avoid, Cause, Check, Entry, Example, Fill, FixPolicy, Pack, Precondition, Solution,
                                 Source, Step, provenance_of)
 from diagnose.kb.problems import KnowledgeBaseError, Problem  # noqa: F401 (Problem: re-exported for callers)
 
-CACHE_FORMAT = 3
+CACHE_FORMAT = 5
 
 
 def builtin_root() -> Path:
@@ -68,8 +69,44 @@ def cache_dir() -> Path:
     return Path(base) / "diagnose"
 
 
-def load_pack(root: Path | str | None = None, *, use_cache: bool = True) -> Pack:
-    """Load and validate the pack at ``root`` (default: the built-in one)."""
+@dataclass(frozen=True)
+class PackChoice:
+    """Which packs a command uses: the built-in one (unless ``--no-builtin``), then the profile's
+    ``packs:``, then each ``--checks`` (or ``$DIAGNOSE_CHECKS``, split on the OS path separator)."""
+
+    paths: tuple[Path, ...] = ()
+    builtin: bool = True
+
+
+def load_packs(roots: Sequence[Path | str] = (), *, builtin: bool = True, use_cache: bool = True,
+               allow_unfinished: bool = False) -> Pack:
+    """The built-in pack (unless ``builtin`` is false) and the packs at ``roots``, in that order, as
+    one pack (:mod:`diagnose.kb.layers`); every problem of every pack, and every clash between them,
+    in one KnowledgeBaseError. A folder given twice (or the built-in one given by path) counts once."""
+    from diagnose.kb.layers import combine
+
+    wanted = ([builtin_root()] if builtin else []) + [Path(r) for r in roots]
+    if not wanted:
+        raise KnowledgeBaseError([Problem("--no-builtin", 1, "", "no knowledge base left: give your pack "
+                                          "with --checks DIR (or DIAGNOSE_CHECKS, or `packs:` in the profile)")])
+    unique: dict[Path, Path] = {}
+    for root in wanted:
+        unique.setdefault(root.resolve(), root)
+    packs, problems = [], []
+    for root in unique.values():
+        try:
+            packs.append(load_pack(root, use_cache=use_cache, allow_unfinished=allow_unfinished))
+        except KnowledgeBaseError as exc:
+            problems += exc.problems
+    if problems:
+        raise KnowledgeBaseError(problems)
+    return combine(packs)
+
+
+def load_pack(root: Path | str | None = None, *, use_cache: bool = True, allow_unfinished: bool = False) -> Pack:
+    """Load and validate the one pack at ``root`` (default: the built-in one). An unfinished entry (no
+    solution or example yet) is a problem unless ``allow_unfinished``: then the pack keeps it and lists
+    what it lacks in ``pack.unfinished``."""
     root = Path(root) if root is not None else builtin_root()
     if not root.is_dir():
         raise KnowledgeBaseError([Problem(str(root), 1, "", "knowledge base folder does not exist "
@@ -78,15 +115,19 @@ def load_pack(root: Path | str | None = None, *, use_cache: bool = True) -> Pack
     digest = digest_of(root, files)
     cached = _read_cache(digest) if use_cache else None
     if cached is not None:
-        manifest, entries = cached
+        manifest, entries, unfinished = cached
     else:
-        manifest, entries = _validate(root, files)
+        manifest, entries, unfinished = _validate(root, files)
         if use_cache:
-            _write_cache(digest, manifest, entries)
-    return build_pack(root, digest, manifest, entries)
+            _write_cache(digest, manifest, entries, unfinished)
+    if unfinished and not allow_unfinished:
+        raise KnowledgeBaseError(unfinished)
+    pack = build_pack(root, digest, manifest, entries)
+    pack.unfinished = unfinished
+    return pack
 
 
-def _validate(root: Path, files: list[Path]) -> tuple[dict, list[tuple[str, dict]]]:
+def _validate(root: Path, files: list[Path]) -> tuple[dict, list[tuple[str, dict]], list[Problem]]:
     from diagnose.kb import lint
 
     manifest, problems = lint.check_manifest(root)
@@ -99,42 +140,59 @@ def _validate(root: Path, files: list[Path]) -> tuple[dict, list[tuple[str, dict
     problems += lint.check_pack(root, manifest, located)
     if not files:
         problems.append(Problem(str(root), 1, "", "no entries found (expected <category>/<id>.yaml files)"))
-    if problems:
+    if any(not p.unfinished for p in problems):
         raise KnowledgeBaseError(problems)
-    return manifest, [(str(path.relative_to(root)), loc.data) for path, loc in located]
+    return manifest, [(str(path.relative_to(root)), loc.data) for path, loc in located], problems
 
 
-def _read_cache(digest: str) -> tuple[dict, list] | None:
+def _cache_file(digest: str) -> Path:
+    """The cache of a validated pack: its files' digest and the kinds installed (a plugin kind added or
+    removed changes what validates)."""
+    from diagnose.checks import signature
+
+    kinds = hashlib.sha256(signature().encode()).hexdigest()[:12]
+    return cache_dir() / f"kb-{digest}-{kinds}.json"
+
+
+def _read_cache(digest: str) -> tuple[dict, list, list[Problem]] | None:
     try:
-        data = json.loads((cache_dir() / f"kb-{digest}.json").read_text())
+        data = json.loads(_cache_file(digest).read_text())
     except (OSError, ValueError):
         return None
     if data.get("format") != CACHE_FORMAT:
         return None
-    return data["manifest"], data["entries"]
+    return data["manifest"], data["entries"], [Problem(*p, unfinished=True) for p in data["unfinished"]]
 
 
-def _write_cache(digest: str, manifest: dict, entries: list) -> None:
+def _write_cache(digest: str, manifest: dict, entries: list, unfinished: list[Problem]) -> None:
     """Best effort: a read-only home or a full disk only costs speed, never a failure."""
-    target = cache_dir() / f"kb-{digest}.json"
+    target = _cache_file(digest)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"format": CACHE_FORMAT, "manifest": manifest, "entries": entries}))
+        tmp.write_text(json.dumps({"format": CACHE_FORMAT, "manifest": manifest, "entries": entries,
+                                   "unfinished": [[p.file, p.line, p.path, p.message] for p in unfinished]}))
         os.replace(tmp, target)
     except OSError:
         pass
 
 
 def build_pack(root: Path, digest: str, manifest: dict, entries: list[tuple[str, dict]]) -> Pack:
+    from diagnose.sources import source_types
+
     sources = {
         kind: {name: Source(kind, name, spec.get("description", ""), spec.get("example", ""))
                for name, spec in (manifest.get("sources") or {}).get(kind, {}).items()}
-        for kind in ("databases", "logs", "env", "endpoints")
+        for kind in source_types()
     }
+    declared = manifest.get("categories") or {}
+    found = sorted({data["category"] for _, data in entries} - set(declared))
     pack = Pack(root=root, name=manifest.get("name", root.name), version=str(manifest.get("version", "0")),
                 site_url=manifest.get("site_url", ""), digest=digest, sources=sources,
-                reference_schemas=manifest.get("reference_schemas") or {}, fixes=build_policy(manifest))
+                reference_schemas={db: root / rel for db, rel in (manifest.get("reference_schemas") or {}).items()},
+                fixes=build_policy(manifest), description=manifest.get("description", ""),
+                title=manifest.get("title") or manifest.get("name", root.name),
+                categories={**declared, **{c: c.replace("-", " ").capitalize() for c in found}})
     pack.entries = [build_entry(root / rel, data) for rel, data in entries]
     return pack
 
@@ -170,7 +228,12 @@ def _tuple(value: Any) -> tuple:
 
 
 def build_entry(path: Path, data: dict[str, Any]) -> Entry:
-    """Model objects from one validated entry mapping."""
+    """Model objects from one validated entry mapping; its checks' ``{setting: NAME}`` params carry the
+    settings' defaults (a profile's values are bound later, :func:`diagnose.kb.settings.apply`)."""
+    from diagnose.kb import settings as kb_settings
+
+    settings = kb_settings.declared(data)
+    defaults = {s.name: s.value for s in settings}
     checks = []
     for raw in data["checks"]:
         message = raw.get("message") or {}
@@ -179,22 +242,23 @@ def build_entry(path: Path, data: dict[str, Any]) -> Entry:
         checks.append(Check(
             id=raw["id"], kind=raw["kind"], title=raw["title"], expects=raw["expects"],
             causes=_tuple(raw.get("cause")), messages=message, manual=raw.get("manual"),
-            timeout=raw.get("timeout"), weight=float(raw.get("weight", 1.0)), raw=raw,
+            timeout=raw.get("timeout"), weight=float(raw.get("weight", 1.0)),
+            raw=kb_settings.bind_raw(raw, defaults),
         ))
     return Entry(
         id=data["id"], title=data["title"], category=data["category"], severity=data["severity"],
         aliases=_tuple(data.get("aliases")), summary=data["summary"],
         error_patterns=_tuple(data.get("error_patterns")),
-        causes=tuple(Cause(c["id"], c["title"], c["text"], provenance_of(c.get("provenance"))) for c in data["causes"]),
+        causes=tuple(Cause(c["id"], c["title"], c["text"], provenance_of(c.get("provenance"))) for c in data.get("causes") or ()),
         checks=tuple(checks),
         solutions=tuple(Solution(s["id"], s["title"], tuple(build_step(x) for x in s["steps"]), _tuple(s.get("causes")))
-                        for s in data["solutions"]),
+                        for s in data.get("solutions") or ()),
         avoid=tuple(Avoid(a["dont"], a["why"], provenance_of(a.get("provenance"))) for a in data.get("avoid") or ()),
         prevention=data.get("prevention", ""), related=_tuple(data.get("related")),
         examples=tuple(Example(x["name"], x["verdict"], _tuple(x.get("causes")), x.get("world") or {},
                                x.get("description", ""),
                                _tuple(x["fails"]) if "fails" in x else None, _tuple(x.get("skips")),
                                (x.get("fix") or {}).get("solution"), dict((x.get("fix") or {}).get("values") or {}))
-                      for x in data["examples"]),
-        path=path, seen=_tuple(data.get("seen")), follows=_tuple(data.get("follows")),
+                      for x in data.get("examples") or ()),
+        path=path, seen=_tuple(data.get("seen")), follows=_tuple(data.get("follows")), settings=settings,
     )

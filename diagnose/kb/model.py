@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-CATEGORIES = ("connection", "service", "data")
+if TYPE_CHECKING:
+    from diagnose.kb.problems import Problem
+
 SEVERITIES = ("low", "medium", "high", "critical")
 #: problem: the symptom is there (a failed check that shows it); risk: a cause is there but not (yet) the
 #: symptom; inconclusive: nothing failed but a check could not conclude; healthy: every check passed
@@ -142,7 +144,9 @@ class Check:
     @property
     def source(self) -> tuple[str, str] | None:
         """``(field, name)`` of the data source this check reads, e.g. ``("database", "trading")``."""
-        for key in ("database", "log", "env", "endpoint"):
+        from diagnose.sources import fields
+
+        for key in fields():
             if key in self.raw:
                 return key, self.raw[key]
         return None
@@ -168,6 +172,31 @@ class Example:
 
 
 @dataclass(frozen=True)
+class Setting:
+    """A named threshold of an entry (``settings:``): its default, what it means, and the value a run uses.
+
+    A check binds it with ``params: {NAME: {setting: SETTING}}``; a deployment's profile may override the
+    default (``settings: {<entry id>: {SETTING: value}}``), and every report says which value was used.
+    """
+
+    name: str
+    default: Any
+    description: str
+    type: str                       # integer | number | string | interval | boolean
+    unit: str = ""
+    minimum: float | None = None
+    maximum: float | None = None
+    #: the value a run uses, and where it comes from: ``default`` or ``profile``
+    value: Any = None
+    source: str = "default"
+
+    @property
+    def changed(self) -> bool:
+        """Does the value used differ from the entry's default?"""
+        return self.source != "default" and self.value != self.default
+
+
+@dataclass(frozen=True)
 class Entry:
     id: str
     title: str
@@ -187,6 +216,8 @@ class Entry:
     #: symptoms this one follows from: when one of them is a problem too, triage ranks it after that one
     follows: tuple[str, ...] = ()
     avoid: tuple[Avoid, ...] = ()
+    #: named thresholds its checks bind (``settings:``), with the values in force (see :class:`Setting`)
+    settings: tuple[Setting, ...] = ()
 
     def cause(self, cause_id: str) -> Cause | None:
         return next((c for c in self.causes if c.id == cause_id), None)
@@ -235,19 +266,49 @@ class Pack:
     digest: str
     sources: dict[str, dict[str, Source]]
     entries: list[Entry] = field(default_factory=list)
-    reference_schemas: dict[str, str] = field(default_factory=dict)  # database -> schema file
+    #: database -> its schema file (absolute: a layered pack keeps each layer's own)
+    reference_schemas: dict[str, Path] = field(default_factory=dict)
     fixes: FixPolicy = field(default_factory=FixPolicy)
+    description: str = ""
+    #: the pack's name for people (``title:`` of pack.yaml, else its name)
+    title: str = ""
+    #: category id -> title, in the order the pack lists them (``categories:`` of pack.yaml)
+    categories: dict[str, str] = field(default_factory=dict)
+    #: the packs a layered pack is made of, in order (the built-in first); empty for one pack
+    layers: tuple[Pack, ...] = ()
+    #: what unfinished entries still lack (loaded with ``allow_unfinished``), each naming its file
+    unfinished: list[Problem] = field(default_factory=list)
+
+    def unfinished_of(self, entry: Entry) -> list[Problem]:
+        """What ``entry`` still lacks (empty for a finished entry)."""
+        return [p for p in self.unfinished if entry.path.as_posix().endswith(Path(p.file).as_posix())]
+
+    @property
+    def packs(self) -> tuple[Pack, ...]:
+        """The single packs behind this one: its layers, or itself."""
+        return self.layers or (self,)
+
+    def layer_of(self, entry: Entry) -> Pack:
+        """The pack ``entry`` comes from (its worlds, schemas and stack are that pack's)."""
+        return next((p for p in self.layers if entry.path.is_relative_to(p.root)), self)
+
+    def policy_of(self, entry: Entry) -> FixPolicy:
+        """The fix policy ``entry``'s steps are held to: its own pack's."""
+        return self.layer_of(entry).fixes
 
     def get(self, entry_id: str) -> Entry | None:
         return next((e for e in self.entries if e.id == entry_id), None)
 
     def by_category(self) -> dict[str, list[Entry]]:
-        """Entries grouped in the order of :data:`CATEGORIES`, by id within a group."""
+        """Entries grouped in the order the packs declare their categories, by id within a group."""
         groups: dict[str, list[Entry]] = {}
-        rank = {c: i for i, c in enumerate(CATEGORIES)}
-        for entry in sorted(self.entries, key=lambda e: (rank.get(e.category, 99), e.id)):
+        rank = {c: i for i, c in enumerate(self.categories)}
+        for entry in sorted(self.entries, key=lambda e: (rank.get(e.category, len(rank)), e.category, e.id)):
             groups.setdefault(entry.category, []).append(entry)
         return groups
+
+    def category_title(self, category: str) -> str:
+        return self.categories.get(category) or category.replace("-", " ").capitalize()
 
     def page_url(self, entry_id: str) -> str:
         return f"{self.site_url.rstrip('/')}/faq/{entry_id}/"

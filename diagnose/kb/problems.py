@@ -4,7 +4,7 @@ them), so neither imports the other for it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, order=True)
@@ -13,6 +13,9 @@ class Problem:
     line: int
     path: str
     message: str
+    #: the entry is not finished yet (no solution, no example, no healthy example...): lint and the
+    #: self-test refuse it, but ``diagnose SYMPTOM`` runs it with a warning (an ad-hoc entry)
+    unfinished: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
         where = f"{self.path}: " if self.path else ""

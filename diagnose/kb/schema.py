@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from diagnose.checks import KINDS, load_kind
-from diagnose.kb.model import CATEGORIES, RISKS, SEVERITIES, VERDICTS
+from diagnose.checks import kind_names, load_kind
+from diagnose.kb.model import RISKS, SEVERITIES, VERDICTS
+from diagnose.kb.settings import ENTRY_FIELD as SETTINGS_FIELD
 
 ID = {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$", "maxLength": 64,
       "description": "kebab-case, stable and unique"}
@@ -118,7 +119,7 @@ AVOID = {
 #: fields every check has, whatever its kind
 CHECK_COMMON: dict[str, Any] = {
     "id": ID,
-    "kind": {"type": "string", "enum": sorted(KINDS), "description": "the check kind"},
+    "kind": {"type": "string", "description": "the check kind (the built-in ones and those of installed plugins)"},
     "title": {**TEXT, "description": "what the check looks at, in one line"},
     "expects": {**TEXT, "description": "what a healthy system shows, in words"},
     "cause": {"description": "the cause(s) a failure points to; omit for checks that confirm the symptom",
@@ -144,16 +145,56 @@ CHECK_COMMON: dict[str, Any] = {
     "provenance": {**PROVENANCE, "description": "where the pattern's text or the fact checked comes from"},
 }
 
+#: one statement (a text), or a list of them run in order
+STATEMENTS = {"anyOf": [TEXT, {"type": "array", "items": TEXT, "minItems": 1, "maxItems": 50}]}
+
 SESSION = {
-    "type": "object", "additionalProperties": False, "required": ["state"],
+    "type": "object", "additionalProperties": False,
+    "description": "connections the world holds open, in list order (a lock holder before its waiters): "
+                   "a `state`, or the `sql` they run (then `hold` and `wait` say what they keep doing)",
     "properties": {
         "state": {"enum": ["idle", "idle in transaction", "active"],
-                  "description": "what the held connections do (active: a query that sleeps)"},
+                  "description": "what the held connections do: idle; idle in transaction (BEGIN + SELECT 1 "
+                                 "left open: no snapshot, xid or lock, use sql with hold: open for those); "
+                                 "active (a query that sleeps)"},
+        "sql": {**STATEMENTS, "description": (
+            "statements each connection runs in order, each in its own transaction unless they open one (BEGIN); "
+            "then it stays connected. `PREPARE TRANSACTION 'name'` leaves a prepared transaction (needs server "
+            "settings max_prepared_transactions), rolled back when the world closes")},
+        "hold": {"enum": ["open"], "description": (
+            "open: the statements run in a transaction left open (BEGIN first unless the first statement is "
+            "BEGIN ... / START TRANSACTION ..., e.g. BEGIN ISOLATION LEVEL REPEATABLE READ): it keeps its "
+            "snapshot (backend_xmin), its xid once it wrote, and its locks")},
+        "wait": {"const": True, "description": (
+            "true: the last statement blocks (a lock a session listed before holds, pg_sleep); the world is ready "
+            "once pg_stat_activity shows it active and waiting, and it is a broken example if it finishes instead")},
         "count": {"type": "integer", "minimum": 1, "maximum": 50, "description": "how many (default 1)"},
         "application_name": {"type": "string", "maxLength": 63, "description": "shown in pg_stat_activity"},
         "idle_for": {"type": "integer", "minimum": 0, "maximum": 30,
-                     "description": "seconds the world waits for them to have been in their state (default 0)"},
+                     "description": "seconds the world waits for them to have been in their state (idle, holding "
+                                    "or waiting; default 0)"},
     },
+}
+
+SERVER_SETTINGS = {
+    "type": "object", "propertyNames": {"pattern": r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$"},
+    "additionalProperties": {"type": ["string", "number", "boolean"]},
+    "description": "server setting -> value, as in postgresql.conf (booleans: on/off); not the ones diagnose starts "
+                   "and reaches it with (port, listen_addresses, unix_socket_directories, data_directory, ...)",
+}
+
+SERVER = {
+    "description": (
+        "a PostgreSQL server of this world's own instead of the one worlds share: `dedicated` (for an example "
+        "that reads views of the whole server: pg_stat_activity counts, pg_prepared_xacts, or changes it: CREATE "
+        "DATABASE, roles), or `{settings: {max_connections: 20, max_prepared_transactions: 5}}` (started with "
+        "them; dedicated implied). Examples with the same settings run one after another on one server"),
+    "anyOf": [
+        {"const": "dedicated"},
+        {"type": "object", "additionalProperties": False, "minProperties": 1, "properties": {
+            "dedicated": {"const": True, "description": "true: a server of its own, with the usual settings"},
+            "settings": SERVER_SETTINGS}},
+    ],
 }
 
 EXAMPLE = {
@@ -180,8 +221,13 @@ EXAMPLE = {
             "properties": {
                 "databases": {"type": "object", "description": "source name -> SQL run on top of the reference schema",
                               "additionalProperties": {"type": "string"}},
+                "autocommit": {"type": "object", "additionalProperties": STATEMENTS, "description": (
+                    "database source name -> statements run one by one outside any transaction block, after "
+                    "`databases` and before `sessions` (VACUUM, ANALYZE, CREATE INDEX CONCURRENTLY; CREATE DATABASE "
+                    "and roles only with `server`)")},
                 "sessions": {"type": "object", "description": "database source name -> connections held open "
                              "while the world exists", "additionalProperties": {"type": "array", "items": SESSION}},
+                "server": SERVER,
                 "modified": {"type": "object", "additionalProperties": {"type": "string", "pattern": r"^\d+[smhd]$"},
                              "description": "log source name -> how long ago its file was last written (`3d`): "
                                             "a log nobody has written since, as a window sees it"},
@@ -205,9 +251,31 @@ EXAMPLE = {
 }
 
 
+def example_schema() -> dict[str, Any]:
+    """An example: :data:`EXAMPLE`, its world also holding a section per source type that builds its own
+    worlds (a ``world(name, spec, workdir)`` function, its spec schema ``WORLD_SCHEMA``)."""
+    from diagnose.sources import source_types
+
+    worlds = EXAMPLE["properties"]["world"]["properties"]
+    extra = {section: {"type": "object", "additionalProperties": getattr(module, "WORLD_SCHEMA", {}),
+                       "description": f"{module.NOUN} source name -> what its source type builds"}
+             for section, module in source_types().items()
+             if section not in worlds and callable(getattr(module, "world", None))}
+    if not extra:
+        return EXAMPLE
+    world = EXAMPLE["properties"]["world"]
+    return {**EXAMPLE, "properties": {**EXAMPLE["properties"],
+                                      "world": {**world, "properties": {**world["properties"], **extra}}}}
+
+
+def kind_property() -> dict[str, Any]:
+    """``kind:`` of a check: one of the kinds registered now (built-in and plugins)."""
+    return {**CHECK_COMMON["kind"], "enum": kind_names()}
+
+
 def check_schema(kind: str | None = None) -> dict[str, Any]:
     """Schema of one check; with ``kind``, including that kind's own fields."""
-    properties = dict(CHECK_COMMON)
+    properties = {**CHECK_COMMON, "kind": kind_property()}
     required = ["id", "kind", "title", "expects"]
     extra: dict[str, Any] = {"additionalProperties": True}
     if kind is not None:
@@ -223,8 +291,8 @@ def entry_schema(with_kinds: bool = False) -> dict[str, Any]:
     checks_items: dict[str, Any] = check_schema()
     if with_kinds:
         checks_items = {
-            "type": "object", "required": ["kind"], "properties": {"kind": CHECK_COMMON["kind"]},
-            "allOf": [{"if": {"properties": {"kind": {"const": k}}}, "then": check_schema(k)} for k in sorted(KINDS)],
+            "type": "object", "required": ["kind"], "properties": {"kind": kind_property()},
+            "allOf": [{"if": {"properties": {"kind": {"const": k}}}, "then": check_schema(k)} for k in kind_names()],
         }
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -237,7 +305,8 @@ def entry_schema(with_kinds: bool = False) -> dict[str, Any]:
         "properties": {
             "id": {**ID, "description": "the CLI argument and the FAQ page URL"},
             "title": {**TEXT, "description": "the symptom as a question or statement"},
-            "category": {"enum": list(CATEGORIES), "description": "the folder the entry lives in"},
+            "category": {**ID, "description": "the folder the entry lives in: one of the `categories` of pack.yaml "
+                                              "(any folder name when pack.yaml declares none)"},
             "severity": {"enum": list(SEVERITIES), "description": "how bad the symptom is for operations"},
             "aliases": {"type": "array", "items": {"type": "string", "minLength": 1},
                         "description": "other names users type for this symptom"},
@@ -247,6 +316,7 @@ def entry_schema(with_kinds: bool = False) -> dict[str, Any]:
             "error_patterns": {"type": "array", "items": {"type": "string", "minLength": 1},
                                "description": "regexes of error messages this symptom explains (diagnose explain)"},
             "causes": {"type": "array", "items": CAUSE, "minItems": 1},
+            "settings": SETTINGS_FIELD,
             "checks": {"type": "array", "items": checks_items, "minItems": 1},
             "solutions": {"type": "array", "items": SOLUTION, "minItems": 1},
             "avoid": {"type": "array", "items": AVOID,
@@ -257,7 +327,7 @@ def entry_schema(with_kinds: bool = False) -> dict[str, Any]:
                 "symptoms this one follows from (the backend cannot start: no WebSocket can connect). When one "
                 "of them is a problem in the same `diagnose triage`, this one is ranked after it and said to "
                 "follow from it: the operator starts from the root")},
-            "examples": {"type": "array", "items": EXAMPLE, "minItems": 1,
+            "examples": {"type": "array", "items": example_schema(), "minItems": 1,
                          "description": "worlds for the self-test: broken ones and a healthy one"},
         },
     }
@@ -269,9 +339,15 @@ PACK_SCHEMA: dict[str, Any] = {
     "type": "object", "additionalProperties": False, "required": ["name", "version", "sources"],
     "properties": {
         "name": TEXT,
+        "title": {**TEXT, "description": "the pack's name for people: the FAQ site's title and home page "
+                                        "(default: name)"},
         "version": {"type": "string"},
         "site_url": {"type": "string", "description": "where the FAQ site is published; reports link to it"},
         "description": TEXT,
+        "categories": {"type": "object", "propertyNames": {"pattern": ID["pattern"]}, "additionalProperties": TEXT,
+                       "description": "category id -> its title, in the order lists and the site show them; an "
+                                      "entry's category (its folder) must be one of them. Without it, every "
+                                      "folder is a category"},
         "reference_schemas": {"type": "object", "additionalProperties": {"type": "string"},
                               "description": "database name -> schema SQL file the self-test loads"},
         "require_provenance": {"type": "boolean", "description": (
@@ -297,13 +373,20 @@ PACK_SCHEMA: dict[str, Any] = {
                      "description": "the commands a shell step may use, by where it runs",
                      "properties": {"host": {"type": "array", "items": {"type": "string"}},
                                     "container": {"type": "array", "items": {"type": "string"}}}},
-        "sources": {
-            "type": "object", "additionalProperties": False,
-            "description": "the data-source names checks may use, per kind",
-            "properties": {k: {"type": "object", "additionalProperties": {
-                "type": "object", "additionalProperties": False, "required": ["description"],
-                "properties": {"description": TEXT, "example": {"type": "string"}}}}
-                for k in ("databases", "logs", "env", "endpoints")},
-        },
+        # "sources": one property per source type, added by pack_schema()
     },
 }
+
+
+def pack_schema() -> dict[str, Any]:
+    """The schema of ``pack.yaml``: :data:`PACK_SCHEMA` with a ``sources`` section per source type (the
+    built-in ones and those of installed plugins, :mod:`diagnose.sources`)."""
+    from diagnose.sources import source_types
+
+    declared = {"type": "object", "additionalProperties": {
+        "type": "object", "additionalProperties": False, "required": ["description"],
+        "properties": {"description": TEXT, "example": {"type": "string"}}}}
+    sources = {"type": "object", "additionalProperties": False,
+               "description": "the data-source names checks may use, per source type",
+               "properties": {section: declared for section in source_types()}}
+    return {**PACK_SCHEMA, "properties": {**PACK_SCHEMA["properties"], "sources": sources}}

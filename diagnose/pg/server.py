@@ -22,6 +22,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from .datadir import INITDB_OPTIONS, base_dir_parent, save_template, template_di
 PASSWORD_GROUP = "diagnose_password_auth"  # members must log in with their password
 READY_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
+CLEAN_POLLS = 50            # x 20 ms: how long a server given back may take to lose its last sessions
 
 PG_HBA = f"""\
 # Written by diagnose: trust, except members of {PASSWORD_GROUP} who need their password.
@@ -287,4 +289,132 @@ class TempPostgres:
         self.execute(";\n".join(s.as_string(None) for s in statements))
 
 
-__all__ = ["TempPostgres", "PostgresStartError", "PostgresUnavailable", "find_binaries"]
+class ServerPool:
+    """The servers example worlds run on, each started only when a world needs it.
+
+    :meth:`shared` is the one server every world without a ``server:`` of its own uses (many at a
+    time, each in databases of its own). :meth:`lend` gives one world at a time a *dedicated* server
+    started with the settings it asks for; :meth:`give_back` keeps it for the next world asking for the
+    same settings when nothing is left in it (no client session, no prepared transaction, no database
+    or role the world made), and stops it otherwise. :meth:`close` stops every server the pool
+    started (not a ``shared`` server it was given)::
+
+        with ServerPool() as servers:
+            pg = servers.lend({"max_connections": "20"})
+            ...
+            servers.give_back(pg)
+    """
+
+    def __init__(self, shared: TempPostgres | None = None, binaries: Binaries | None = None) -> None:
+        self._shared = shared
+        self._own_shared = shared is None
+        self._binaries = binaries or (shared.binaries if shared is not None else None)
+        self._idle: dict[tuple[tuple[str, str], ...], list[TempPostgres]] = {}
+        self._started: list[TempPostgres] = []
+        self._baseline: dict[int, tuple[set[str], set[str]]] = {}
+        self._lock = threading.Lock()
+        #: dedicated servers started so far (a server given back clean and lent again counts once)
+        self.dedicated_starts = 0
+
+    def __enter__(self) -> ServerPool:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def binaries(self) -> Binaries:
+        """The binaries every server of the pool runs (PostgresUnavailable when there are none)."""
+        with self._lock:
+            if self._binaries is None:
+                self._binaries = find_binaries()
+            return self._binaries
+
+    def shared(self) -> TempPostgres:
+        """The shared server, started on first use."""
+        binaries = self.binaries()
+        with self._lock:
+            if self._shared is None:
+                server = TempPostgres(binaries)
+                self._started.append(server)
+                self._shared = server.start()
+            return self._shared
+
+    @property
+    def shared_started(self) -> bool:
+        return self._shared is not None
+
+    def lend(self, settings: dict[str, str] | None = None) -> TempPostgres:
+        """A running server with ``settings`` for one world's use, until :meth:`give_back`."""
+        key = tuple(sorted((settings or {}).items()))
+        binaries = self.binaries()
+        with self._lock:
+            if self._idle.get(key):
+                return self._idle[key].pop()
+        server = TempPostgres(binaries, settings=dict(key))
+        server._pool_key = key
+        with self._lock:
+            self._started.append(server)
+            self.dedicated_starts += 1
+        try:
+            server.start()
+        except BaseException:
+            self._forget(server)
+            raise
+        with _connect(server.dsn("postgres")) as conn:
+            self._baseline[id(server)] = ({r[0] for r in conn.execute("SELECT datname FROM pg_database")},
+                                          {r[0] for r in conn.execute("SELECT rolname FROM pg_roles")})
+        return server
+
+    def give_back(self, server: TempPostgres, reusable: bool = True) -> None:
+        """Keep ``server`` for the next world with its settings if it is as it was lent; else stop it."""
+        key = getattr(server, "_pool_key", None)
+        if key is None or server not in self._started:
+            raise ValueError("give_back: this server was not lent by this pool")
+        if reusable and server.process is not None and self._clean(server):
+            with self._lock:
+                self._idle.setdefault(key, []).append(server)
+            return
+        server.stop()
+        self._forget(server)
+
+    def _forget(self, server: TempPostgres) -> None:
+        with self._lock:
+            if server in self._started:
+                self._started.remove(server)
+
+    def _clean(self, server: TempPostgres) -> bool:
+        databases, roles = self._baseline.get(id(server), (set(), set()))
+        # template databases diagnose.world.build.reference_database made there stay for the next world
+        databases = databases | set(getattr(server, "_diagnose_templates", {}).values())
+        try:
+            with _connect(server.dsn("postgres")) as conn:
+                for _ in range(CLEAN_POLLS):   # the world's last connections may still be exiting
+                    sessions = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE backend_type = "
+                                            "'client backend' AND pid <> pg_backend_pid()").fetchone()[0]
+                    if sessions == 0:
+                        break
+                    time.sleep(0.02)
+                prepared = conn.execute("SELECT count(*) FROM pg_prepared_xacts").fetchone()[0]
+                now_databases = {r[0] for r in conn.execute("SELECT datname FROM pg_database")}
+                now_roles = {r[0] for r in conn.execute("SELECT rolname FROM pg_roles")}
+        except Exception:  # a server that does not answer is not worth keeping
+            return False
+        return sessions == 0 and prepared == 0 and now_databases <= databases and now_roles <= roles
+
+    def close(self) -> None:
+        """Stop every server the pool started; idempotent."""
+        with self._lock:
+            started, self._started, self._idle = self._started, [], {}
+        for server in started:
+            server.stop()
+        if self._own_shared:
+            self._shared = None
+
+
+def _connect(dsn: str):
+    import psycopg
+
+    return psycopg.connect(dsn, autocommit=True, connect_timeout=10)
+
+
+__all__ = ["TempPostgres", "ServerPool", "PostgresStartError", "PostgresUnavailable", "find_binaries"]

@@ -1,37 +1,24 @@
-"""Reports: one masked, JSON-able document per run, rendered as Markdown, HTML or JSON.
+"""Reports: one masked, JSON-able document per run, rendered by every format the same way.
 
-Every format renders the same :func:`~diagnose.reports.document.build_document` output, so
-masking happens once, before any renderer sees the data, and the formats cannot disagree.
+One pipeline for a symptom's run and a triage: build the document
+(:func:`~diagnose.reports.document.build_document` or
+:func:`~diagnose.reports.triage_document.build_triage_document`; masking happens there, once,
+before any format sees the data), then render it with a format of the registry
+(:mod:`diagnose.reports.formats`: Markdown, HTML, JSON, and any installed plugin's), each of which
+renders both kinds, so the formats cannot disagree.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING
 
-FORMATS = ("md", "html", "json")
-EXTENSIONS = {"md": "md", "html": "html", "json": "json"}
+from diagnose.reports.formats import report_format
 
-
-def renderer(fmt: str, kind: str = "symptom") -> Callable[[dict[str, Any]], str]:
-    """The ``render(document) -> str`` function of a format (``md``, ``html``, ``json``).
-
-    ``kind`` is the document's shape: ``symptom`` (one run) or ``triage`` (every symptom).
-    """
-    if kind == "triage" and fmt == "md":
-        from diagnose.reports.triage_markdown import render
-    elif kind == "triage" and fmt == "html":
-        from diagnose.reports.triage_html import render
-    elif fmt == "md":
-        from diagnose.reports.markdown import render
-    elif fmt == "html":
-        from diagnose.reports.html import render
-    elif fmt == "json":
-        from diagnose.reports.json_format import render
-    else:
-        raise ValueError(f"unknown report format {fmt!r}: use one of {', '.join(FORMATS)}")
-    return render
+if TYPE_CHECKING:
+    from diagnose.reports.document import Document
 
 
-def render(document: dict[str, Any], fmt: str) -> str:
-    """Render a document built by :func:`diagnose.reports.document.build_document`."""
-    return renderer(fmt, document.get("kind", "symptom"))(document)
+def render(document: Document, fmt: str) -> str:
+    """``document`` (either kind) rendered in format ``fmt`` (a name of :mod:`diagnose.reports.formats`);
+    :class:`~diagnose.reports.formats.FormatError` for a format that does not exist or cannot be loaded."""
+    return report_format(fmt).render(document)

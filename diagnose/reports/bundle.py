@@ -1,10 +1,12 @@
 """Support bundles: one ``.tar.gz`` holding a run's report in every format, for a ticket.
 
-A bundle has ``report.json`` / ``.md`` / ``.html``, the evidence of every check as files a
-support engineer can open or load (``evidence/<check>.log`` for log lines, ``.csv`` for SQL
-rows, ``.json`` for probed values, ``.txt`` for free text; triage bundles use
-``evidence/<symptom>/<check>.<ext>``), ``profile.yaml`` and ``manifest.json`` (each member's
-size and sha256, plus version, time, symptom, verdict, exit code).
+A bundle has the report in every format of :mod:`diagnose.reports.formats` (``report.json``,
+the document :func:`read_bundle` reads back, then ``report.md``, ``report.html`` and any installed
+plugin's ``report.<extension>``), the evidence of every check as files a support engineer can
+open or load (``evidence/<check>.log`` for log lines, ``.csv`` for SQL rows, ``.json`` for probed
+values, ``.txt`` for free text; triage bundles use ``evidence/<symptom>/<check>.<ext>``),
+``profile.yaml`` and ``manifest.json`` (each member's size and sha256, plus version, time,
+symptom, verdict, exit code).
 
 Everything is derived from the *masked* report document, never from raw results, so a bundle
 cannot hold a secret the report does not. Bundles are reproducible: the same document gives
@@ -25,7 +27,10 @@ import tarfile
 import zlib
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from diagnose.reports.document import Document
 
 FORMAT = "diagnose-bundle"
 BUNDLE_VERSION = 1
@@ -96,17 +101,17 @@ class _BundleTar(tarfile.TarFile):
     all_header_bytes = 0   # all of them so far
 
 
-def bundle_members(document: dict[str, Any]) -> list[tuple[str, bytes, dict[str, Any]]]:
-    """``(name, bytes, manifest extras)`` of every member but the manifest, in bundle order."""
-    from diagnose.reports import render
+def bundle_members(document: Document) -> list[tuple[str, bytes, dict[str, Any]]]:
+    """``(name, bytes, manifest extras)`` of every member but the manifest, in bundle order; FormatError
+    when a plugin format cannot be loaded."""
+    from diagnose.reports.formats import report_format, report_formats
 
-    plain = json.loads(render(document, "json"))  # JSON-only data: what report.json holds
-    members: list[tuple[str, bytes, dict[str, Any]]] = [
-        (REPORT_JSON, render(document, "json").encode(), {}),
-        ("report.md", render(document, "md").encode(), {}),
-        ("report.html", render(document, "html").encode(), {}),
-        ("profile.yaml", _yaml(plain.get("profile") or {}), {}),
-    ]
+    report_json = report_format("json").render(document)
+    plain = json.loads(report_json)  # JSON-only data: what report.json holds
+    members: list[tuple[str, bytes, dict[str, Any]]] = [(REPORT_JSON, report_json.encode(), {})]
+    members += [(f"report.{fmt.EXTENSION}", fmt.render(document).encode(), {})
+                for fmt in report_formats() if fmt.NAME != "json"]
+    members.append(("profile.yaml", _yaml(plain.get("profile") or {}), {}))
     taken = {name for name, _, _ in members}
     for folder, symptom_id, checks in _check_groups(plain):
         for check in checks:
@@ -140,7 +145,7 @@ def evidence_file(evidence: dict[str, Any]) -> tuple[str, bytes]:
     return "json", (json.dumps(payload, indent=2, ensure_ascii=False) + "\n").encode()
 
 
-def manifest(document: dict[str, Any], members: list[tuple[str, bytes, dict[str, Any]]]) -> dict[str, Any]:
+def manifest(document: Document, members: list[tuple[str, bytes, dict[str, Any]]]) -> dict[str, Any]:
     kind = document.get("kind", "symptom")
     return {
         "format": FORMAT, "bundle_version": BUNDLE_VERSION,
@@ -156,7 +161,7 @@ def manifest(document: dict[str, Any], members: list[tuple[str, bytes, dict[str,
     }
 
 
-def bundle_bytes(document: dict[str, Any]) -> bytes:
+def bundle_bytes(document: Document) -> bytes:
     """The bundle as bytes: the manifest first, then the members; the same document, the same bytes."""
     members = bundle_members(document)
     index = (json.dumps(manifest(document, members), indent=2, ensure_ascii=False) + "\n").encode()
@@ -183,19 +188,23 @@ def bundle_path(option: str | os.PathLike, name: str, now: datetime | None = Non
     return path / f"{safe_name(name)}-{now:%Y%m%dT%H%M%SZ}{SUFFIX}", False
 
 
-def write_bundle(document: dict[str, Any], path: str | os.PathLike, *, overwrite: bool = True) -> Path:
+def write_bundle(document: Document, path: str | os.PathLike, *, overwrite: bool = True) -> Path:
     """Write the bundle of ``document`` atomically (temp file + rename); returns the path written.
 
     With ``overwrite=False`` an existing file is kept and the bundle takes the first free
     ``<stem>-2.tar.gz``... name. On any error nothing is left behind and :class:`BundleError` says why.
     """
+    from diagnose.reports.formats import FormatError
     from diagnose.reports.writer import write_atomic
 
     path = Path(path)
     problem = _too_big(document)
     if problem:  # a bundle that `diagnose report` would refuse is not written
         raise BundleError(f"cannot write bundle {path}: the report {problem}")
-    data = bundle_bytes(document)
+    try:
+        data = bundle_bytes(document)
+    except FormatError as exc:  # a plugin format that cannot be loaded: the bundle would lack it
+        raise BundleError(f"cannot write bundle {path}: {exc}") from None
     try:
         return write_atomic(data, path, overwrite=overwrite, suffix=SUFFIX)
     except OSError as exc:
@@ -204,7 +213,7 @@ def write_bundle(document: dict[str, Any], path: str | os.PathLike, *, overwrite
         raise BundleError(f"cannot write bundle {path}: {detail}") from None
 
 
-def read_bundle(path: str | os.PathLike) -> dict[str, Any]:
+def read_bundle(path: str | os.PathLike) -> Document:
     """The report document of a bundle, after checking every member against the manifest.
 
     Raises :class:`BundleError` (one line naming the file) for a missing, truncated, corrupt,
@@ -231,7 +240,7 @@ def read_bundle(path: str | os.PathLike) -> dict[str, Any]:
     return upgrade(document)
 
 
-def upgrade(document: dict[str, Any]) -> dict[str, Any]:
+def upgrade(document: Document) -> Document:
     """A ``schema_version`` 1 document (solution steps as one Markdown text, alternatives as variants)
     in the shape the renderers read: each solution's ``markdown``."""
     symptoms = document.get("symptoms") if document.get("kind") == "triage" else [document]

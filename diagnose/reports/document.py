@@ -12,22 +12,35 @@ would mangle their examples (``export API_JWT_SECRET=<value>``) and they hold no
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeAlias
 
 import diagnose
-from diagnose.checks.base import Status
+from diagnose.checks.base import CheckResult, Status
 from diagnose.clip import clip
-from diagnose.kb.model import render_message, with_caveat
-from diagnose.runner import interruption
+from diagnose.kb.model import Entry, Pack, render_message, with_caveat
+from diagnose.kb.settings import report_view as settings_view
 from diagnose.masking import Masker
+from diagnose.runner import Run, interruption
 
 SCHEMA_VERSION = 2
 TOOL_NAME = "diagnose"
 
+#: a report document: masked, JSON-able data, what every format renders
+Document: TypeAlias = dict[str, Any]
+#: the two kinds of document: one symptom's run (:func:`build_document`; it has no ``kind`` field) and
+#: every symptom's (:func:`diagnose.reports.triage_document.build_triage_document`, ``kind: triage``)
+SYMPTOM, TRIAGE = "symptom", "triage"
 
-def build_document(run: Any, masker: Masker, *, generated_at: datetime | None = None,
-                   approvers: dict[str, str] | None = None) -> dict[str, Any]:
+
+def kind_of(document: Document) -> str:
+    """:data:`SYMPTOM` or :data:`TRIAGE`: which of the two shapes ``document`` has."""
+    return TRIAGE if document.get("kind") == TRIAGE else SYMPTOM
+
+
+def build_document(run: Run, masker: Masker, *, generated_at: datetime | None = None,
+                   approvers: dict[str, str] | None = None) -> Document:
     """The masked document of a :class:`diagnose.runner.Run`."""
     entry, pack = run.entry, run.pack
     results = list(run.results)
@@ -55,8 +68,9 @@ def build_document(run: Any, masker: Masker, *, generated_at: datetime | None = 
             "cause_titles": [kb(_cause_title(entry, c)) for c in raw["cause"]],
         })
     counts = {status.value: sum(1 for r in results if r.status is status) for status in Status}
-    document: dict[str, Any] = {
-        **header(pack, masker, generated_at, run.started_at, run.finished_at, run.host, run.notes),
+    document: Document = {
+        **header(pack, masker, generated_at, run.started_at, run.finished_at, run.host, run.notes,
+                 own=pack.layer_of(entry)),
         "symptom": {
             "id": entry.id, "title": kb(entry.title), "category": entry.category,
             "severity": entry.severity, "summary": kb(entry.summary), "page_url": pack.page_url(entry.id),
@@ -70,6 +84,8 @@ def build_document(run: Any, masker: Masker, *, generated_at: datetime | None = 
         "since": _iso(run.since) if run.since else None,
         "counts": counts,
         "profile": masker.mask(run.profile),
+        "settings": [{**s, "value": kb(s["value"]), "default": kb(s["default"]), "description": kb(s["description"])}
+                     for s in settings_view(entry)],
         "checks": checks,
         "causes": [{"id": c.id, "title": kb(c.title), "text": kb(c.text), "score": float(c.score),
                     "checks": list(c.checks)} for c in causes],
@@ -86,7 +102,7 @@ def build_document(run: Any, masker: Masker, *, generated_at: datetime | None = 
 VAR_CHARS, LINE_CHARS, CELL_CHARS, TEXT_CHARS = 300, 500, 2000, 2000
 
 
-def message_of(result: Any, masker: Masker) -> str:
+def message_of(result: CheckResult, masker: Masker) -> str:
     """The result's message for a report: its template filled with masked, clipped values (the raw
     message may hold a secret that a clip would cut in two), then masked as a whole (a value may
     be a secret only by the words around it, ``password={value}``)."""
@@ -121,16 +137,22 @@ def _clip_any(value: Any, limit: int) -> Any:
     return value
 
 
-def header(pack: Any, masker: Masker, generated_at: datetime | None, started_at: datetime, finished_at: datetime,
-           host: str | None, notes: list[str] | None = None) -> dict[str, Any]:
+def header(pack: Pack, masker: Masker, generated_at: datetime | None, started_at: datetime, finished_at: datetime,
+           host: str | None, notes: list[str] | None = None, own: Pack | None = None) -> Document:
     """What every report document starts with: versions, times, host, and the run's notes (how
     it went beyond the checks: the role it connected as, connections held back...), the triage
-    report too."""
+    report too. ``knowledge_base`` is ``own`` (the pack a symptom comes from) or the whole ``pack``;
+    with several packs, ``packs`` lists each."""
+    own = own or pack
+    knowledge_base: dict[str, Any] = {"name": own.name, "version": own.version, "digest": own.digest,
+                      "root": masker.mask_text(str(own.root))}
+    if pack.layers:
+        knowledge_base["packs"] = [{"name": p.name, "version": p.version, "digest": p.digest,
+                                    "root": masker.mask_text(str(p.root))} for p in pack.layers]
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": TOOL_NAME, "version": diagnose.__version__},
-        "knowledge_base": {"name": pack.name, "version": pack.version, "digest": pack.digest,
-                           "root": masker.mask_text(str(pack.root))},
+        "knowledge_base": knowledge_base,
         "generated_at": _iso(generated_at or datetime.now(timezone.utc)),
         "started_at": _iso(started_at),
         "finished_at": _iso(finished_at),
@@ -140,7 +162,7 @@ def header(pack: Any, masker: Masker, generated_at: datetime | None, started_at:
     }
 
 
-def why_incomplete(doc: dict[str, Any], short: bool = False) -> str:
+def why_incomplete(doc: Document, short: bool = False) -> str:
     """Why a run (symptom or triage) ended early, for every renderer; ``""`` when it did not."""
     if doc.get("deadline_reached"):
         seconds = f"{doc['deadline_reached']:g}s"
@@ -153,26 +175,26 @@ def why_incomplete(doc: dict[str, Any], short: bool = False) -> str:
     return ""
 
 
-def _cause_title(entry: Any, cause_id: str) -> str:
+def _cause_title(entry: Entry, cause_id: str) -> str:
     cause = entry.cause(cause_id)
     return cause.title if cause else cause_id
 
 
-def _checked(preconditions: dict[str, Any], masker: Masker) -> dict[str, dict[str, Any]]:
+def _checked(preconditions: dict[str, CheckResult], masker: Masker) -> dict[str, dict[str, Any]]:
     """What the run found of each precondition: status and a masked message naming the first row."""
     out = {}
     for pid, result in preconditions.items():
         message = message_of(result, masker)
-        rows = [e for e in result.evidence if e.kind == "rows" and e.rows]
+        rows = [(e.columns or [], e.rows[0]) for e in result.evidence if e.kind == "rows" and e.rows]
         if result.status is Status.FAIL and rows:
-            first = dict(zip(rows[0].columns or [], rows[0].rows[0]))
+            first = dict(zip(*rows[0]))
             shown = ", ".join(f"{k}={masker.mask_text(str(v))}" for k, v in first.items())
             message = f"{message}; first: {clip(shown, VAR_CHARS)}"
         out[pid] = {"status": result.status.value, "message": message}
     return out
 
 
-def _solutions(entry: Any, pack: Any, implicated: list[str], verdict: str, results: list[Any],
+def _solutions(entry: Entry, pack: Pack, implicated: list[str], verdict: str, results: list[CheckResult],
                approvers: dict[str, str] | None, masker: Masker,
                checked: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """Solutions for the implicated causes first (best-ranked cause first), then the rest, each step
@@ -192,7 +214,7 @@ def _solutions(entry: Any, pack: Any, implicated: list[str], verdict: str, resul
         matches = [rank[c] for c in solution.causes if c in rank]
         applies = found and (bool(matches) or not solution.causes)
         key = (0 if matches else 1 if applies else 2, min(matches, default=0), order)
-        records = masker.mask(solution_records(solution, entry, pack.fixes, results, approvers, keep, checked),
+        records = masker.mask(solution_records(solution, entry, pack.policy_of(entry), results, approvers, keep, checked),
                               shapes=False)
         rows.append((key, {
             "id": solution.id, "title": masker.mask(solution.title, shapes=False), "causes": list(solution.causes),
@@ -202,7 +224,7 @@ def _solutions(entry: Any, pack: Any, implicated: list[str], verdict: str, resul
     return [row for _, row in sorted(rows, key=lambda r: r[0])]
 
 
-def _related(pack: Any, entry_id: str) -> dict[str, Any]:
+def _related(pack: Pack, entry_id: str) -> dict[str, Any]:
     other = pack.get(entry_id)
     return {"id": entry_id, "title": other.title if other else entry_id, "page_url": pack.page_url(entry_id)}
 
@@ -213,7 +235,10 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-_STR = {"type": "string"}
+# JSON Schema of the document, in parts; the public ones (CHECK_SCHEMA, SETTING_SCHEMA, TIME_SCHEMA) are the
+# triage document's too, whose symptoms hold the same checks and settings
+JsonSchema: TypeAlias = dict[str, Any]
+_STR: JsonSchema = {"type": "string"}
 _STR_OR_NULL = {"type": ["string", "null"]}
 _STATUS = {"enum": [s.value for s in Status]}
 _EVIDENCE = {
@@ -233,7 +258,8 @@ _EVIDENCE = {
         "total": {"type": "integer", "minimum": 0},
     },
 }
-_CHECK = {
+#: one check's result, as every report shows it
+CHECK_SCHEMA: JsonSchema = {
     "type": "object",
     "required": ["id", "title", "kind", "status", "message", "cause", "duration_ms", "evidence",
                  "expects", "cause_titles"],
@@ -252,6 +278,17 @@ _CHECK = {
         "cause_titles": {"type": "array", "items": _STR},
     },
 }
+_SCALAR = {"type": ["string", "number", "boolean"]}
+#: one setting of an entry and the value a run used
+SETTING_SCHEMA: JsonSchema = {
+    "type": "object", "required": ["name", "value", "default", "from"],
+    "properties": {
+        "name": _STR, "value": _SCALAR, "default": _SCALAR,
+        "from": {"enum": ["default", "profile"], "description": "where the value used comes from"},
+        "type": {"enum": ["integer", "number", "string", "interval", "boolean"]},
+        "unit": _STR_OR_NULL, "description": _STR,
+    },
+}
 _STEP = {
     "type": "object", "required": ["n", "do", "risk"],
     "properties": {
@@ -268,10 +305,11 @@ _STEP = {
         "provenance": _STR_OR_NULL,
     },
 }
-_TIME = {"type": "string", "pattern": r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$"}
+#: a UTC time, ``2026-11-21T08:15:02.123Z``
+TIME_SCHEMA: JsonSchema = {"type": "string", "pattern": r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$"}
 
 #: JSON Schema (draft 2020-12) of the report document, ``schema_version`` 2 (1 still read).
-REPORT_SCHEMA: dict[str, Any] = {
+REPORT_SCHEMA: JsonSchema = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://diagnose.invalid/schemas/report-1.json",
     "title": "diagnose report",
@@ -285,8 +323,13 @@ REPORT_SCHEMA: dict[str, Any] = {
         "tool": {"type": "object", "required": ["name", "version"],
                  "properties": {"name": _STR, "version": _STR}},
         "knowledge_base": {"type": "object", "required": ["name", "version", "digest", "root"],
-                           "properties": {"name": _STR, "version": _STR, "digest": _STR, "root": _STR}},
-        "generated_at": _TIME, "started_at": _TIME, "finished_at": _TIME,
+                           "properties": {"name": _STR, "version": _STR, "digest": _STR, "root": _STR,
+                                          "packs": {"type": "array", "description": (
+                                              "every pack of a run with several (the built-in one first)"),
+                                              "items": {"type": "object", "required": ["name", "version", "digest"],
+                                                        "properties": {"name": _STR, "version": _STR,
+                                                                       "digest": _STR, "root": _STR}}}}},
+        "generated_at": TIME_SCHEMA, "started_at": TIME_SCHEMA, "finished_at": TIME_SCHEMA,
         "duration_ms": {"type": "number", "minimum": 0},
         "host": _STR,
         "notes": {"type": "array", "items": _STR,
@@ -309,7 +352,10 @@ REPORT_SCHEMA: dict[str, Any] = {
         "counts": {"type": "object", "required": [s.value for s in Status],
                    "additionalProperties": {"type": "integer", "minimum": 0}},
         "profile": {"type": "object"},
-        "checks": {"type": "array", "items": _CHECK},
+        "settings": {"type": "array", "items": SETTING_SCHEMA, "description": (
+            "the entry's settings (named thresholds of its checks) and the value this run used for each: "
+            "the entry's default, or the profile's (`settings:` of diagnose.yaml)")},
+        "checks": {"type": "array", "items": CHECK_SCHEMA},
         "causes": {"type": "array", "items": {
             "type": "object", "required": ["id", "title", "text", "score", "checks"],
             "properties": {"id": _STR, "title": _STR, "text": _STR, "score": {"type": "number"},
@@ -349,13 +395,38 @@ def log_line(line: dict[str, Any]) -> str:
     return f"{where}: {line.get('text', '')}" if where else str(line.get("text", ""))
 
 
-def note_lines(doc: dict[str, Any]) -> list[str]:
+def note_lines(doc: Document) -> list[str]:
     """The run's notes, each ``Note: ...`` (every renderer shows them under the header); first, a run
     with ``--since`` says where its windows start (a message's "in the last 1h" means since then)."""
     since = [f"counting from {doc['since']} (--since): every time window starts there, so a message's "
              f"\"in the last 1h\" counts only what happened since; checks of a state are unchanged"] \
         if doc.get("since") else []
     return [f"Note: {note}" for note in since + list(doc.get("notes") or [])]
+
+
+def setting_words(setting: dict[str, Any], name: Callable[[str], str] = str, text: Callable[[str], str] = str) -> str:
+    """``max_wait = 30 minutes (profile; default 1 hour)``, or ``max_wait = 1 hour (default)``; ``name`` and
+    ``text`` format the name and the rest (a renderer's escaping)."""
+    unit = f" {setting['unit']}" if setting.get("unit") else ""
+
+    def value(v: Any) -> str:
+        return ("true" if v else "false") if isinstance(v, bool) else f"{v}{unit}"
+
+    where = f"profile; default {value(setting['default'])}" if setting.get("from") == "profile" else "default"
+    rest = f" = {value(setting['value'])} ({where})"
+    return name(setting["name"]) + text(rest)
+
+
+def changed_settings(doc: Document) -> list[dict[str, Any]]:
+    """The settings whose value came from the profile and differs from the entry's default."""
+    return [s for s in doc.get("settings") or [] if s.get("from") == "profile" and s["value"] != s["default"]]
+
+
+def changed_settings_line(doc: Document, prefix: str = "") -> str | None:
+    """``Settings: max_wait = 30 minutes (profile; default 1 hour)``: the terminal's one line, only when the
+    profile changed a threshold (a run at the defaults says nothing)."""
+    changed = changed_settings(doc)
+    return f"Settings: {prefix}" + ", ".join(setting_words(s) for s in changed) if changed else None
 
 
 def masking_line(masking: dict[str, Any]) -> str:

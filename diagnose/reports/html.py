@@ -1,5 +1,8 @@
 """The HTML report: one self-contained file (inline CSS, no scripts, no external requests).
 
+Both kinds of document, one template each (``report.html.j2``, ``triage.html.j2``), sharing the
+partials of the parts they both have (style, run notes, a check's evidence, the masked profile).
+
 Rendered by a Jinja2 template with autoescaping on, so every piece of run data is escaped
 by construction. The only markup not produced by the template is the knowledge base's
 Markdown (solutions, prevention), converted by markdown-it with raw HTML disabled and its
@@ -10,10 +13,29 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from diagnose.reports.document import log_line, masking_line, note_lines, why_incomplete
+from diagnose.reports.document import (
+    SYMPTOM,
+    TRIAGE,
+    Document,
+    kind_of,
+    log_line,
+    masking_line,
+    note_lines,
+    setting_words,
+    why_incomplete,
+)
 
+if TYPE_CHECKING:
+    import jinja2
+    from markdown_it import MarkdownIt
+    from markupsafe import Markup
+
+NAME = "html"
+EXTENSION = "html"
+DESCRIPTION = "one self-contained HTML file, for a browser"
+TEMPLATES = {SYMPTOM: "report.html.j2", TRIAGE: "triage.html.j2"}
 STATUS_LABELS = {"pass": "PASS", "fail": "FAIL", "error": "ERROR", "timeout": "TIMEOUT", "skip": "SKIP"}
 VERDICT_TEXT = {
     "problem": "Problem found",
@@ -24,7 +46,7 @@ VERDICT_TEXT = {
 
 
 @lru_cache(maxsize=1)
-def _environment() -> Any:
+def _environment() -> jinja2.Environment:
     import jinja2
 
     env = jinja2.Environment(
@@ -41,17 +63,18 @@ def _environment() -> Any:
     env.globals["why_incomplete"] = why_incomplete
     env.globals["masking_line"] = masking_line
     env.globals["note_lines"] = note_lines
+    env.globals["setting_words"] = setting_words
     return env
 
 
 @lru_cache(maxsize=1)
-def _markdown_parser() -> Any:
+def _markdown_parser() -> MarkdownIt:
     from markdown_it import MarkdownIt
 
     return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 
 
-def _markdown(text: str) -> Any:
+def _markdown(text: str) -> Markup:
     """Knowledge-base Markdown as safe HTML (raw HTML in the source is shown as text)."""
     from markupsafe import Markup
 
@@ -67,12 +90,15 @@ def _web_url(url: str) -> str:
     return url if str(url).lower().startswith(("https://", "http://")) else "#"
 
 
-def render(document: dict[str, Any]) -> str:
-    template = _environment().get_template("report.html.j2")
-    return template.render(
+def render(document: Document) -> str:
+    kind = kind_of(document)
+    only_symptom = {} if kind == TRIAGE else {
+        "verdict_text": VERDICT_TEXT[document["verdict"]],
+        "details": [c for c in document["checks"] if c["status"] != "pass"],
+    }
+    return _environment().get_template(TEMPLATES[kind]).render(
         doc=document,
         status_labels=STATUS_LABELS,
-        verdict_text=VERDICT_TEXT[document["verdict"]],
         profile_json=json.dumps(document["profile"], indent=2, ensure_ascii=False),
-        details=[c for c in document["checks"] if c["status"] != "pass"],
+        **only_symptom,
     ) + "\n"

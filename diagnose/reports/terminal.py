@@ -1,5 +1,9 @@
 """The terminal summary and the live progress line, rendered from the (masked) document.
 
+One summary for both kinds of document: a symptom's run (its verdict, every check, the top cause and
+the next step) and a triage (the ranked findings with their evidence, then the rest); both end with
+the profile's changed settings, the run's notes and where the report is.
+
 ``rich=True`` (a colour terminal) uses the rich library; ``rich=False`` (pipes, CI, files)
 prints plain text with no ANSI codes, with status words instead of symbols so that a CI log
 reads without colour. Data goes into rich as ``Text`` objects, never as markup, so a log line
@@ -10,25 +14,34 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator, TextIO
+from typing import Any, TextIO
 
-from diagnose.reports.document import note_lines, why_incomplete
+from diagnose.reports.document import TRIAGE, Document, changed_settings_line, kind_of, note_lines, why_incomplete
 
 SYMBOLS = {"pass": "✓", "fail": "✗", "error": "!", "timeout": "⏱", "skip": "-"}
 STYLES = {"pass": "green", "fail": "bold red", "error": "yellow", "timeout": "magenta", "skip": "dim"}
 VERDICT_STYLES = {"problem": "bold white on red", "risk": "bold white on magenta", "healthy": "bold white on green",
                   "inconclusive": "bold black on yellow"}
+#: a triage shows the evidence of at most this many failed checks of each problem (the report has all)
+MAX_EVIDENCE_LINES = 3
 
 
-def verdict_line(doc: dict[str, Any]) -> str:
-    """One line: verdict, symptom and counts, e.g. ``PROBLEM stale-positions: 1 fail, 2 pass``."""
-    counts = ", ".join(f"{n} {status}" for status, n in doc["counts"].items() if n) or "no checks"
+def verdict_line(doc: Document) -> str:
+    """One line: verdict, symptom and counts, e.g. ``PROBLEM stale-positions: 1 fail, 2 pass``; for a
+    triage, ``TRIAGE: 1 symptom(s) with a problem, ...``."""
     incomplete = f" ({why_incomplete(doc, short=True)})" if why_incomplete(doc) else ""
+    if kind_of(doc) == TRIAGE:
+        c = doc["counts"]
+        return (f"TRIAGE: {c['problem']} symptom(s) with a problem, {c['risk']} at risk, {c['inconclusive']} "
+                f"inconclusive, {c['healthy']} healthy ({doc['checks_total']} checks, {doc['probes_run']} probes, "
+                f"{doc['duration_ms'] / 1000:.1f}s)" + incomplete)
+    counts = ", ".join(f"{n} {status}" for status, n in doc["counts"].items() if n) or "no checks"
     return f"{doc['verdict'].upper()} {doc['symptom']['id']}: {doc['symptom']['title']} ({counts}){incomplete}"
 
 
-def next_step(doc: dict[str, Any]) -> str | None:
+def next_step(doc: Document) -> str | None:
     """What to do now: the first applicable solution, or how to make the run conclusive. A risk has
     none: nothing is broken yet, its fix is in the report's solutions and never the next step."""
     if doc["verdict"] == "risk":
@@ -51,7 +64,7 @@ def _risk_words(solution: dict[str, Any]) -> str:
     risk = solution.get("risk")
     if not risk:
         return "read each step first"
-    roles = []
+    roles: list[str] = []
     for step in solution.get("steps") or []:
         approve = step.get("approve") if isinstance(step, dict) else None
         if approve and approve.get("role") not in [r.split(":")[0] for r in roles]:
@@ -59,17 +72,19 @@ def _risk_words(solution: dict[str, Any]) -> str:
     return f"risk: {risk}" + (f", approval first ({'; '.join(roles)})" if roles else "")
 
 
-def print_summary(document: dict[str, Any], report_path: str | Path | None, *, stream: TextIO | None = None,
+def print_summary(document: Document, report_path: str | Path | None, *, stream: TextIO | None = None,
                   rich: bool = False, quiet: bool = False) -> None:
-    """Print the run's summary; ``quiet`` prints only the verdict line and the report path."""
+    """Print the summary of a run or a triage; ``quiet`` prints only the verdict line and the report path."""
     stream = stream or sys.stdout
-    if rich:
+    if kind_of(document) == TRIAGE:
+        _print_lines(_triage_lines(document, report_path, quiet), stream, rich)
+    elif rich:
         _print_rich(document, report_path, stream, quiet)
     else:
         _write(stream, "\n".join(_plain_lines(document, report_path, quiet)) + "\n")
 
 
-def _plain_lines(doc: dict[str, Any], report_path: Any, quiet: bool) -> list[str]:
+def _plain_lines(doc: Document, report_path: str | Path | None, quiet: bool) -> list[str]:
     lines = [verdict_line(doc)]
     if not quiet:
         width = max((len(c["title"]) for c in doc["checks"]), default=0)
@@ -83,13 +98,13 @@ def _plain_lines(doc: dict[str, Any], report_path: Any, quiet: bool) -> list[str
         step = next_step(doc)
         if step:
             lines.append(f"Next step: {step}")
-        lines += note_lines(doc)
+        lines += _settings_lines(doc) + note_lines(doc)
     if report_path is not None:
         lines.append(f"Report: {report_path}")
     return lines
 
 
-def _print_rich(doc: dict[str, Any], report_path: Any, stream: TextIO, quiet: bool) -> None:
+def _print_rich(doc: Document, report_path: str | Path | None, stream: TextIO, quiet: bool) -> None:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -119,10 +134,75 @@ def _print_rich(doc: dict[str, Any], report_path: Any, stream: TextIO, quiet: bo
         step = next_step(doc)
         if step:
             console.print(Text("Next step: ", style="bold") + Text(step))
+        for changed in _settings_lines(doc):
+            console.print(Text("Settings: ", style="bold") + Text(changed.removeprefix("Settings: ")))
         for note in note_lines(doc):
             console.print(Text(note, style="yellow"))
     if report_path is not None:
         console.print(Text("Report: ", style="bold") + Text(str(report_path), style="cyan"))
+
+
+def _triage_lines(doc: Document, report_path: str | Path | None, quiet: bool) -> list[tuple[str, str]]:
+    """A triage's summary as (text, style) pairs; the plain output ignores the style."""
+    out = [(verdict_line(doc), VERDICT_STYLES[doc["verdict"]])]
+    problems = [s for s in doc["symptoms"] if s["verdict"] == "problem"]
+    if not quiet:
+        for s in problems:
+            cause = f"; likely cause: {s['causes'][0]['title']}" if s["causes"] else ""
+            if s.get("follows"):
+                cause = f"; follows from {', '.join(s['follows'])}"
+            out.append((f"{s['rank']:>2}. {s['id']}: {s['title']} (score {s['score']:g}){cause}", "bold"))
+            failed = [c for c in s["checks"] if c["status"] == "fail"]
+            for c in failed[:MAX_EVIDENCE_LINES]:
+                out.append((f"      {SYMBOLS['fail']} {_one_line(c['message'])}", STYLES["fail"]))
+            if len(failed) > MAX_EVIDENCE_LINES:
+                out.append((f"      … {len(failed) - MAX_EVIDENCE_LINES} more failed check(s) in the report", "dim"))
+        risks = [s for s in doc["symptoms"] if s["verdict"] == "risk"]
+        if risks:
+            out.append(("Risks (a cause without the symptom, yet; fix before it shows):", STYLES["timeout"]))
+            for s in risks:
+                cause = s["causes"][0]["title"] if s["causes"] else "see the report"
+                out.append((f"    {s['id']}: {cause}", ""))
+        unsure = [s for s in doc["symptoms"] if s["verdict"] == "inconclusive"]
+        if unsure:
+            names = ", ".join(f"{s['id']} ({_not_concluded(s)})" for s in unsure)
+            out.append((f"Inconclusive: {names}", STYLES["error"]))
+        if problems:
+            out.append((f"Next step: diagnose {problems[0]['id']}  (the top finding's own report and fix)", ""))
+        out += [(line, "") for line in _settings_lines(doc)]
+        out += [(note, "yellow") for note in note_lines(doc)]
+    if report_path is not None:
+        out.append((f"Report: {report_path}", "cyan"))
+    return out
+
+
+def _not_concluded(symptom: dict[str, Any]) -> str:
+    counts = symptom["counts"]
+    parts = [f"{counts[k]} {k}" for k in ("error", "timeout", "skip") if counts.get(k)]
+    unwindowed = sum(1 for c in symptom["checks"] if c.get("conclusive") is False)
+    if unwindowed:
+        parts.append(f"{unwindowed} on log lines without a time")
+    return ", ".join(parts)
+
+
+def _print_lines(pairs: list[tuple[str, str]], stream: TextIO, rich: bool) -> None:
+    if not rich:
+        _write(stream, "\n".join(text for text, _ in pairs) + "\n")
+        return
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(file=stream, highlight=False, soft_wrap=False)
+    for text, style in pairs:
+        console.print(Text(text, style=style or ""))
+
+
+def _settings_lines(doc: Document) -> list[str]:
+    """``Settings: max_wait = 30 minutes (profile; default 1 hour)``, only for thresholds the profile changed:
+    the run's, or each triaged symptom's (``Settings: stale-positions: ...``)."""
+    changed = ([changed_settings_line(s, f"{s['id']}: ") for s in doc["symptoms"]] if kind_of(doc) == TRIAGE
+               else [changed_settings_line(doc)])
+    return [line for line in changed if line]
 
 
 @contextlib.contextmanager

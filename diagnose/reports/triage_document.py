@@ -2,24 +2,35 @@
 
 Each element of ``symptoms`` is the per-symptom part of a normal report document
 (:func:`~diagnose.reports.document.build_document`), so one masker masks all of them
-consistently and renderers can reuse their per-symptom pieces. ``kind: triage`` tells a
-reader (and :func:`diagnose.reports.render`) which shape this is.
+consistently and every format renders them with its symptom report's pieces. ``kind: triage``
+tells a reader (and every format's ``render``) which shape this is.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
+from diagnose.kb.model import Pack
 from diagnose.masking import Masker
-from diagnose.reports.document import SCHEMA_VERSION, _CHECK, _TIME, build_document, header
+from diagnose.reports.document import (
+    CHECK_SCHEMA,
+    SCHEMA_VERSION,
+    SETTING_SCHEMA,
+    TIME_SCHEMA,
+    TRIAGE,
+    Document,
+    JsonSchema,
+    build_document,
+    header,
+)
+from diagnose.triage import Triage
 
-KIND = "triage"
-SYMPTOM_FIELDS = ("checks", "causes", "solutions", "prevention", "related", "counts", "incomplete")
+KIND = TRIAGE
+SYMPTOM_FIELDS = ("checks", "causes", "solutions", "prevention", "related", "counts", "incomplete", "settings")
 
 
-def build_triage_document(triage: Any, pack: Any, masker: Masker, *,
-                          generated_at: datetime | None = None, approvers: dict[str, str] | None = None) -> dict[str, Any]:
+def build_triage_document(triage: Triage, pack: Pack, masker: Masker, *, generated_at: datetime | None = None,
+                          approvers: dict[str, str] | None = None) -> Document:
     symptoms = []
     since = None
     for rank, finding in enumerate(triage.findings, 1):
@@ -54,14 +65,14 @@ def build_triage_document(triage: Any, pack: Any, masker: Masker, *,
     }
 
 
-def _host(triage: Any) -> str:
+def _host(triage: Triage) -> str:
     return triage.findings[0].run.host if triage.findings else ""
 
 
-_STR = {"type": "string"}
+_STR: JsonSchema = {"type": "string"}
 
 #: JSON Schema of the triage document (``schema_version`` 2, 1 still read; ``kind: triage``).
-TRIAGE_SCHEMA: dict[str, Any] = {
+TRIAGE_SCHEMA: JsonSchema = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://diagnose.invalid/schemas/triage-1.json",
     "title": "diagnose triage report",
@@ -72,7 +83,7 @@ TRIAGE_SCHEMA: dict[str, Any] = {
     "properties": {
         "schema_version": {"enum": [1, SCHEMA_VERSION]},
         "kind": {"const": KIND},
-        "generated_at": _TIME, "started_at": _TIME, "finished_at": _TIME,
+        "generated_at": TIME_SCHEMA, "started_at": TIME_SCHEMA, "finished_at": TIME_SCHEMA,
         "verdict": {"enum": ["problem", "risk", "healthy", "inconclusive"]},
         "exit_code": {"enum": [0, 1, 3, 4, 129, 130, 143]},
         "checks_total": {"type": "integer", "minimum": 0},
@@ -89,7 +100,10 @@ TRIAGE_SCHEMA: dict[str, Any] = {
                 "score": {"type": "number", "minimum": 0},
                 "follows": {"type": "array", "items": _STR, "description": (
                     "the problems of this triage this one follows from (ranked after them): start from those")},
-                "checks": {"type": "array", "items": {**_CHECK, "required": [*_CHECK["required"], "shared_by"]}},
+                "checks": {"type": "array", "items": {**CHECK_SCHEMA,
+                                                      "required": [*CHECK_SCHEMA["required"], "shared_by"]}},
+                "settings": {"type": "array", "items": SETTING_SCHEMA,
+                             "description": "the symptom's settings and the value each had in this run"},
             },
         }},
     },

@@ -13,7 +13,7 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-from diagnose.reports import EXTENSIONS
+from diagnose.reports.formats import report_format
 
 DEFAULT_DIR = Path("diagnose-reports")
 
@@ -23,11 +23,12 @@ class ReportWriteError(OSError):
 
 
 def default_path(symptom_id: str, fmt: str, now: datetime | None = None, base: Path = DEFAULT_DIR) -> Path:
-    """``<base>/<symptom>-<UTC time YYYYmmddTHHMMSSZ>.<ext>``, e.g. ``stale-positions-20261121T081502Z.md``."""
+    """``<base>/<symptom>-<UTC time YYYYmmddTHHMMSSZ>.<ext>``, e.g. ``stale-positions-20261121T081502Z.md``
+    (the extension is the format's, :mod:`diagnose.reports.formats`)."""
     now = now or datetime.now(timezone.utc)
     if now.tzinfo is not None:
         now = now.astimezone(timezone.utc)
-    return Path(base) / f"{symptom_id}-{now:%Y%m%dT%H%M%SZ}.{EXTENSIONS[fmt]}"
+    return Path(base) / f"{symptom_id}-{now:%Y%m%dT%H%M%SZ}.{report_format(fmt).EXTENSION}"
 
 
 def output_path(output: str | os.PathLike | None, symptom_id: str, fmt: str,

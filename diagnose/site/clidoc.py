@@ -8,11 +8,32 @@ exactly as click knows them; a new command or option is documented by existing.
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Iterator
 
 import click
 
 from diagnose.site.mdtext import cell, fence
+
+_CODE_SPAN = re.compile(r"(`+)(.+?)\1")
+#: what Python-Markdown would read as markup in help text: emphasis, links, attribute lists, HTML
+_MARKUP = re.compile(r"([\\*_\[\]{}#])")
+
+
+def prose(text: str) -> str:
+    """click help text as Markdown that shows exactly that text: code spans (`diagnose lint`) stay
+    code, everything else is literal (``<symptom>-<UTC time>.<format>`` is not an HTML tag,
+    ``execution*.log`` no emphasis, ``{name}`` no attribute list)."""
+    out, pos = [], 0
+    for match in _CODE_SPAN.finditer(text):
+        out += [_literal(text[pos:match.start()]), match.group(0)]
+        pos = match.end()
+    out.append(_literal(text[pos:]))
+    return "".join(out)
+
+
+def _literal(text: str) -> str:
+    return _MARKUP.sub(r"\\\1", text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def commands() -> Iterator[tuple[str, click.Command, click.Context]]:
@@ -44,7 +65,7 @@ def help_markdown(text: str | None) -> str:
         if paragraph.startswith("\b"):
             out.append(fence(paragraph.lstrip("\b").strip("\n"), "text"))
         elif paragraph.strip():
-            out.append(" ".join(paragraph.split()))
+            out.append(prose(" ".join(paragraph.split())))
     return "\n\n".join(out)
 
 
@@ -58,7 +79,7 @@ def options_table(command: click.Command, ctx: click.Context) -> str:
         if isinstance(param, click.Option) and not param.hidden:
             record = param.get_help_record(ctx)
             if record:
-                rows.append(f"| `{record[0]}` | {cell(record[1])} |")
+                rows.append(f"| `{record[0]}` | {cell(prose(record[1]))} |")
     if not rows:
         return ""
     return "\n".join(["| Option | What it does |", "|---|---|", *rows])
@@ -91,7 +112,7 @@ def cli_page() -> str:
            options_table(cli, root), "", help_markdown(cli.epilog), "",
            "| Command | What it does |", "|---|---|"]
     listed = list(commands())
-    out += [f"| [`{full}`](#{anchor(full)}) | {cell((command.get_short_help_str(200)))} |"
+    out += [f"| [`{full}`](#{anchor(full)}) | {cell(prose(command.get_short_help_str(200)))} |"
             for full, command, _ in listed]
     out.append("")
     for full, command, ctx in listed:

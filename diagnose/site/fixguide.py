@@ -12,7 +12,6 @@ from diagnose.kb.steps import RISK_WORDS, avoid_line, proven_on
 from diagnose.site import entry_page
 from diagnose.site.mdtext import cell, fence, heading_text
 
-FIX_PAGE = "guide/before-a-fix.md"
 
 
 def before_fix_page(pack: Pack) -> str:

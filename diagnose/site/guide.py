@@ -38,7 +38,7 @@ def guide_page(pack: Pack) -> str:
                        f"{entry.severity} | `diagnose {entry.id}` |")
     out += ["", "## By category { #by-category }", ""]
     for category, entries in groups.items():
-        out += [f"### {category.capitalize()} {{ #{category} }}", ""]
+        out += [f"### {pack.category_title(category)} {{ #{category} }}", ""]
         for entry in entries:
             out.append(f"- {_entry_link(pack, entry.id)} (`{entry.id}`, {entry.severity})")
             for seen in entry.seen:

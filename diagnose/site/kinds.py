@@ -30,7 +30,7 @@ def as_yaml(value: object) -> str:
 
 
 def check_kinds_page(pack: Pack) -> str:
-    from diagnose.checks import KINDS, load_kind
+    from diagnose.checks import kind_names, load_kind
     from diagnose.kb.schema import check_schema
 
     common = {f.path for f in fields(check_schema())}
@@ -46,17 +46,17 @@ def check_kinds_page(pack: Pack) -> str:
            "none failed but one could not conclude, *healthy* otherwise (a failed check of a past event, "
            "`history: true`, or of context, `symptom: false` without a cause, changes no verdict).", "",
            "| Kind | Reads | Fields | Used by |", "|---|---|---|---|"]
-    used: dict[str, list[tuple[str, str]]] = {k: [] for k in KINDS}
+    used: dict[str, list[tuple[str, str]]] = {k: [] for k in kind_names()}
     for entry in pack.entries:
         for check in entry.checks:
             used.setdefault(check.kind, []).append((entry.id, check.id))
-    for kind in sorted(KINDS):
+    for kind in kind_names():
         module = load_kind(kind)
         own = [f.path for f in fields(check_schema(kind)) if f.path not in common and "." not in f.path]
         out.append(f"| [{kind}](#{kind}) | `{module.SOURCE}` | {', '.join(f'`{p}`' for p in own)} | "
                    f"{len(used.get(kind, []))} check(s) |")
     out.append("")
-    for kind in sorted(KINDS):
+    for kind in kind_names():
         out += _kind_section(kind, pack, common, used.get(kind, []))
     return "\n".join(out)
 

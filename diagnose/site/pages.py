@@ -21,7 +21,6 @@ from diagnose.site.mdtext import (cell, code, demote_headings, fence, first_sent
                                   python_markdown)
 from diagnose.site.samples import sample
 
-SOURCE_KINDS = {"database": "databases", "log": "logs", "env": "env", "endpoint": "endpoints"}
 
 
 def entry_tags(entry: Entry) -> list[str]:
@@ -46,7 +45,8 @@ def symptom_page(entry: Entry, pack: Pack, report: ExampleReport | None) -> str:
     """The whole page of one symptom."""
     parts = [_front_matter(entry.title, first_sentence(entry.summary), entry_tags(entry)),
              f"# {heading_text(entry.title)}", "", _badges(entry), "",
-             _seen(entry), _automate(entry, pack), _errors(entry), _steps(entry, pack), _causes(entry),
+             _seen(entry), _automate(entry, pack), _errors(entry), _steps(entry, pack), settings_section(entry),
+             _causes(entry),
              _solutions(entry, pack), _avoid(entry), _prevention(entry), _related(entry, pack), example_section(entry, report)]
     return "\n".join(p for p in parts if p is not None) + "\n"
 
@@ -66,6 +66,8 @@ def _seen(entry: Entry) -> str:
 
 
 def _automate(entry: Entry, pack: Pack) -> str:
+    from diagnose.sources import fields
+
     out = ["## Diagnose it automatically { #diagnose }", "",
            "On a machine that reaches the systems below, with a profile (`diagnose.yaml`) saying where they are:",
            "", fence(f"diagnose {entry.id}", "bash"), "",
@@ -78,7 +80,7 @@ def _automate(entry: Entry, pack: Pack) -> str:
         out += ["It reads these sources of your [profile](../reference/profile.md):", "",
                 "| Source | What it is | Example |", "|---|---|---|"]
         for field, name in sources:
-            known = pack.sources.get(SOURCE_KINDS[field], {}).get(name)
+            known = pack.sources.get(fields()[field], {}).get(name)
             out.append(f"| {field} `{name}` | {cell(known.description) if known else ''} | "
                        f"{code(known.example) if known and known.example else ''} |")
         out.append("")
@@ -148,6 +150,38 @@ def _steps(entry: Entry, pack: Pack) -> str:
     return "\n".join(out)
 
 
+def settings_section(entry: Entry) -> str:
+    """"Settings": the entry's named thresholds, their defaults, the checks that use them, and the
+    profile snippet that changes them for one deployment."""
+    if not entry.settings:
+        return ""
+    from diagnose.kb.settings import setting_params
+
+    out = ["## Settings { #settings }", "",
+           "Thresholds of the checks above. Each has a default; a deployment whose normal differs sets its own "
+           "value in its [profile](../reference/profile.md#settings), and every report lists the values it used "
+           "and where each came from.", "",
+           "| Setting | Default | What it decides | Used by |", "|---|---|---|---|"]
+    for setting in entry.settings:
+        users = [c for c in entry.checks if setting.name in setting_params(c.raw).values()]
+        used = ", ".join(f"[{heading_text(c.title)}](#check-{c.id})" for c in users)
+        limits = [f"at least {setting.minimum:g}" if setting.minimum is not None else "",
+                  f"at most {setting.maximum:g}" if setting.maximum is not None else ""]
+        kind = setting.type + (f"; {', '.join(x for x in limits if x)}" if any(limits) else "")
+        out.append(f"| `{setting.name}` | {code(_default_text(setting))} ({kind}) | {cell(setting.description)} | "
+                   f"{used} |")
+    snippet = ["# diagnose.yaml: this deployment's values (only those that differ from the defaults)", "settings:",
+               f"  {entry.id}:"]
+    snippet += [f"    {s.name}: {flow_yaml(s.default)}    # default" for s in entry.settings]
+    out += ["", "To change them for one deployment:", "", fence("\n".join(snippet), "yaml"), ""]
+    return "\n".join(out)
+
+
+def _default_text(setting: Any) -> str:
+    value = ("true" if setting.default else "false") if isinstance(setting.default, bool) else str(setting.default)
+    return f"{value} {setting.unit}" if setting.unit else value
+
+
 def _cause_title(entry: Entry, cause_id: str) -> str:
     cause = entry.cause(cause_id)
     return cause.title if cause else cause_id
@@ -181,7 +215,7 @@ def _solutions(entry: Entry, pack: Pack) -> str:
         fixes = solution.causes or tuple(c.id for c in entry.causes)
         causes = ", ".join(f"[{heading_text(_cause_title(entry, c))}](#cause-{c})" for c in fixes)
         out += [f"Fixes: {causes} · {risk_and_proof(solution.risk, proven_on(solution, entry))}", ""]
-        out += [python_markdown(solution_markdown(solution, entry, pack.fixes, site=True)), ""]
+        out += [python_markdown(solution_markdown(solution, entry, pack.policy_of(entry), site=True)), ""]
     return "\n".join(out)
 
 
@@ -238,9 +272,8 @@ def report_files(entry: Entry, report: ExampleReport | None) -> dict[str, str]:
     return {report_file(entry.id, "html"): report.html, report_file(entry.id, "json"): report.json}
 
 
-def category_page_text(category: str, entries: list[Entry]) -> str:
+def category_page_text(category: str, entries: list[Entry], title: str) -> str:
     """A category's landing page (a navigation tab): its symptoms, what each looks like."""
-    title = category.capitalize()
     out = [_front_matter(f"{title} symptoms", f"Symptoms of the {category} category."),
            f"# {title} symptoms", "",
            "| Symptom | Severity | Run |", "|---|---|---|"]

@@ -2,9 +2,9 @@
 
 * ``reference/entry-format.md``: the YAML of an entry and of ``pack.yaml``, from
   :func:`diagnose.kb.schema.entry_schema`, :func:`~diagnose.kb.schema.check_schema` per kind and
-  :data:`~diagnose.kb.schema.PACK_SCHEMA`, plus the example-world parts from their modules'
+  :func:`~diagnose.kb.schema.pack_schema`, plus the example-world parts from their modules'
   docstrings;
-* ``reference/profile.md``: the target profile, from :data:`diagnose.profile.SCHEMA`, with a
+* ``reference/profile.md``: the target profile, from :func:`diagnose.profile.schema`, with a
   ready-to-edit ``diagnose.yaml`` built from the pack's declared sources;
 * ``reference/report-schema.md``: the report JSON, from ``REPORT_SCHEMA`` and ``TRIAGE_SCHEMA``.
 
@@ -18,7 +18,8 @@ import importlib
 from pathlib import Path
 
 from diagnose.kb.model import Pack
-from diagnose.site.mdtext import docstring_markdown, fence
+from diagnose.site import entry_page
+from diagnose.site.mdtext import cell, docstring_markdown, fence
 from diagnose.site.schemadoc import expectation_table, field_table, fields, schema_block
 
 WORLD_MODULES = ("diagnose.world.sessions", "diagnose.world.http", "diagnose.world.websocket", "diagnose.world.tcp")
@@ -29,8 +30,8 @@ def _front(title: str, description: str) -> list[str]:
 
 
 def entry_format_page() -> str:
-    from diagnose.checks import KINDS
-    from diagnose.kb.schema import PACK_SCHEMA, check_schema, entry_schema
+    from diagnose.checks import kind_names
+    from diagnose.kb.schema import check_schema, entry_schema, pack_schema
     from diagnose.world.timestamps import FORMATS
 
     out = _front("Entry format", "The YAML of a knowledge-base entry and of pack.yaml, field by field.")
@@ -47,7 +48,7 @@ def entry_format_page() -> str:
             "Besides the common fields above, a check has the fields of its `kind` "
             "(see [check kinds](check-kinds.md) for what each kind does).", ""]
     common = {f.path for f in fields(check_schema(), "checks[]")}
-    for kind in sorted(KINDS):
+    for kind in kind_names():
         out += [f"### kind: {kind} {{ #kind-{kind} }}", "",
                 field_table(check_schema(kind), "checks[]", skip=common), ""]
     out += ["## Expectations { #expectations }", "",
@@ -67,17 +68,19 @@ def entry_format_page() -> str:
             "The manifest at the root of a knowledge base: its name and version (both go into every report), "
             "where the FAQ site is published (`site_url`: reports link to `<site_url>/faq/<id>/`), the "
             "reference schemas the self-test loads, and the source names checks may use.", "",
-            field_table(PACK_SCHEMA), "",
+            field_table(pack_schema()), "",
             "## JSON Schema { #json-schema }", "",
             schema_block(entry_schema(with_kinds=True), "entry.json (every kind merged)"),
-            schema_block(PACK_SCHEMA, "pack.json")]
+            schema_block(pack_schema(), "pack.json")]
     return "\n".join(out)
 
 
 def example_profile(pack: Pack) -> str:
     """A ``diagnose.yaml`` naming every source the pack declares, with its example value."""
     lines = [f"# diagnose.yaml for the {pack.name} knowledge pack: where this deployment's sources are"]
-    for kind in ("databases", "logs", "env", "endpoints"):
+    from diagnose.sources import source_types
+
+    for kind in source_types():
         sources = pack.sources.get(kind) or {}
         if not sources:
             continue
@@ -92,26 +95,55 @@ def example_profile(pack: Pack) -> str:
 
 def profile_page(pack: Pack) -> str:
     import diagnose.profile as profile_module
+    from diagnose.sources import source_types
 
     out = _front("Target profile", "diagnose.yaml: where a deployment's databases, logs, env files and endpoints are.")
     out += [docstring_markdown(profile_module.__doc__), "",
             "A check names a source (`database: trading`); the profile says where it is. A check whose source "
             "the profile does not name is skipped with that reason, never failed. Found as `--profile FILE`, "
             "else `$DIAGNOSE_PROFILE`, else `./diagnose.yaml`. Single entries can be given or overridden on "
-            "the command line: `--dsn NAME=DSN`, `--log NAME=PATH`, `--env-file NAME=PATH`, "
-            "`--endpoint NAME=URL` (see the [CLI](cli.md)).", "",
+            "the command line: " + ", ".join(f"`{m.FLAG} {m.METAVAR}`" for m in source_types().values())
+            + " (see the [CLI](cli.md)).", "",
             "## For this knowledge pack { #example }", "",
             f"Every source the {pack.name} pack declares, with an example of where it usually is:", "",
             fence(example_profile(pack), "yaml"), "",
             "## Fields { #fields }", "",
-            field_table(profile_module.SCHEMA), "",
+            field_table(profile_module.schema()), "",
             "A log is a path, a glob (`/var/log/app/*.log`), a list of them, or a mapping: `paths`, `command` "
             "(its output is read, e.g. `docker compose logs --no-color --timestamps api`), `timezone` of "
             "timestamps without one, `rotated` (also read `app.log.1`, `app.log.2.gz`...). An env source is "
             "a `.env` file path or `{process: true}` for the environment `diagnose` runs in.", "",
             *untimed_logs_section(),
-            schema_block(profile_module.SCHEMA, "profile.json")]
+            *settings_section(pack),
+            schema_block(profile_module.schema(), "profile.json")]
     return "\n".join(out)
+
+
+def settings_section(pack: Pack) -> list[str]:
+    """The profile page's 'Settings': how a deployment changes an entry's thresholds, and every setting of
+    the pack with its default."""
+    out = ["## Settings { #settings }", "",
+           "An entry's thresholds (how old is stale, how long is stuck) are *settings* with a default. A deployment "
+           "whose normal differs sets its own values under `settings:`, by entry id and setting name; the others "
+           "keep their defaults:", "",
+           fence("settings:\n  stale-positions:\n    max_age: 12 hours        # this desk syncs twice a day", "yaml"),
+           "",
+           "Before any check runs, `diagnose` refuses (exit 2, naming the file and line) an entry the knowledge "
+           "base does not have, a setting the entry does not declare, and a value of the wrong type or outside "
+           "the setting's range. Every report lists the values used and where each came from (`default` or "
+           "`profile`); the terminal summary names those the profile changed. Authors declare settings in the "
+           "entry ([Writing a new entry](writing-an-entry.md#settings)).", ""]
+    rows = [(entry, setting) for entry in sorted(pack.entries, key=lambda e: e.id) for setting in entry.settings]
+    if rows:
+        out += [f"Settings of the {pack.name} pack:", "",
+                "| Entry | Setting | Default | What it decides |", "|---|---|---|---|"]
+        for entry, setting in rows:
+            default = f"{setting.default} {setting.unit}" if setting.unit else str(setting.default)
+            text = cell(" ".join(setting.description.split()))
+            out.append(f"| [`{entry.id}`](../{entry_page(entry.id)}#settings) | `{setting.name}` | `{default}` "
+                       f"({setting.type}) | {text} |")
+        out.append("")
+    return out
 
 
 def untimed_logs_section() -> list[str]:
@@ -191,8 +223,7 @@ def least_privilege_page() -> str:
     what the SQL guard lets through, the allowlist generated from the code that enforces it."""
     from diagnose.checks.sql_catalog import ALLOWED_VOLATILE, ASSIGNS_XID, RUNS_SQL_TEXT
     from diagnose.checks.sql_grammar import SAMPLE_METHODS
-    from diagnose.checks.sql_pool import MAX_PER_DSN
-    from diagnose.checks.sql_session import APPLICATION_NAME, SLOT_SHARE
+    from diagnose.checks.sql_session import APPLICATION_NAME
 
     out = _front("A role for diagnose", "The database role diagnose needs, its own sessions, and what its SQL "
                  "guard refuses before anything is sent.")
@@ -212,18 +243,9 @@ ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO diagnose;"""
             "## diagnose's own sessions { #sessions }", "",
             f"- `application_name` is `{APPLICATION_NAME}`: the built-in checks leave these sessions out of what "
             "they count (connections, idle transactions, lock holders), and so should yours: "
-            f"`WHERE application_name <> '{APPLICATION_NAME}'`.",
-            "- Each session starts with `default_transaction_read_only=on`, `statement_timeout`, `lock_timeout` and "
-            "`idle_in_transaction_session_timeout` set from the check's time budget, `standard_conforming_strings=on` "
-            "(the server reads string literals as the guard's parser did) and `jit=off` (your own "
-            "`current_setting()` checks see these values, not the server's defaults).",
-            "- Each check runs in its own `READ ONLY` transaction, always rolled back; its snapshot is taken by the "
-            "transaction's first statement, so `backend_xmin` of a diagnose session is the check's own and is "
-            "released when the check ends.",
-            f"- A run opens at most {MAX_PER_DSN} sessions per database, and at most 1/{SLOT_SHARE} of the free "
-            f"connection slots (one when slots are short): the first session reads how many are free. A connection "
-            "refused for lack of slots is tried once per run; log checks with `exclude_own: true` do not count "
-            "the server's log line about that attempt. The report's notes say what was held back.", "",
+            f"`WHERE pid <> pg_backend_pid() AND application_name <> '{APPLICATION_NAME}'`.",
+            "- Its settings, time limits, snapshot and how many sessions a run opens, with the values this version "
+            "uses: [diagnose's own database session](own-session.md).", "",
             "## What is refused before it is sent { #guard }", "",
             "Every `kind: sql` query is read by PostgreSQL's own parser (libpg_query, through `pglast`), at "
             "`diagnose lint` and again at every run, whatever comments, quoting, casing or unicode escapes hide:", "",

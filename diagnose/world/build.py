@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,16 @@ from diagnose.profile import Profile
 from diagnose.world.timestamps import fill
 
 _COUNTER = itertools.count(1)
+
+GONE_POLLS = 500        # x 10 ms: how long a closed connection of the world's SQL may take to exit
+
+#: world sections that need PostgreSQL (a world with none of them, given no server, builds without one)
+POSTGRES_SECTIONS = ("databases", "autocommit", "sessions", "server")
+
+#: statements that change the whole server rather than the world's own databases
+_CLUSTER_WIDE = re.compile(r"^\s*((CREATE|ALTER|DROP)\s+(DATABASE|ROLE|USER|GROUP|TABLESPACE)\b|"
+                           r"ALTER\s+SYSTEM\b)", re.I)
+_SYSTEM = re.compile(r"^\s*ALTER\s+SYSTEM\b", re.I)
 
 
 def _sql_identifier(name: str) -> str:
@@ -25,6 +36,11 @@ class World:
 
     ``profile`` is ready once entered. Reference databases are created once per server and
     cloned per world (``CREATE DATABASE ... TEMPLATE``), which costs milliseconds.
+
+    ``pg`` is where its databases live: a running :class:`~diagnose.pg.server.TempPostgres` (the shared
+    server), a :class:`~diagnose.pg.server.ServerPool` (its shared server, or a dedicated one it lends),
+    or None for a world that needs no database (logs, env files, endpoints only). A world with
+    ``server:`` runs on a dedicated server: lent by the pool, else started for it and stopped on close.
     """
 
     def __init__(self, pack: Pack, example: Example, pg: Any, workdir: Path, now: datetime | None = None):
@@ -33,9 +49,13 @@ class World:
         self.now = now or datetime.now(timezone.utc)
         self.profile = Profile(path=None)
         self.timezone: str | None = None     # the host's zone, when the world names one (clock.timezone)
+        #: ``dedicated server (...)`` when the world runs on a server of its own
+        self.server_label: str | None = None
         self._servers: list[Any] = []
         self._sessions: Any = None
         self._databases: list[str] = []
+        self._dedicated: tuple[Any, Any] | None = None    # (pool or None, server) the world runs on alone
+        self._changed_server = False                        # cluster-wide statements ran: never reuse it
         self.tag = f"w{next(_COUNTER)}_{_sql_identifier(example.name)}"[:40]
 
     def __enter__(self) -> "World":
@@ -58,16 +78,29 @@ class World:
         failure is torn down by :meth:`close`, which ``with World(...)`` calls."""
         from diagnose.world import endpoints
         from diagnose.world.sessions import HeldSessions, validate as validate_sessions
+        from diagnose.world.specs import server_spec
 
         world = self.example.world
         zone = self._clock(world.get("clock") or {})
-        database_names = set(self.pack.reference_schemas) | set(world.get("databases") or {})
+        own_server = server_spec(world)
+        needs_postgres = [k for k in POSTGRES_SECTIONS if world.get(k)]
+        if self.pg is None and needs_postgres:
+            raise ValueError(f"this world needs PostgreSQL ({', '.join(needs_postgres)}), but it is built without one")
+        database_names = (set(self.pack.reference_schemas) if self.pg is not None else set()) \
+            | set(world.get("databases") or {})
         for name, spec in (world.get("endpoints") or {}).items():
             endpoints.validate(name, spec)
         session_groups = validate_sessions(world.get("sessions"), database_names)
+        autocommit = autocommit_statements(world.get("autocommit"), database_names, own_server is not None)
         self.workdir.mkdir(parents=True, exist_ok=True)
+        if own_server is not None:
+            self._dedicate(own_server)
+        elif self.pg is not None and hasattr(self.pg, "lend"):      # a pool: its shared server
+            self.pg = self.pg.shared()
         for name in sorted(database_names):
             self.profile.sources["databases"][name] = self._database(name, (world.get("databases") or {}).get(name))
+        for name, statements in autocommit.items():
+            self._autocommit(name, statements)
         for name, text in (world.get("logs") or {}).items():
             path = self.workdir / "logs" / f"{name}.log"
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -90,6 +123,9 @@ class World:
                     raise ValueError(f"endpoint {name}: uvicorn writes log '{log_name}', which the world also gives")
                 self.profile.sources["logs"][log_name] = str(server.log_path)
             self.profile.sources["endpoints"][name] = server.start().url
+        for section, source in _world_building_sources().items():  # a plugin's source type builds its own
+            for name, spec in (world.get(section) or {}).items():
+                self.profile.sources[section][name] = source.world(name, spec, self.workdir)
         for name, age in (world.get("modified") or {}).items():   # a log nobody has written since then
             if name not in self.profile.sources["logs"]:
                 raise ValueError(f"modified.{name}: the world has no log '{name}'")
@@ -100,6 +136,21 @@ class World:
             self._sessions.open(self.profile.sources["databases"][group.database], group)
         self._sessions.age()
         return self.profile
+
+    def _dedicate(self, spec: Any) -> None:
+        """Run on a server of its own, started with the world's settings (lent by a pool when given one)."""
+        from diagnose.pg.server import TempPostgres
+
+        settings = dict(spec.settings)
+        if hasattr(self.pg, "lend"):
+            pool = self.pg
+            self.pg = pool.lend(settings)
+            self._dedicated = (pool, self.pg)
+        else:
+            server = TempPostgres(getattr(self.pg, "binaries", None), settings=settings)
+            self._dedicated = (None, server)
+            self.pg = server.start()
+        self.server_label = spec.label
 
     def profile_file(self) -> Path:
         """The world's profile as a ``diagnose.yaml`` in its folder, for a ``diagnose`` process to use."""
@@ -142,11 +193,50 @@ class World:
         dsn = self.pg.dsn(dbname)
         if sql:
             with psycopg.connect(dsn, autocommit=True) as conn:
+                pid = conn.info.backend_pid
                 conn.execute(sql)
+            self._until_gone(pid)
         return dsn
 
+    def _until_gone(self, pid: int) -> None:
+        """Wait (bounded) until the backend of a closed connection has exited: it flushes its statistics
+        as it exits, so pg_stat_user_tables shows what the world's SQL did before anything runs next (a
+        later VACUUM's counts are not overwritten by the DELETE before it, a check reads them settled)."""
+        import time
+
+        import psycopg
+
+        with psycopg.connect(self.pg.dsn("postgres"), autocommit=True, connect_timeout=10) as watcher:
+            for _ in range(GONE_POLLS):
+                if watcher.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone() is None:
+                    return
+                time.sleep(0.01)
+        raise RuntimeError(f"the world's SQL connection (pid {pid}) did not end within {GONE_POLLS / 100:g}s")
+
+    def _autocommit(self, name: str, statements: tuple[str, ...]) -> None:
+        """``autocommit``: each statement on its own, outside any transaction block (VACUUM, CREATE
+        DATABASE, ...), in order, on one connection to the world's database ``name``."""
+        import psycopg
+        from psycopg.pq import TransactionStatus
+
+        with psycopg.connect(self.profile.sources["databases"][name], autocommit=True, connect_timeout=10) as conn:
+            pid = conn.info.backend_pid
+            for i, statement in enumerate(statements):
+                if _CLUSTER_WIDE.match(statement):
+                    self._changed_server = True
+                try:
+                    conn.execute(statement)
+                except psycopg.Error as exc:
+                    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                    raise ValueError(f"autocommit {name}[{i}]: {first}") from None
+            if conn.info.transaction_status != TransactionStatus.IDLE:
+                raise ValueError(f"autocommit {name}: the statements leave a transaction open (to hold one, use a "
+                                 f"session with hold: open)")
+        self._until_gone(pid)
+
     def close(self) -> None:
-        """Stop every server and end every held session; idempotent, and every part is
+        """Stop every server and end every held session, roll back the world's prepared transactions,
+        drop its databases and stop (or give back) its dedicated server; idempotent, and every part is
         attempted even when one fails (the first failure is raised at the end)."""
         problems: list[BaseException] = []
         servers, self._servers = self._servers, []
@@ -158,13 +248,27 @@ class World:
                 (part.stop if hasattr(part, "stop") else part.close)()
             except Exception as exc:  # keep tearing down the rest
                 problems.append(exc)
-        try:
-            self._drop_databases()
-        except Exception as exc:
-            problems.append(exc)
+        for step in (self._rollback_prepared, self._drop_databases, self._release_server):
+            try:
+                step()
+            except Exception as exc:
+                problems.append(exc)
         if problems:
             raise problems[0]
 
+    def _rollback_prepared(self) -> None:
+        """Prepared transactions outlive their session: roll back those in the world's databases."""
+        if not self._databases:
+            return
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(self.pg.dsn("postgres"), autocommit=True, connect_timeout=10) as conn:
+            prepared = conn.execute("SELECT database, gid FROM pg_prepared_xacts WHERE database = ANY(%s)",
+                                    (self._databases,)).fetchall()
+        for database, gid in prepared:
+            with psycopg.connect(self.pg.dsn(database), autocommit=True, connect_timeout=10) as conn:
+                conn.execute(sql.SQL("ROLLBACK PREPARED {}").format(sql.Literal(gid)))
 
     def _drop_databases(self) -> None:
         """A world's databases go with it, so a long self-test does not pile them up."""
@@ -176,6 +280,40 @@ class World:
         with psycopg.connect(self.pg.dsn("postgres"), autocommit=True) as conn:
             for dbname in databases:
                 conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+
+    def _release_server(self) -> None:
+        """The dedicated server: given back to its pool (which keeps it only if it is clean), or stopped."""
+        dedicated, self._dedicated = self._dedicated, None
+        if dedicated is None:
+            return
+        pool, server = dedicated
+        if pool is not None:
+            pool.give_back(server, reusable=not self._changed_server)
+        else:
+            server.stop()
+
+
+def autocommit_statements(spec: Any, databases: set[str], dedicated: bool) -> dict[str, tuple[str, ...]]:
+    """The world's ``autocommit`` (database source -> statements run outside a transaction block, in
+    order) checked: known databases, statements as texts; a statement that changes the whole server
+    (CREATE DATABASE, roles) only on a server of the world's own, ALTER SYSTEM never."""
+    from diagnose.world.sessions import statement_list
+    from diagnose.world.specs import fail, mapping
+
+    out = {}
+    for name, value in mapping("autocommit", spec).items():
+        where = f"autocommit {name}"
+        if name not in databases:
+            raise fail(where, f"no database '{name}' in this world (known: {', '.join(sorted(databases)) or 'none'})")
+        statements = statement_list(where, "statements", value)
+        for i, statement in enumerate(statements):
+            if _SYSTEM.match(statement):
+                raise fail(f"{where}[{i}]", "ALTER SYSTEM: give the setting in server: {settings: {...}} instead")
+            if _CLUSTER_WIDE.match(statement) and not dedicated:
+                raise fail(f"{where}[{i}]", "this statement changes the whole server, which other worlds share: "
+                                            "add server: dedicated to this world")
+        out[name] = statements
+    return out
 
 
 def _age(name: str, age: Any):
@@ -208,13 +346,27 @@ def reference_database(pg: Any, pack: Pack, name: str) -> str | None:
     if not schema_file:
         return None
     cache = pg.__dict__.setdefault("_diagnose_templates", {})
-    if name not in cache:
-        template = f"ref_{_sql_identifier(name)}"
-        sql = (pack.root / schema_file).read_text(encoding="utf-8")
+    key = (name, str(schema_file))     # two packs may each have their own `trading`
+    if key not in cache:
+        template = f"ref_{_sql_identifier(name)}_{len(cache)}"
+        sql = Path(schema_file).read_text(encoding="utf-8")
         with psycopg.connect(pg.dsn("postgres"), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{template}"')
             conn.execute(f'CREATE DATABASE "{template}"')
         with psycopg.connect(pg.dsn(template), autocommit=True) as conn:
             conn.execute(sql)
-        cache[name] = template
-    return cache[name]
+        cache[key] = template
+    return cache[key]
+
+
+#: the source sections :meth:`World.build` builds itself (databases on PostgreSQL, servers for endpoints...)
+BUILT_HERE = frozenset({"databases", "logs", "env", "endpoints"})
+
+
+def _world_building_sources() -> dict[str, Any]:
+    """The other source types that build their own part of an example world (``world(name, spec,
+    workdir)`` returns the profile value): a plugin's, or a built-in one added since."""
+    from diagnose.sources import source_types
+
+    return {section: module for section, module in source_types().items()
+            if section not in BUILT_HERE and callable(getattr(module, "world", None))}

@@ -10,6 +10,8 @@ anything is started.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -70,6 +72,59 @@ def url_path(where: str, value: Any) -> str:
     if not isinstance(value, str) or not value.startswith("/"):
         raise fail(where, f"path must start with '/': {value!r}")
     return value
+
+
+#: settings a world may not give its server: they are how diagnose starts and reaches it
+SERVER_OWNED = ("listen_addresses", "port", "unix_socket_directories", "unix_socket_group", "unix_socket_permissions",
+                "data_directory", "config_file", "hba_file", "ident_file", "external_pid_file", "logging_collector")
+_SETTING_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$")
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    """A world's own PostgreSQL server (``server:``): started with ``settings`` (``-c name=value``)."""
+
+    settings: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def label(self) -> str:
+        """``dedicated server`` or ``dedicated server (max_connections=20)``, for the self-test's output."""
+        shown = ", ".join(f"{k}={v}" for k, v in self.settings)
+        return f"dedicated server ({shown})" if shown else "dedicated server"
+
+
+def server_spec(world: dict[str, Any]) -> ServerSpec | None:
+    """The world's ``server``: None (the shared server), or the dedicated one it needs.
+
+    ``server: dedicated`` / ``{dedicated: true}``: a server of its own with our usual settings;
+    ``server: {settings: {max_connections: 20}}``: one started with those settings (dedicated implied).
+    """
+    spec = world.get("server")
+    if spec is None:
+        return None
+    if spec == "dedicated":
+        return ServerSpec()
+    spec = mapping("server", spec, "dedicated or a mapping such as {settings: {max_connections: 20}}")
+    known_keys("server", spec, ("dedicated", "settings"))
+    if "dedicated" in spec:
+        flag("server", "dedicated", spec["dedicated"])
+    if "settings" not in spec and "dedicated" not in spec:
+        raise fail("server", "give settings ({settings: {max_connections: 20}}) or write server: dedicated")
+    settings = []
+    for name, value in mapping("server settings", spec.get("settings")).items():
+        where = f"server settings {name}"
+        if not isinstance(name, str) or not _SETTING_NAME.match(name):
+            raise fail("server settings", f"{name!r} is not a setting name (such as max_connections)")
+        if name in SERVER_OWNED:
+            raise fail(where, "diagnose sets this one itself to start and reach the server")
+        if isinstance(value, bool):
+            value = "on" if value else "off"
+        elif isinstance(value, (int, float)):
+            value = str(value)
+        elif not isinstance(value, str) or not value or any(ch in value for ch in "\n\r\0"):
+            raise fail(where, f"must be a number, a boolean or a one-line text, not {_shown(value)}")
+        settings.append((name, value))
+    return ServerSpec(tuple(sorted(settings)))
 
 
 def _shown(value: Any) -> str:

@@ -107,7 +107,7 @@ class Stack:
 def load_stack(pack: Pack) -> Stack:
     from diagnose.kb.yamlsrc import YamlError, format_path, load
 
-    path = pack.root / STACK_FILE
+    path = next((p.root / STACK_FILE for p in pack.packs if (p.root / STACK_FILE).is_file()), pack.root / STACK_FILE)
     if not path.is_file():
         raise StackError(f"{path}: this knowledge base has no whole-stack world (worlds/stack.yaml)")
     try:

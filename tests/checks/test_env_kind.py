@@ -101,4 +101,4 @@ def test_lint_params_of_an_expectation():
     assert ("expect", "%(topic)s has no entry in params") in problems
     assert ("params.tpc", "not used by the expectation (no %(tpc)s)") in problems
     assert env.lint({**TOPIC_NOT_IN_URL, "params": {"topic": {"key": "NTFY_TOPIC"}}}) == [
-        ("params.topic", "give a literal, {value: X}, {window: 1h} or {env: NAME, key: KEY, default: X}")]
+        ("params.topic", "give a literal, {value: X}, {window: 1h}, {setting: NAME} or {env: NAME, key: KEY, default: X}")]

@@ -339,4 +339,4 @@ def test_lint_params_of_an_expectation():
     assert ("expect", "%(mode)s has no entry in params") in problems
     assert ("params.mod", "not used by the expectation (no %(mod)s)") in problems
     assert http.lint({**MODE_AS_CONFIGURED, "params": {"mode": {"env": "trading"}}}) == [
-        ("params.mode", "give a literal, {value: X}, {window: 1h} or {env: NAME, key: KEY, default: X}")]
+        ("params.mode", "give a literal, {value: X}, {window: 1h}, {setting: NAME} or {env: NAME, key: KEY, default: X}")]

@@ -328,7 +328,7 @@ def test_lint_params_of_a_pattern():
     assert ("pattern", "%(tenant)s has no entry in params") in problems
     assert ("params.other", "not used by the pattern (no %(other)s)") in problems
     bad = dict(log_kind.lint({**TENANT_REJECTED, "params": {"tenant": {"env": "realtime"}}}))
-    assert bad == {"params.tenant": "give a literal, {value: X}, {window: 1h} or {env: NAME, key: KEY, default: X}"}
+    assert bad == {"params.tenant": "give a literal, {value: X}, {window: 1h}, {setting: NAME} or {env: NAME, key: KEY, default: X}"}
     assert log_kind.lint({**TENANT_REJECTED, "params": ["x"]}) == [
         ("params", "params must be a mapping of placeholder name to value")]
     # the pattern compiles with its placeholders bound; a bad regex around them is still reported

@@ -30,7 +30,8 @@ def test_selftest_names_the_example_and_the_check_that_does_not_hold(diagnose, t
     sync["world"]["env"]["trading"]["BYBIT_API_KEY"] = "k7Hq2vXw9LmN4pRt"   # the key is back: bybit-keys passes
     sync["world"]["env"]["trading"]["BYBIT_API_SECRET"] = "s3cr3tVa1ue-Zx81Qw77Lp0"
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
-    result = diagnose("selftest", "stale-positions", "--example", "sync-failing", "--checks", str(kb), timeout=120)
+    result = diagnose("selftest", "stale-positions", "--example", "sync-failing", "--no-builtin", "--checks", str(kb),
+                      timeout=120)
     assert result.code == 1
     assert "FAIL stale-positions/sync-failing" in result.out
     assert "in `fails` but did not fail: bybit-keys" in result.out

@@ -240,7 +240,7 @@ def test_diagnose_symptom_since_the_fix_is_healthy(diagnose, small_pack, app_log
 
 def test_diagnose_triage_since_the_fix_finds_nothing(diagnose, small_pack, app_log, tmp_path):
     path, _ = app_log
-    common = ["triage", "--checks", str(small_pack), "--log", f"app={path}", "-o", str(tmp_path / "t.md")]
+    common = ["triage", "--no-builtin", "--checks", str(small_pack), "--log", f"app={path}", "-o", str(tmp_path / "t.md")]
     assert diagnose(*common).code == 1
     assert diagnose(*common, "--since", "10m").code == 0
 

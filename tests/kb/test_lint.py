@@ -121,3 +121,10 @@ def test_a_kind_that_is_not_text_is_one_problem_not_a_crash(pack_copy):
     """Found by the loader fuzz test: `kind: [sql]` made lint look a list up in the kinds' table."""
     out = problems_after(pack_copy, ("    kind: sql\n", "    kind: [sql]\n"))
     assert any(".kind: expected text, got list" in p for p in out), out
+
+
+def test_every_subcommand_is_reserved():
+    from diagnose.cli import COMMANDS
+    from diagnose.kb.lint import RESERVED
+
+    assert set(COMMANDS) <= RESERVED

@@ -66,7 +66,7 @@ def test_docs_build_without_postgresql_still_succeeds(tmp_path):
     env = dict(os.environ, DIAGNOSE_PG_BIN=str(no_postgres), DIAGNOSE_CACHE_DIR=str(tmp_path / "cache"))
     env.pop("DIAGNOSE_CHECKS", None)
     proc = subprocess.run([sys.executable, "-m", "diagnose", "docs", "build", "-d", str(out), "--strict",
-                           "--checks", str(root)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+                           "--no-builtin", "--checks", str(root)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
                           stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr

@@ -9,9 +9,9 @@ from __future__ import annotations
 import click
 
 import diagnose.profile as profile_module
-from diagnose.checks import KINDS, expect, load_kind
+from diagnose.checks import BUILTIN_KINDS, expect, load_kind
 from diagnose.cli import COMMANDS, cli
-from diagnose.kb.schema import PACK_SCHEMA, entry_schema
+from diagnose.kb.schema import entry_schema, pack_schema
 from diagnose.reports.document import REPORT_SCHEMA
 from diagnose.reports.triage_document import TRIAGE_SCHEMA
 
@@ -73,7 +73,7 @@ def test_every_cli_command_and_option_is_documented(site):
 
 def test_every_entry_and_pack_field_is_documented(site):
     text = site.page("reference/entry-format/").text
-    paths = schema_paths(entry_schema(with_kinds=True)) | schema_paths(PACK_SCHEMA)
+    paths = schema_paths(entry_schema(with_kinds=True)) | schema_paths(pack_schema())
     assert {"checks[].query", "examples[].world.sessions.<name>[].state", "sources.databases.<name>.description",
             "solutions[].steps[].risk", "approvers.<name>"} <= paths
     missing = sorted(p for p in paths if p not in text)
@@ -84,7 +84,7 @@ def test_every_entry_and_pack_field_is_documented(site):
 
 def test_every_profile_field_is_documented(site, pack):
     page = site.page("reference/profile/")
-    missing = sorted(p for p in schema_paths(profile_module.SCHEMA) if p not in page.text)
+    missing = sorted(p for p in schema_paths(profile_module.schema()) if p not in page.text)
     assert not missing, f"profile fields missing: {missing}"
     for kind, sources in pack.sources.items():
         for name in sources:
@@ -101,7 +101,7 @@ def test_every_report_field_is_documented(site):
 
 def test_every_check_kind_is_documented(site):
     page = site.page("reference/check-kinds/")
-    for kind in KINDS:
+    for kind in BUILTIN_KINDS:
         assert kind in page.ids, f"kind {kind} has no section"
         first_line = " ".join(load_kind(kind).__doc__.strip().splitlines()[0].replace("``", "").split())
         assert first_line in page.section_text(kind), f"kind {kind}: its docstring is not quoted"

@@ -20,7 +20,8 @@ CHECKS_DIR = Path(__file__).resolve().parents[2] / "checks"
 def schema_pack() -> Pack:
     """A pack with no entries, only the reference schemas of the built-in one."""
     return Pack(root=CHECKS_DIR, name="world-tests", version="0", site_url="https://diagnose.invalid",
-                digest="-", sources={}, reference_schemas={"trading": "schemas/trading.sql", "desk": "schemas/desk.sql"})
+                digest="-", sources={}, reference_schemas={"trading": CHECKS_DIR / "schemas/trading.sql",
+                                                           "desk": CHECKS_DIR / "schemas/desk.sql"})
 
 
 def example(world: dict, name: str = "case") -> Example:
