@@ -2,7 +2,7 @@
 """The two quick-start commands, on a fresh machine with only Python 3.11+, and the lock refresh.
 
     python3 dev.py demo [ARGS...]   # install into .venv, then `diagnose demo ARGS...`
-    python3 dev.py test [ARGS...]   # install into .venv (with test extras), then the whole test suite
+    python3 dev.py test [ARGS...]   # install into .venv (with test extras), then ruff, mypy and the whole test suite
     python3 dev.py lock             # newest versions in a scratch venv, whole suite; rewrite constraints.txt if green
 
 Both quick-start commands create ``.venv`` beside this file on first use and install the versions
@@ -14,7 +14,8 @@ except that ``test`` installs Debian packages (as root, with apt-get) when they 
 Playwright); ``libfaketime``, which lets the triage precision tests run a world's PostgreSQL
 server and ``diagnose`` at another moment (a Saturday, the night session); and
 ``systemd-journal-remote``, which writes the real journal files that ``journalctl`` reads in the
-log tests.
+log tests. Before the tests, ``test`` runs ``ruff check`` and ``mypy`` at the levels configured in
+pyproject.toml (their caches in the venv) and stops at the first that finds a problem.
 
 ``lock`` is how the pins move: it installs the newest versions the registry serves into
 ``.venv-lock`` (no constraints), runs the whole test suite there, and only when it passes writes
@@ -84,8 +85,8 @@ def lock(rest: list[str]) -> int:
                              "--disable-pip-version-check"], check=True, capture_output=True, text=True).stdout
     pins = sorted((line for line in frozen.splitlines() if line and not line.startswith("#")), key=str.lower)
     ensure_debian_packages()
-    print(f"dev.py: running the whole test suite against {len(pins)} newest versions", file=sys.stderr)
-    code = subprocess.call([str(python(LOCK_VENV)), "-m", "pytest", *rest], cwd=ROOT)
+    print(f"dev.py: running ruff, mypy and the whole test suite against {len(pins)} newest versions", file=sys.stderr)
+    code = static_checks(LOCK_VENV) or subprocess.call([str(python(LOCK_VENV)), "-m", "pytest", *rest], cwd=ROOT)
     if code != 0:
         print(f"dev.py: the suite failed (exit {code}) with the newest versions: {CONSTRAINTS.name} is unchanged",
               file=sys.stderr)
@@ -95,6 +96,24 @@ def lock(rest: list[str]) -> int:
     changed = sorted(set(pins) - before, key=str.lower)
     print(f"dev.py: {CONSTRAINTS.name} written; {len(changed)} pin(s) changed"
           + "".join(f"\n  {pin}" for pin in changed), file=sys.stderr)
+    return 0
+
+
+#: what `ruff check` reads (mypy reads [tool.mypy] files in pyproject.toml: the diagnose package)
+LINTED = ["diagnose", "tests", "bench", "dev.py"]
+
+
+def static_checks(env: Path = VENV) -> int:
+    """``ruff check`` then ``mypy`` from ``env`` (levels in pyproject.toml), caches in ``env``; 0 when both
+    are clean, else the failing tool's exit code after one line saying which failed and how to rerun it."""
+    py = python(env).relative_to(ROOT) if python(env).is_relative_to(ROOT) else python(env)
+    for name, args in (("ruff", ["check", *LINTED]), ("mypy", [])):
+        cache = ["--cache-dir", str(env / f".{name}_cache")]
+        code = subprocess.call([str(python(env)), "-m", name, *args, *cache], cwd=ROOT)
+        if code != 0:
+            print(f"dev.py: {name} found problems (exit {code}), so the tests did not run; "
+                  f"rerun it with: {py} -m {' '.join([name, *args])}", file=sys.stderr)
+            return code
     return 0
 
 
@@ -142,6 +161,9 @@ def main(argv: list[str]) -> int:
     if command == "demo":
         args = [str(python()), "-m", "diagnose", "demo", *rest]
     else:
+        code = static_checks()
+        if code != 0:
+            return code
         ensure_debian_packages()
         args = [str(python()), "-m", "pytest", *rest]
     return subprocess.call(args, cwd=ROOT)

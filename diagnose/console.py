@@ -27,7 +27,7 @@ class OutputError(Exception):
 
 
 class _StdoutFile(io.FileIO):
-    def write(self, data):  # type: ignore[override]
+    def write(self, data):
         try:
             return super().write(data)
         except OSError as exc:
@@ -80,7 +80,7 @@ def _watch_stdout() -> None:
     sys.stdout = io.TextIOWrapper(io.BufferedWriter(_StdoutFile(1, "w", closefd=False)),
                                   encoding=stdout.encoding, errors=stdout.errors,
                                   newline=None if os.name == "nt" else "\n",
-                                  line_buffering=stdout.line_buffering,
+                                  line_buffering=bool(stdout.line_buffering),
                                   write_through=getattr(stdout, "write_through", False))
 
 

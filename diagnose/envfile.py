@@ -125,7 +125,8 @@ def _line_at(text: str, pos: int) -> str:
 
 def _quoted(text: str, pos: int, quote: str, line: int, key: str, out: EnvFile) -> tuple[str, int]:
     """The raw value up to the closing ``quote`` (``\\<quote>`` is the quote itself) and the position after."""
-    chars, escaped = [], False
+    chars: list[str] = []
+    escaped = False
     for index in range(pos, len(text)):
         char = text[index]
         if char == quote and not escaped:

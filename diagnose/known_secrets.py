@@ -39,6 +39,7 @@ import json
 import re
 import string
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote, quote_plus
 
 #: secrets shorter than this are masked by key context only (shorter ones would shred ordinary text)
@@ -75,7 +76,7 @@ def spellings(secret: str) -> dict[str, Spelling]:
     for text in plain - {secret}:
         out.setdefault(text, Spelling(secret, whole))
     data = secret.encode("utf-8")
-    encoded = {data.hex(): set(), data.hex().upper(): set()} | _base64(data)
+    encoded: dict[str, set[tuple[int, int, int, int]]] = {data.hex(): set(), data.hex().upper(): set()} | _base64(data)
     for text, edges in encoded.items():
         if len(text) >= MIN_ENCODED and text not in out:
             out[text] = Spelling(secret, False, tuple(sorted(edge for edge in edges if edge != (0, 0, 0, 0))))
@@ -280,7 +281,8 @@ class _Level:
 
     def __init__(self, words: dict[str, Spelling]) -> None:
         self.words, self.size = words, sum(map(len, words))
-        self.automaton, self.scanner = None, None
+        self.automaton: Any = None   # an ahocorasick.Automaton (the C library ships no type stubs)
+        self.scanner: _Scanner | None = None
 
 
 def _automaton(words: dict[str, Spelling], anchor: int):
@@ -312,7 +314,8 @@ class _Scanner:
 
     def __init__(self, words: dict[str, Spelling]) -> None:
         goto: list[dict[str, int]] = [{}]
-        depth, word = [0], [None]
+        depth: list[int] = [0]
+        word: list[Spelling | None] = [None]
         for text, spelling in words.items():
             node = 0
             for char in text:
@@ -328,9 +331,9 @@ class _Scanner:
         fail, loose, whole = [0] * len(goto), [0] * len(goto), [0] * len(goto)   # 0: the root, no word
         queue = list(goto[0].values())
         for node in queue:   # breadth first: a failure link points to a shallower node, done before
-            back, spelling = fail[node], word[node]
-            loose[node] = node if spelling is not None and not spelling.whole_token else loose[back]
-            whole[node] = node if spelling is not None and spelling.whole_token else whole[back]
+            back, ends = fail[node], word[node]
+            loose[node] = node if ends is not None and not ends.whole_token else loose[back]
+            whole[node] = node if ends is not None and ends.whole_token else whole[back]
             for char, child in goto[node].items():
                 link = back
                 while link and char not in goto[link]:

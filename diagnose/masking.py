@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import partial
 from typing import Any, Iterable
 
 from diagnose import clip, safe_regex, secret_sources
@@ -130,13 +131,13 @@ class Masker:
                 text = self._mask_private_keys(text)
             for kind, regex, group in SHAPES:
                 if any(hint in lowered for hint in HINTS[kind]):
-                    text = regex.sub(lambda m, k=kind, g=group: self._replace(m, k, g), text)
+                    text = regex.sub(partial(self._replace, kind=kind, group=group), text)
             if "cookie" in lowered:
                 text = COOKIE_HEADER.sub(self._mask_cookies, text)
             if "=" in text or ":" in text:
                 text = self._mask_pairs(text)
             for kind, regex, group in self._extra:
-                text = regex.sub(lambda m, k=kind, g=group: self._replace(m, k, g), text)
+                text = regex.sub(partial(self._replace, kind=kind, group=group), text)
             text = RANDOM_CANDIDATE.sub(self._mask_random, text)
         return text
 

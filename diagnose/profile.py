@@ -13,10 +13,11 @@ import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from diagnose import safe_regex
 from diagnose.failures import SkipCheck
+from diagnose.sources.base import Masker
 from diagnose.sources.base import expand  # noqa: F401 (re-exported: callers expand profile values)
 from diagnose.sources.env import parse_env_file  # noqa: F401 (re-exported)
 
@@ -139,6 +140,11 @@ def load_profile(path: str | Path | None) -> Profile:
     profile = Profile(path=path, timezone=data.get("timezone"), mask=list(data.get("mask") or []),
                       approvers=dict(data.get("approvers") or {}),
                       packs=[path.parent / Path(p).expanduser() for p in data.get("packs") or []])
+    for i, pack in enumerate(profile.packs):
+        if not pack.is_dir():
+            what = "is a file, not" if pack.exists() else "does not exist: give"
+            raise ProfileError(f"{path}:{loc.line_of(('packs', i))}: packs[{i}]: {pack} {what} a knowledge-base "
+                               "folder (pack.yaml and <category>/<id>.yaml files), relative to this profile")
     for kind in sections():
         for name, value in (data.get(kind) or {}).items():
             profile.sources[kind][name] = value
@@ -246,7 +252,7 @@ class Resolver:
     def timezone(self) -> str | None:
         return self.profile.timezone
 
-    def register_secrets(self, masker: Any) -> None:
+    def register_secrets(self, masker: Masker) -> None:
         """Teach ``masker`` the secrets of every configured source, so a report masks them even
         where no check read them (a key from an env file quoted in a log line): DSN and endpoint
         passwords, credentials on log commands, secret-looking keys of env files (all that can be
@@ -258,7 +264,8 @@ class Resolver:
             masker.add_url(url)
 
 
-def register_profile_secrets(sources: dict[str, dict[str, Any]], masker: Any, path_of: Any = None) -> None:
+def register_profile_secrets(sources: dict[str, dict[str, Any]], masker: Masker,
+                             path_of: Callable[[str], Path] | None = None) -> None:
     """The secrets of the sources of a profile (also of one that failed validation: its error
     message may quote them). ``path_of`` turns an env file's name into a path (None: no env files)."""
     from diagnose.sources import source_types

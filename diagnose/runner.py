@@ -169,7 +169,7 @@ def finish(check: Check, status: Status, detail: str, variables: dict, evidence:
 
 def precondition_check(pre: Precondition) -> Check:
     """A pack precondition as a read-only SQL check that passes when its query returns no rows."""
-    raw = {"id": f"precondition-{pre.id}", "kind": "sql", "database": pre.database, "query": pre.sql,
+    raw: dict[str, Any] = {"id": f"precondition-{pre.id}", "kind": "sql", "database": pre.database, "query": pre.sql,
            "expect": {"rows": 0}, "symptom": False}
     return Check(id=raw["id"], kind="sql", title=pre.title, expects="no rows", causes=(),
                  messages={"pass": "no rows: clear for the steps that require it",
@@ -210,7 +210,10 @@ def default_manual(check: Check) -> str | None:
     except KindError:
         return None
     make = getattr(kind, "manual", None)
-    return make(check.raw) if make else None
+    try:
+        return make(check.raw) if make else None
+    except Exception:  # a plugin's manual() that fails: the page and report show no command, not a crash
+        return None
 
 
 def run_checks(checks: list[Check], resolve: Callable[[str, str], Any], *,

@@ -16,8 +16,8 @@ The test of shape is deliberately cautious: a safe pattern it flags merely runs 
 from __future__ import annotations
 
 import re
-from re import _constants as C  # type: ignore[attr-defined]
-from re import _parser as parser  # type: ignore[attr-defined]
+from re import _constants as C  # type: ignore[attr-defined]  # private module, not in typeshed
+from re import _parser as parser  # type: ignore[attr-defined]  # private module, not in typeshed
 from typing import Any
 
 _REPEATS = {C.MAX_REPEAT, C.MIN_REPEAT}

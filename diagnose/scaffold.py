@@ -364,8 +364,8 @@ def pack_names(root: Path) -> dict[str, Path]:
         except (OSError, UnicodeDecodeError, yaml.YAMLError):
             continue
         if isinstance(data, dict):
-            aliases = data.get("aliases") if isinstance(data.get("aliases"), list) else []
-            for value in [data.get("id"), *aliases]:
+            aliases = data.get("aliases")
+            for value in [data.get("id"), *(aliases if isinstance(aliases, list) else [])]:
                 if isinstance(value, str) and value:
                     names.setdefault(value, path)
     return names

@@ -54,19 +54,23 @@ def lint_check(check: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def run_check(check: Mapping[str, Any], *, timeout: float = 10.0, databases: Mapping[str, str] | None = None,
-              logs: Mapping[str, Any] | None = None, env: Mapping[str, Any] | None = None,
-              endpoints: Mapping[str, str] | None = None) -> CheckResult:
-    """Run one check against the given sources (profile values, as in ``diagnose.yaml``)."""
+def run_check(check: Mapping[str, Any], *, timeout: float = 10.0, **sources: Mapping[str, Any]) -> CheckResult:
+    """Run one check against the given sources, by profile section and as a profile gives them
+    (``logs={"app": "/var/log/app.log"}``, ``databases={...}``, a plugin's ``directories={...}``)."""
     from diagnose.kb.model import Check
     from diagnose.profile import Profile, Resolver
     from diagnose.runner import run_checks
+    from diagnose.sources import source_types
 
     problems = lint_check(check)
     if problems:
         raise AssertionError("the check does not validate: " + "; ".join(problems))
+    unknown = sorted(set(sources) - set(source_types()))
+    if unknown:
+        raise AssertionError(f"no source type has the profile section {unknown[0]!r} "
+                             f"(known: {', '.join(source_types())})")
     profile = Profile()
-    for section, values in (("databases", databases), ("logs", logs), ("env", env), ("endpoints", endpoints)):
+    for section, values in sources.items():
         profile.sources[section].update(values or {})
     message = check.get("message") or {}
     model = Check(id=check["id"], kind=check["kind"], title=check["title"], expects=check["expects"], causes=(),

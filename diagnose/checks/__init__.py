@@ -16,6 +16,20 @@ from __future__ import annotations
 import functools
 import importlib
 from types import ModuleType
+from typing import TYPE_CHECKING
+
+from diagnose.plugins import PluginError, entry_points_of, import_plugin, where
+
+if TYPE_CHECKING:   # mypy holds each built-in kind module to the protocol, with the check type it declares
+    from . import env, http, log, sql, tcp, websocket
+    from .base import CheckKind
+
+    _sql: CheckKind[sql.SqlCheck] = sql
+    _log: CheckKind[log.LogCheck] = log
+    _env: CheckKind[env.EnvCheck] = env
+    _http: CheckKind[http.HttpCheck] = http
+    _tcp: CheckKind[tcp.TcpCheck] = tcp
+    _websocket: CheckKind[websocket.WebsocketCheck] = websocket
 
 #: kind name -> module (relative to this package). One module per kind: the registration.
 BUILTIN_KINDS: dict[str, str] = {
@@ -30,20 +44,14 @@ BUILTIN_KINDS: dict[str, str] = {
 ENTRY_POINT_GROUP = "diagnose.kinds"
 
 
-class KindError(Exception):
+class KindError(PluginError):
     """A kind that does not exist, or a plugin kind that cannot be used; the message says which and why."""
 
 
 @functools.cache
 def plugin_kinds() -> dict[str, str]:
     """Kind name -> ``module`` of every installed plugin (a built-in name is never replaced)."""
-    from importlib.metadata import entry_points
-
-    found: dict[str, str] = {}
-    for point in entry_points(group=ENTRY_POINT_GROUP):
-        if point.name not in BUILTIN_KINDS:
-            found.setdefault(point.name, point.value)
-    return found
+    return entry_points_of(ENTRY_POINT_GROUP, BUILTIN_KINDS)
 
 
 def kind_names() -> list[str]:
@@ -51,9 +59,16 @@ def kind_names() -> list[str]:
     return sorted({*BUILTIN_KINDS, *plugin_kinds()})
 
 
-def signature() -> str:
-    """What decides which kinds exist (for caches of validated packs): names and plugin modules."""
-    return ";".join(f"{name}={module}" for name, module in sorted(plugin_kinds().items()))
+def usable_kind_names() -> list[str]:
+    """The kinds that load (for pages and the exported schema: a broken plugin costs its own checks only)."""
+    usable = []
+    for name in kind_names():
+        try:
+            load_kind(name)
+        except KindError:
+            continue
+        usable.append(name)
+    return usable
 
 
 def load_kind(kind: str) -> ModuleType:
@@ -70,13 +85,13 @@ def _load_plugin(kind: str) -> ModuleType:
     if target is None:
         raise KindError(f"unknown kind {kind!r} (known: {', '.join(kind_names())})")
     try:
-        module = importlib.import_module(target.split(":", 1)[0])
-    except Exception as exc:  # whatever a plugin raises while importing, the user gets one line
-        raise KindError(f"kind {kind!r} (entry point {ENTRY_POINT_GROUP} -> {target}) cannot be imported: "
-                        f"{type(exc).__name__}: {exc}") from None
+        module = import_plugin("kind", kind, ENTRY_POINT_GROUP, target)
+    except PluginError as exc:
+        raise KindError(str(exc)) from None
     problems = protocol_problems(module, kind)
     if problems:
-        raise KindError(f"kind {kind!r} ({target}) is not a check kind: {'; '.join(problems)}")
+        raise KindError(f"{where('kind', kind, ENTRY_POINT_GROUP, target)} is not a check kind: "
+                        f"{'; '.join(problems)}")
     return module
 
 
@@ -93,6 +108,14 @@ def protocol_problems(module: ModuleType, name: str) -> list[str]:
     schema = getattr(module, "SCHEMA", None)
     if not isinstance(schema, dict) or not isinstance(schema.get("properties", {}), dict):
         problems.append("SCHEMA must be a JSON-Schema fragment with 'properties'")
+    else:
+        from jsonschema import Draft202012Validator
+        from jsonschema.exceptions import SchemaError
+
+        try:
+            Draft202012Validator.check_schema({"type": "object", **schema})
+        except SchemaError as exc:
+            problems.append(f"SCHEMA is not a valid JSON Schema: {exc.message}")
     for hook in ("run", "lint", "manual", "prepare"):
         if (hook == "run" or hasattr(module, hook)) and not callable(getattr(module, hook, None)):
             problems.append(f"{hook} must be a function")

@@ -19,6 +19,28 @@ A check kind is a module (``diagnose/checks/sql.py``, or another package's, regi
 ``manual(check) -> str`` (optional)
     the equivalent command a human would type (psql / grep / curl), used when the YAML
     entry gives no ``manual`` of its own.
+``prepare(checks, ctx)`` (optional)
+    once per run, before any probe, with all the run's checks of the kind (the SQL kind opens
+    its sessions there).
+
+How a check is typed: a kind sees a check only after it has been validated against the
+common fields (:data:`diagnose.kb.schema.CHECK_COMMON`) and the kind's ``SCHEMA``, so a kind
+declares the check's shape as a ``typing.TypedDict`` next to ``SCHEMA`` (``total=False``, with
+``Required[...]`` for the keys ``SCHEMA`` requires; the kind's own properties, plus the common
+fields it reads, such as ``id``) and types its hooks with it::
+
+    class EnvCheck(TypedDict, total=False):
+        env: Required[str]
+        key: str
+        ...
+
+    def run(check: EnvCheck, ctx: Context) -> Outcome: ...
+
+:class:`CheckKind` is generic in that type (``CheckKind[EnvCheck]``; ``CheckKind[Any]`` for a
+caller that knows no kind's fields), so mypy holds a kind module to the protocol whatever its
+TypedDict; a plugin may declare its own the same way, or take ``Mapping[str, Any]``. The
+built-in kinds' TypedDicts are held to their schemas by ``tests/checks/test_kind_types.py``.
+The types are for mypy only: at run time a check is the YAML mapping (a ``dict``).
 
 Kinds signal the non-pass outcomes by raising: :class:`SkipCheck` (source not configured),
 :class:`CheckError` (the probe could not be done), :class:`CheckTimeout` (it ran out of
@@ -33,7 +55,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol, TypeVar
 
 # kinds import the three outcomes of a probe that reached no finding from here
 from diagnose.failures import CheckError, CheckTimeout, SkipCheck  # noqa: F401
@@ -254,16 +276,27 @@ class Context:
         return self.resolve("endpoints", name)
 
 
-class CheckKind(Protocol):
+#: the check a kind's hooks take: a kind narrows it to its own TypedDict (see the module docstring)
+CheckT_contra = TypeVar("CheckT_contra", bound=Mapping[str, Any], contravariant=True)
+
+
+class CheckKind(Protocol[CheckT_contra]):
     """What a kind module provides (a module satisfies it structurally; see the module docstring).
 
-    ``lint(check) -> list[tuple[str, str]]``, ``manual(check) -> str`` and ``prepare(checks, ctx)`` are
-    optional and looked up with ``getattr``; :func:`diagnose.checks.protocol_problems` says what a
-    plugin lacks.
+    ``CheckT_contra`` is the type of the check the kind's hooks take: its TypedDict (``CheckKind[EnvCheck]``),
+    or ``Any`` for a caller that knows no kind's fields. ``lint(check) -> list[tuple[str, str]]``,
+    ``manual(check) -> str`` and ``prepare(checks, ctx)`` (``checks`` a list of them) are optional and looked
+    up with ``getattr``; :func:`diagnose.checks.protocol_problems` says what a plugin lacks. The attributes are
+    read-only here, so a module's ``SOURCE = "env"`` (a ``str``) satisfies ``str | None``.
     """
 
-    KIND: str
-    SOURCE: str | None
-    SCHEMA: dict[str, Any]
+    @property
+    def KIND(self) -> str: ...
 
-    def run(self, check: Mapping[str, Any], ctx: Context) -> Outcome: ...
+    @property
+    def SOURCE(self) -> str | None: ...
+
+    @property
+    def SCHEMA(self) -> dict[str, Any]: ...
+
+    def run(self, check: CheckT_contra, ctx: Context) -> Outcome: ...

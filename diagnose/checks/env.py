@@ -7,11 +7,13 @@ reach the report only masked (the report masks every secret the run has read).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Required, TypedDict
 
 from diagnose.checks import expect
 from diagnose.checks.base import Context, Evidence, Outcome
-from diagnose.checks.params import PARAM_SCHEMA, bind_expectation, lint_params, placeholders_in, resolve_params
+from diagnose.checks.expect import Expectation
+from diagnose.checks.params import (PARAM_SCHEMA, Param, bind_expectation, lint_params, placeholders_in,
+                                    resolve_params)
 
 KIND = "env"
 SOURCE = "env"
@@ -35,11 +37,29 @@ SCHEMA: dict[str, Any] = {
 }
 
 
-def keys_of(check: dict) -> list[str]:
+class SameAs(TypedDict, total=False):
+    """``same_as``: the key of another env source the value must equal."""
+
+    env: Required[str]
+    key: Required[str]
+
+
+class EnvCheck(TypedDict, total=False):
+    """An ``env`` check as :data:`SCHEMA` validates it (tests/checks/test_kind_types.py keeps the two alike)."""
+
+    env: Required[str]
+    key: str
+    keys: list[str]
+    expect: Expectation
+    params: dict[str, Param]
+    same_as: SameAs
+
+
+def keys_of(check: EnvCheck) -> list[str]:
     return list(check.get("keys") or []) + ([check["key"]] if "key" in check else [])
 
 
-def run(check: dict, ctx: Context) -> Outcome:
+def run(check: EnvCheck, ctx: Context) -> Outcome:
     values = ctx.env(check["env"])
     spec = check.get("expect", {"present": True})
     bound = resolve_params(check["params"], ctx) if check.get("params") else {}
@@ -79,7 +99,7 @@ def _accepts_missing(spec: Any) -> bool:
     return isinstance(spec, dict) and (spec.get("present") is False or "not_equals" in spec or "not_in" in spec)
 
 
-def lint(check: dict) -> list[tuple[str, str]]:
+def lint(check: EnvCheck) -> list[tuple[str, str]]:
     problems = expect.lint(check.get("expect"), "expect")
     if "params" in check:
         problems += lint_params(check["params"], placeholders_in(check.get("expect")), "expect", "expectation")
@@ -88,7 +108,7 @@ def lint(check: dict) -> list[tuple[str, str]]:
     return problems
 
 
-def manual(check: dict) -> str:
+def manual(check: EnvCheck) -> str:
     keys = "|".join(keys_of(check))
     cmd = f"grep -E '^({keys})=' <{check['env']} .env file>"
     if "same_as" in check:

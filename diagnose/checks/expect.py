@@ -15,7 +15,7 @@ must hold::
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypeAlias, TypedDict
 
 from diagnose import safe_regex
 
@@ -43,6 +43,15 @@ SCHEMA: dict[str, Any] = {
         },
     ],
 }
+
+#: the operators of an expectation, as the object form of :data:`SCHEMA` declares them (the functional
+#: form of TypedDict, since ``in`` is a keyword)
+Operators = TypedDict("Operators", {
+    "equals": Any, "not_equals": Any, "min": float, "max": float, "in": list[Any], "not_in": list[Any],
+    "matches": str, "not_matches": str, "present": bool}, total=False)
+
+#: one expectation as :data:`SCHEMA` allows it (how a kind's check TypedDict types such a field)
+Expectation: TypeAlias = str | float | bool | None | Operators
 
 
 def _norm(value: Any) -> Any:

@@ -35,14 +35,15 @@ endpoint, which is what "is the service up" means.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Required, TypedDict
 
 from diagnose.clip import keep
 
 from . import expect as expectations
 from .base import CheckError, CheckTimeout, Context, Evidence, Outcome
 from .http_transport import BODY_CAP, fetch
-from .params import PARAM_SCHEMA, bind_expectation, lint_params, placeholders_in, resolve_params
+from .expect import Expectation, Operators
+from .params import PARAM_SCHEMA, Param, bind_expectation, lint_params, placeholders_in, resolve_params
 from .netaddr import (EndpointError, Unreachable, describe_os_error, display_url, endpoint_variable, join_path,
                       parse_endpoint)
 
@@ -91,11 +92,36 @@ SCHEMA: dict[str, Any] = {
 }
 
 
-def _method(check: dict) -> str:
+class JsonExpect(Operators, total=False):
+    """``expect.json``: a dotted path into the JSON body and the operators on the value found there."""
+
+    path: Required[str]
+
+
+class HttpExpect(TypedDict, total=False):
+    """``expect`` of an http check: every given part must hold."""
+
+    status: Expectation
+    json: JsonExpect
+    body: Expectation
+
+
+class HttpCheck(TypedDict, total=False):
+    """An ``http`` check as :data:`SCHEMA` validates it (tests/checks/test_kind_types.py keeps the two alike)."""
+
+    endpoint: Required[str]
+    path: str
+    method: str
+    headers: dict[str, str | float | bool]
+    params: dict[str, Param]
+    expect: HttpExpect
+
+
+def _method(check: HttpCheck) -> str:
     return str(check.get("method") or "GET").upper()
 
 
-def lint(check: dict) -> list[tuple[str, str]]:
+def lint(check: HttpCheck) -> list[tuple[str, str]]:
     """Method read-only, path absolute, expectation regexes compile, json has a path."""
     problems: list[tuple[str, str]] = []
     method = _method(check)
@@ -131,7 +157,7 @@ def lint(check: dict) -> list[tuple[str, str]]:
     return problems
 
 
-def manual(check: dict) -> str:
+def manual(check: HttpCheck) -> str:
     """``curl -sS -i "$ENDPOINT_api/v1/config"`` (with the check's method and headers)."""
     flag = "-I" if _method(check) == "HEAD" else "-i"
     parts = ["curl", "-sS", flag]
@@ -157,7 +183,7 @@ def json_path(document: Any, path: str) -> Any:
     return node
 
 
-def _request_headers(check: dict, endpoint: Any) -> dict[str, str]:
+def _request_headers(check: HttpCheck, endpoint: Any) -> dict[str, str]:
     headers = {"User-Agent": "diagnose", "Accept": "*/*", "Connection": "close"}
     headers.update({str(k): str(v) for k, v in (check.get("headers") or {}).items()})
     auth = endpoint.basic_auth()
@@ -166,8 +192,8 @@ def _request_headers(check: dict, endpoint: Any) -> dict[str, str]:
     return headers
 
 
-def run(check: dict, ctx: Context) -> Outcome:
-    name = check.get("endpoint")
+def run(check: HttpCheck, ctx: Context) -> Outcome:
+    name = check["endpoint"]   # required by the schema
     method = _method(check)
     if method not in ALLOWED_METHODS:
         raise CheckError(f"method {method} is not allowed: only GET and HEAD (diagnose never writes)")
@@ -228,7 +254,7 @@ def run(check: dict, ctx: Context) -> Outcome:
     return Outcome(passed=not problems, vars=out, evidence=evidence)
 
 
-def _check_json(text: str, truncated: bool, json_spec: dict, out: dict, values: dict) -> list[str]:
+def _check_json(text: str, truncated: bool, json_spec: JsonExpect, out: dict, values: dict) -> list[str]:
     """Evaluate the ``json`` expectation; records the value found in vars and evidence."""
     import json
 

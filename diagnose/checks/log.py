@@ -39,7 +39,7 @@ import re
 import shlex
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Required, TypedDict, cast
 
 from diagnose.logscan.passes import LogPasses, Request
 from diagnose.logscan.scan import ScanResult, compile_pattern
@@ -48,12 +48,13 @@ from diagnose.logscan.timestamps import TimestampParser, UnknownTimezone, zone
 from . import expect as expectations
 from .base import CheckError, Context, Evidence, Outcome
 from .durations import SINCE_PATTERN, ago, parse_since, since_note
-from .params import PARAM_SCHEMA, lint_params, resolve_params
+from .expect import Expectation, Operators
+from .params import PARAM_SCHEMA, Param, lint_params, resolve_params
 
 KIND = "log"
 SOURCE = "log"
 
-DEFAULT_EXPECT = {"max": 0}
+DEFAULT_EXPECT: Operators = {"max": 0}
 DEFAULT_LAST = 5
 
 SCHEMA: dict[str, Any] = {
@@ -89,7 +90,21 @@ SCHEMA: dict[str, Any] = {
 }
 
 
-def lint(check: dict) -> list[tuple[str, str]]:
+class LogCheck(TypedDict, total=False):
+    """A ``log`` check as :data:`SCHEMA` validates it (tests/checks/test_kind_types.py keeps the two alike)."""
+
+    log: Required[str]
+    pattern: Required[str]
+    ignore_case: bool
+    since: str
+    expect: Expectation
+    last: int
+    params: dict[str, Param]
+    after: str
+    exclude_own: bool
+
+
+def lint(check: LogCheck) -> list[tuple[str, str]]:
     """The pattern compiles, ``since`` parses, expectation regexes compile, params and placeholders match."""
     problems: list[tuple[str, str]] = []
     pattern = check.get("pattern")
@@ -116,7 +131,7 @@ def lint(check: dict) -> list[tuple[str, str]]:
     return problems
 
 
-def manual(check: dict) -> str:
+def manual(check: LogCheck) -> str:
     """A grep a human could type (``-P`` when the regex uses Perl-only syntax such as ``\\d``)."""
     pattern = str(check.get("pattern", ""))
     perl = bool(re.search(r"\\[dDsSwWbB]|\(\?|[*+?}]\?", pattern))
@@ -148,7 +163,7 @@ def bind(pattern: str, values: dict[str, Any]) -> str:
     return PERCENT.sub(one, pattern)
 
 
-def request(check: dict, ctx: Context | None = None) -> Request:
+def request(check: LogCheck, ctx: Context | None = None) -> Request:
     """What the check asks of its log; :class:`CheckError` naming the field that is invalid.
     (The run's shared pass reads the planned checks through this too.) A check with ``params``
     needs ``ctx`` to read them; without it, CheckError."""
@@ -174,7 +189,7 @@ def request(check: dict, ctx: Context | None = None) -> Request:
     return Request(pattern, ignore_case, window, keep, compiled)
 
 
-def run(check: dict, ctx: Context) -> Outcome:
+def run(check: LogCheck, ctx: Context) -> Outcome:
     spec = ctx.log(check["log"])
     name = check["log"]
     wanted = request(check, ctx)
@@ -182,7 +197,8 @@ def run(check: dict, ctx: Context) -> Outcome:
         stamps = TimestampParser(zone(spec.timezone), ctx.now)
     except UnknownTimezone as exc:
         raise CheckError(f"log '{name}': {exc}") from exc
-    passes = ctx.shared.get("log-passes", lambda: LogPasses(ctx.shared.planned, planned_requests))
+    passes = ctx.shared.get("log-passes", lambda: LogPasses(
+        ctx.shared.planned, lambda planned, c: planned_requests(cast(LogCheck, planned), c)))  # validated: a LogCheck
     after_time, marker_lines = None, 0
     if check.get("after"):   # count from the last line matching `after` on
         marker = request(marker_check(check), ctx)
@@ -220,7 +236,7 @@ def run(check: dict, ctx: Context) -> Outcome:
     return outcome
 
 
-def _say_what_the_window_could_not_do(outcome: Outcome, check: dict, found: list[tuple[str, ScanResult]],
+def _say_what_the_window_could_not_do(outcome: Outcome, check: LogCheck, found: list[tuple[str, ScanResult]],
                                       now: datetime) -> None:
     """A window is only claimed where it was applied. Lines counted without a known time (no
     timestamp, none on a line before them) make a caveat in the message and the evidence; when
@@ -274,7 +290,7 @@ def _short(label: str) -> str:
     return os.path.basename(label) or label
 
 
-def planned_requests(check: dict, ctx: Context) -> list[Request]:
+def planned_requests(check: LogCheck, ctx: Context) -> list[Request]:
     """What a planned check will ask of its log (its pattern and, with ``after``, the line it counts
     from), for the run's shared pass; a check whose fields or params are invalid asks nothing here (it
     reports that itself when it runs)."""
@@ -289,10 +305,14 @@ def planned_requests(check: dict, ctx: Context) -> list[Request]:
     return found
 
 
-def marker_check(check: dict) -> dict:
+def marker_check(check: LogCheck) -> LogCheck:
     """The request of a check's ``after`` line: the same log and window, its own pattern."""
-    return {"log": check["log"], "pattern": check["after"], "ignore_case": check.get("ignore_case"),
-            "since": check.get("since"), "last": 1}
+    marker: LogCheck = {"log": check["log"], "pattern": check["after"], "last": 1}
+    if "ignore_case" in check:
+        marker["ignore_case"] = check["ignore_case"]
+    if "since" in check:
+        marker["since"] = check["since"]
+    return marker
 
 
 def _own_attempts(ctx: Context) -> list[datetime]:
@@ -326,7 +346,7 @@ def _line(label: str, match, in_file: bool) -> dict[str, Any]:
     return {"file": label, "line": match.line, "text": match.text}
 
 
-def _outcome(check: dict, results: list[tuple[str, ScanResult]], keep: int, in_file: bool,
+def _outcome(check: LogCheck, results: list[tuple[str, ScanResult]], keep: int, in_file: bool,
              own: list[datetime] | None = None) -> Outcome:
     count = sum(r.count for _, r in results)
     everything = [(label, m) for label, r in results for m in r.last]

@@ -19,6 +19,7 @@ import re
 import socket
 import threading
 from dataclasses import dataclass
+from typing import cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 #: Port used when the endpoint value names a scheme but no port.
@@ -154,7 +155,7 @@ def _resolve(host: str, port: int, timeout: float) -> list[tuple]:
         raise TimeoutError(f"resolving {host} took longer than {timeout:.3g}s")
     if "error" in result:
         raise Unreachable(f"cannot resolve host {host}: {result['error']}")
-    return result["infos"]  # type: ignore[return-value]
+    return cast("list[tuple]", result["infos"])   # set by lookup(), as getaddrinfo returns it
 
 
 def open_socket(host: str, port: int, timeout: float) -> socket.socket:

@@ -10,7 +10,7 @@ setting NAME (:mod:`diagnose.kb.settings`: its default, or the value the deploym
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
 
 from .base import CheckError, Context, SkipCheck
 from .durations import parse_since, since_note
@@ -38,6 +38,10 @@ PARAM_SCHEMA: dict[str, Any] = {
              "default": {"description": "used when the env source or the key is missing"}}},
     ],
 }
+
+#: one parameter as :data:`PARAM_SCHEMA` allows it (how a kind's check TypedDict types ``params``:
+#: ``dict[str, Param]``)
+Param: TypeAlias = str | float | bool | None | list[Any] | dict[str, Any]
 
 
 def resolve_params(spec: dict, ctx: Context) -> dict[str, Any]:

@@ -25,12 +25,13 @@ Example::
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Required, TypedDict
 
 from . import expect as expectations
 from . import sql_session as session
 from .base import CheckError, CheckTimeout, Context, Evidence, Outcome
-from .params import PARAM_SCHEMA, lint_params, resolve_params, shortened_windows
+from .expect import Expectation
+from .params import PARAM_SCHEMA, Param, lint_params, resolve_params, shortened_windows
 from .sql_catalog import CATALOG_QUERY, catalog_parameters, judge, lint_calls
 from .sql_grammar import Calls, Refused, inspect
 from .sql_text import jsonable, lint_placeholders, one_line, placeholders, render_manual
@@ -64,10 +65,29 @@ SCHEMA: dict[str, Any] = {
     "required": ["database", "query", "expect"],
 }
 
+
+class SqlExpect(TypedDict, total=False):
+    """``expect`` of a sql check: on the row count, the first row's value, or both."""
+
+    rows: Expectation
+    value: Expectation
+    column: str
+
+
+class SqlCheck(TypedDict, total=False):
+    """A ``sql`` check as :data:`SCHEMA` validates it (tests/checks/test_kind_types.py keeps the two alike)."""
+
+    id: Required[str]       # a common field: named when the check is misconfigured
+    database: Required[str]
+    query: Required[str]
+    params: dict[str, Param]
+    expect: Required[SqlExpect]
+    max_rows: int
+
 RESERVED_VARS = ("count", "value", "database", "columns")
 
 
-def run(check: dict, ctx: Context) -> Outcome:
+def run(check: SqlCheck, ctx: Context) -> Outcome:
     """Run the query and compare the result with ``expect``."""
     name = check["database"]
     expect = check.get("expect") or {}
@@ -101,9 +121,9 @@ def run(check: dict, ctx: Context) -> Outcome:
                    caveat=shortened_windows(check.get("params") or {}, ctx))
 
 
-def prepare(checks: list[dict], ctx: Context) -> None:
-    """Before the run's probes: open the sessions (see :func:`.sql_session.prepare`)."""
-    session.prepare(checks, ctx)
+def prepare(checks: list[SqlCheck], ctx: Context) -> None:
+    """Before the run's probes: open a session per database the checks read (see :func:`.sql_session.prepare`)."""
+    session.prepare(sorted({c["database"] for c in checks if isinstance(c.get("database"), str)}), ctx)
 
 
 def not_sent(name: str, why: str) -> CheckError:
@@ -135,7 +155,9 @@ def _fetch(dsn: str, name: str, query: str, params: dict, ctx: Context, max_rows
     import psycopg
 
     pool, conn = session.borrow(dsn, name, ctx)
-    count, kept, columns = 0, [], []
+    count = 0
+    kept: list[list[Any]] = []
+    columns: list[str] = []
     try:
         with conn.cursor() as cur:
             session.begin(cur, ctx, pool, dsn, name)
@@ -197,7 +219,7 @@ def _query_error(exc: Exception, name: str, ctx: Context) -> Exception:
     return CheckError(f"query failed on database '{name}': {text}" + (f" (hint: {hint})" if hint else ""))
 
 
-def lint(check: dict) -> list[tuple[str, str]]:
+def lint(check: SqlCheck) -> list[tuple[str, str]]:
     """A single read statement; placeholders and params match; an expectation on rows or value."""
     problems: list[tuple[str, str]] = []
     query = check.get("query")
@@ -219,7 +241,7 @@ def lint(check: dict) -> list[tuple[str, str]]:
     return problems
 
 
-def manual(check: dict) -> str:
+def manual(check: SqlCheck) -> str:
     """``psql "$DATABASE_URL_<name>" -c "<query>"`` with the params filled in."""
     return render_manual(check.get("database") or "db", check.get("query") or "", check.get("params") or {})
 

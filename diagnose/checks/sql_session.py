@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 from .base import CheckError, CheckTimeout, Context, SkipCheck
 from .sql_grammar import Calls
 from .sql_pool import MAX_PER_DSN, PoolTimeout, SqlPool
 from .sql_text import one_line, redact
+
 
 APPLICATION_NAME = "diagnose"
 #: the server's words for SQLSTATE 53300 (too_many_connections), which libpq does not hand over at connect time
@@ -79,7 +81,7 @@ def connect(dsn: str, name: str, ctx: Context, pool: SqlPool) -> Any:
     options = {**SESSION_OPTIONS, "statement_timeout": budget_ms, "lock_timeout": budget_ms,
                "idle_in_transaction_session_timeout": budget_ms + IDLE_GRACE_MS}
     ours = " ".join(f"-c {key}={value}" for key, value in options.items())
-    settings = {"connect_timeout": max(MIN_CONNECT_TIMEOUT, int(ctx.remaining() + 0.999)),
+    settings: dict[str, Any] = {"connect_timeout": max(MIN_CONNECT_TIMEOUT, int(ctx.remaining() + 0.999)),
                 "application_name": APPLICATION_NAME,
                 "options": f"{info.get('options', '')} {ours}".strip()}
     where = f"{info.get('user') or 'default user'}@{info.get('host') or 'local socket'}" \
@@ -94,7 +96,8 @@ def connect(dsn: str, name: str, ctx: Context, pool: SqlPool) -> Any:
             conn.prepare_threshold = None
             return conn
         except psycopg.Error as exc:
-            text = one_line(redact(str(exc), info.get("password")))
+            password = info.get("password")
+            text = one_line(redact(str(exc), password if isinstance(password, str) else None))
             if "startup parameter" in text and attempt == "with options":
                 settings.pop("options")  # e.g. PgBouncer: rely on the READ ONLY transaction
                 continue
@@ -185,14 +188,14 @@ def _qualified(schema: str | None, table: str) -> str:
     return f"{quote(schema)}.{quote(table)}" if schema else quote(table)
 
 
-def prepare(checks: list[dict], ctx: Context) -> None:
-    """Before the run's probes: one session per database its SQL checks read, opened in parallel.
+def prepare(names: Sequence[str], ctx: Context) -> None:
+    """Before the run's probes: one session per database (``names``: those its SQL checks read), opened in
+    parallel.
 
     So the free slots are known (and the pool limited) before checks compete for connections,
     and a refused attempt happens before log checks read the server log that records it.
     Failures are left for the checks to report.
     """
-    names = sorted({str(c["database"]) for c in checks if isinstance(c.get("database"), str)})
     threads = [threading.Thread(target=_open_one, args=(name, ctx), daemon=True) for name in names]
     for thread in threads:
         thread.start()

@@ -24,7 +24,7 @@ The connection is closed immediately: nothing is written to the service.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Required, TypedDict
 
 from . import expect as expectations
 from .base import CheckError, CheckTimeout, Context, Evidence, Outcome
@@ -53,7 +53,21 @@ SCHEMA: dict[str, Any] = {
 }
 
 
-def lint(check: dict) -> list[tuple[str, str]]:
+class TcpExpect(TypedDict, total=False):
+    """``expect`` of a tcp check."""
+
+    reachable: bool
+
+
+class TcpCheck(TypedDict, total=False):
+    """A ``tcp`` check as :data:`SCHEMA` validates it (tests/checks/test_kind_types.py keeps the two alike)."""
+
+    endpoint: Required[str]
+    port: int
+    expect: TcpExpect
+
+
+def lint(check: TcpCheck) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     port = check.get("port")
     if port is not None and (isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536):
@@ -69,15 +83,15 @@ def lint(check: dict) -> list[tuple[str, str]]:
     return problems
 
 
-def manual(check: dict) -> str:
+def manual(check: TcpCheck) -> str:
     """``nc -vz "$ENDPOINT_redis_HOST" 6379`` (host and port of the endpoint)."""
     variable = endpoint_variable(check.get("endpoint", "?"))
     port = check.get("port") or f'"{variable}_PORT"'
     return f'nc -vz "{variable}_HOST" {port}'
 
 
-def run(check: dict, ctx: Context) -> Outcome:
-    name = check.get("endpoint")
+def run(check: TcpCheck, ctx: Context) -> Outcome:
+    name = check["endpoint"]   # required by the schema
     value = ctx.endpoint(name)
     try:
         endpoint = parse_endpoint(value)

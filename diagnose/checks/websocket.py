@@ -31,12 +31,13 @@ pings are off (the futures-desk backend does not answer them) and replies are ca
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Required, TypedDict
 
 from diagnose.clip import keep
 
 from . import expect as expectations
 from .base import CheckError, CheckTimeout, Context, Evidence, Outcome
+from .expect import Expectation
 from .netaddr import (EndpointError, Unreachable, describe_os_error, display_url, endpoint_variable, join_path,
                       open_socket, parse_endpoint)
 
@@ -69,7 +70,23 @@ SCHEMA: dict[str, Any] = {
 }
 
 
-def lint(check: dict) -> list[tuple[str, str]]:
+class WebsocketExpect(TypedDict, total=False):
+    """``expect`` of a websocket check: the reply and how long to wait for it."""
+
+    reply: Expectation
+    within: float
+
+
+class WebsocketCheck(TypedDict, total=False):
+    """A ``websocket`` check as :data:`SCHEMA` validates it (tests/checks/test_kind_types.py keeps the two alike)."""
+
+    endpoint: Required[str]
+    path: str
+    send: str
+    expect: WebsocketExpect
+
+
+def lint(check: WebsocketCheck) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     path = check.get("path")
     if path is not None and (not isinstance(path, str) or not path.startswith("/")):
@@ -89,7 +106,7 @@ def lint(check: dict) -> list[tuple[str, str]]:
     return problems + expectations.lint(spec.get("reply"), "expect.reply")
 
 
-def manual(check: dict) -> str:
+def manual(check: WebsocketCheck) -> str:
     """``python -m websockets "${ENDPOINT_backend/http/ws}/ws/positions"``, then type the text."""
     variable = endpoint_variable(check.get("endpoint", "?"))[1:]
     command = f'python -m websockets "${{{variable}/http/ws}}{check.get("path") or ""}"'
@@ -160,10 +177,10 @@ def _await_reply(ws: Any, within: float, ctx: Context) -> str | None:
             return message
 
 
-def run(check: dict, ctx: Context) -> Outcome:
+def run(check: WebsocketCheck, ctx: Context) -> Outcome:
     from websockets.exceptions import ConnectionClosed
 
-    name = check.get("endpoint")
+    name = check["endpoint"]   # required by the schema
     value = ctx.endpoint(name)
     try:
         endpoint = parse_endpoint(value, default_scheme="ws")

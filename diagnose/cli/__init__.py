@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import IO, cast
 
 import click
 
 from diagnose import __version__
+from diagnose.plugins import PluginError
 
 #: subcommand -> (module, attribute, one-line help); help is here so --help imports nothing
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -61,7 +63,7 @@ class SymptomGroup(click.Group):
         module, attr, _ = COMMANDS[name]
         return getattr(importlib.import_module(module), attr)
 
-    def resolve_command(self, ctx: click.Context, args: list[str]):  # type: ignore[override]
+    def resolve_command(self, ctx: click.Context, args: list[str]):
         name = args[0] if args else ""
         if name in COMMANDS or name.startswith("-"):
             return super().resolve_command(ctx, args)
@@ -112,10 +114,14 @@ def main() -> None:
         click.echo("interrupted", err=True)
         sys.exit(130)
     except click.ClickException as exc:
-        exc.show(file=_MaskedStream(sys.stderr))
+        exc.show(file=cast(IO[str], _MaskedStream(sys.stderr)))   # a stream by duck typing: click only writes
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except PluginError as exc:     # an installed plugin that cannot be used: its entry point, and why
+        from diagnose.cli.options import fail
+
+        fail(str(exc))
     except KeyboardInterrupt:  # pragma: no cover - interactive
         click.echo("interrupted", err=True)
         sys.exit(130)

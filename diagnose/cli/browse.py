@@ -5,20 +5,24 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
-from diagnose.cli.options import (PackChoice, Target, checks_option, default_profile_or_exit, find_entry_or_exit,
-                                  load_pack_or_exit, profile_from)
+from diagnose.cli.options import (PackChoice, Target, checks_option, find_entry_or_exit, load_pack_or_exit,
+                                  packs_profile_option, profile_from, profile_or_exit)
+
+if TYPE_CHECKING:
+    from diagnose.kb.model import Entry, Pack
 
 
 @click.command("list")
 @checks_option
+@packs_profile_option
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def list_cmd(checks: PackChoice, as_json: bool) -> None:
+def list_cmd(checks: PackChoice, profile_path: Path | None, as_json: bool) -> None:
     """List the symptoms of the knowledge base by category, with ids and titles."""
-    pack = load_pack_or_exit(checks, default_profile_or_exit(), ad_hoc=True)
+    pack = load_pack_or_exit(checks, profile_or_exit(profile_path), ad_hoc=True)
     groups = pack.by_category()
     if as_json:
         click.echo(json.dumps({cat: [{"id": e.id, "title": e.title, "severity": e.severity} for e in entries]
@@ -33,7 +37,7 @@ def list_cmd(checks: PackChoice, as_json: bool) -> None:
                f"Run one with `diagnose SYMPTOM`, read one with `diagnose show SYMPTOM`.")
 
 
-def entry_markdown(entry: Any, pack: Any, approvers: dict[str, str] | None = None) -> str:
+def entry_markdown(entry: Entry, pack: Pack, approvers: dict[str, str] | None = None) -> str:
     """The FAQ entry as Markdown: what you see, the command, the checks, causes, solutions (with who
     approves each risky step, from the profile's ``approvers`` when there is one)."""
     from diagnose.kb.steps import avoid_line, proven_on, provenance_words, risk_and_proof, solution_markdown
@@ -62,8 +66,8 @@ def entry_markdown(entry: Any, pack: Any, approvers: dict[str, str] | None = Non
             out += ["   by hand:", "   ```", *("   " + line for line in manual.strip().splitlines()), "   ```"]
     out += ["", "## Causes", ""]
     for cause in entry.causes:
-        source = f" *(Source: {provenance_words(cause.provenance)})*" if cause.provenance else ""
-        out += [f"- **{cause.title}** (`{cause.id}`): {cause.text.strip()}{source}"]
+        cited = f" *(Source: {provenance_words(cause.provenance)})*" if cause.provenance else ""
+        out += [f"- **{cause.title}** (`{cause.id}`): {cause.text.strip()}{cited}"]
     out += ["", "## Solutions", "", "Each step says its risk, where it runs, who approves it, its undo and how to "
             "verify it. `diagnose` never runs them.", ""]
     for solution in entry.solutions:
@@ -106,8 +110,9 @@ def show(symptom: str, checks: PackChoice, profile_path: Path | None) -> None:
 @click.command()
 @click.argument("message")
 @checks_option
+@packs_profile_option
 @click.option("--limit", default=5, show_default=True, help="How many symptoms to show at most.")
-def explain(message: str, checks: PackChoice, limit: int) -> None:
+def explain(message: str, checks: PackChoice, profile_path: Path | None, limit: int) -> None:
     """Find which symptoms explain an error MESSAGE, best first.
 
     Paste the message as you saw it, e.g.
@@ -115,7 +120,7 @@ def explain(message: str, checks: PackChoice, limit: int) -> None:
     """
     from diagnose.kb.search import explain as find_explanations
 
-    pack = load_pack_or_exit(checks, default_profile_or_exit(), ad_hoc=True)
+    pack = load_pack_or_exit(checks, profile_or_exit(profile_path), ad_hoc=True)
     found = find_explanations(pack, message, limit=limit)
     if not found:
         click.echo("No symptom in the knowledge base explains this message. "

@@ -11,11 +11,16 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from diagnose.cli.options import PackChoice, checks_option, fail, find_entry_or_exit, load_pack_or_exit, report_options
+
+if TYPE_CHECKING:
+    from diagnose.kb.model import Entry, Example, Pack
+    from diagnose.profile import Profile
+    from diagnose.world.stack import Fault
 
 
 @click.command(epilog="Exit code 0 when the diagnosis found exactly what the demo planted, 1 otherwise, "
@@ -60,12 +65,12 @@ def demo(faults: tuple[str, ...], force_triage: bool, healthy: bool, example_ref
         for name in chosen:
             if stack.fault(name) is None:
                 fail(f"--fault {name}: no such fault (known: {', '.join(f.name for f in stack.faults)})")
-        planted = [stack.fault(n) for n in chosen]
+        planted = [f for f in map(stack.fault, chosen) if f is not None]   # none is, after the loop above
         single = len(faults) == 1 and not force_triage
-        entry = find_entry_or_exit(pack, planted[0].symptom) if single else None
+        symptom = find_entry_or_exit(pack, planted[0].symptom) if single else None
         what = ", ".join(f"{f.name} ({f.title})" for f in planted) or "nothing (healthy stack)"
-        plan = _Plan(f"the reference stack with: {what}", stack.example(chosen), entry, planted[0] if single else None,
-                     planted)
+        plan = _Plan(f"the reference stack with: {what}", stack.example(chosen), symptom,
+                     planted[0] if single else None, planted)
     from diagnose.cli.run import refuse_bad_targets, signalled_exit
 
     refuse_bad_targets(output, bundle)
@@ -74,11 +79,11 @@ def demo(faults: tuple[str, ...], force_triage: bool, healthy: bool, example_ref
 
 
 class _Plan:
-    def __init__(self, title: str, example: Any, entry: Any, fault: Any, planted: list):
+    def __init__(self, title: str, example: Example, entry: Entry | None, fault: Fault | None, planted: list[Fault]):
         self.title, self.example, self.entry, self.fault, self.planted = title, example, entry, fault, planted
 
 
-def _run(pack: Any, plan: _Plan, fmt: str, output: Path | None, timeout: float, quiet: bool,
+def _run(pack: Pack, plan: _Plan, fmt: str, output: Path | None, timeout: float, quiet: bool,
          deadline: float | None = None, bundle: Path | None = None) -> int:
     from diagnose.pg.binaries import PostgresUnavailable
     from diagnose.pg.server import PostgresStartError, TempPostgres
@@ -100,7 +105,7 @@ def _run(pack: Any, plan: _Plan, fmt: str, output: Path | None, timeout: float, 
     return 0 if ok else 1
 
 
-def _diagnose(pack: Any, plan: _Plan, profile: Any, fmt: str, output: Path | None, timeout: float, quiet: bool,
+def _diagnose(pack: Pack, plan: _Plan, profile: Profile, fmt: str, output: Path | None, timeout: float, quiet: bool,
               say: Any, deadline: float | None = None, bundle: Path | None = None) -> bool:
     from diagnose.cli.run import diagnose_entry
     from diagnose.cli.triage import triage_pack
@@ -129,7 +134,7 @@ def _diagnose(pack: Any, plan: _Plan, profile: Any, fmt: str, output: Path | Non
     return not missing and (code == 0 if not wanted else code == 1)
 
 
-def _entry_example(pack: Any, ref: str) -> tuple[Any, Any]:
+def _entry_example(pack: Pack, ref: str) -> tuple[Entry, Example]:
     symptom, _, name = ref.partition("/")
     entry = find_entry_or_exit(pack, symptom)
     for example in entry.examples:

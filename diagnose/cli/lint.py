@@ -6,11 +6,14 @@ import contextlib
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from diagnose.cli.options import PackChoice, checks_option, fail
+
+if TYPE_CHECKING:
+    from diagnose.kb.model import Pack
 
 
 @click.command()
@@ -28,7 +31,10 @@ def lint(paths: tuple[Path, ...], checks: PackChoice) -> None:
     from diagnose.kb.layers import clashes
     from diagnose.kb.loader import KnowledgeBaseError, builtin_root, load_pack
 
-    roots = list(dict.fromkeys([*paths, *checks.paths])) or [builtin_root()]
+    roots = list(dict.fromkeys([*paths, *checks.paths]))
+    if not roots and not checks.builtin:
+        fail("--no-builtin: give the pack to lint (PATH or --checks DIR)")
+    roots = roots or [builtin_root()]
     packs, problems = [], 0
     for root in roots:
         try:
@@ -55,7 +61,7 @@ def lint(paths: tuple[Path, ...], checks: PackChoice) -> None:
         sys.exit(2)
 
 
-def _report(pack: Any) -> int:
+def _report(pack: Pack) -> int:
     """Coverage problems and the summary line of one pack; returns how many problems."""
     from diagnose.kb.coverage import pack_coverage
 

@@ -12,17 +12,22 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, NoReturn
 
 import click
 
 from diagnose.kb.loader import PackChoice
 
+if TYPE_CHECKING:
+    from diagnose.kb.model import Entry, Pack
+    from diagnose.masking import Masker
+    from diagnose.profile import Profile
+
 EXIT_USAGE = 2
-_STDERR_MASKER: Any = None
+_STDERR_MASKER: Masker | None = None
 
 
-def stderr_masker() -> Any:
+def stderr_masker() -> Masker:
     """The masker of what this process prints on stderr; it learns the profile's secrets as they are read."""
     global _STDERR_MASKER
     if _STDERR_MASKER is None:
@@ -36,7 +41,7 @@ def mask_for_stderr(text: str) -> str:
     return stderr_masker().mask_text(text)
 
 
-def fail(message: str, code: int = EXIT_USAGE) -> None:
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     """One clear line on stderr, secrets masked, then exit: never a traceback for a user's mistake."""
     click.echo(f"diagnose: {mask_for_stderr(message)}", err=True)
     sys.exit(code)
@@ -46,8 +51,10 @@ def checks_option(f: Callable) -> Callable:
     """``--checks DIR`` (repeatable) and ``--no-builtin``, handed to the command as one ``checks: PackChoice``."""
 
     @functools.wraps(f)
-    def command(*args: Any, checks_paths: tuple[Path, ...], no_builtin: bool, **kwargs: Any) -> Any:
-        return f(*args, checks=PackChoice(tuple(checks_paths), not no_builtin), **kwargs)
+    def command(*args: Any, checks_paths: tuple[str, ...], no_builtin: bool, **kwargs: Any) -> Any:
+        # an empty part ("$DIAGNOSE_CHECKS:new" with the variable unset) names no folder, not this one
+        paths = tuple(Path(p) for p in checks_paths if p)
+        return f(*args, checks=PackChoice(paths, not no_builtin), **kwargs)
 
     command = click.option(
         "--no-builtin", is_flag=True, envvar="DIAGNOSE_NO_BUILTIN",
@@ -55,13 +62,13 @@ def checks_option(f: Callable) -> Callable:
              "(also $DIAGNOSE_NO_BUILTIN=1).",
     )(command)
     return click.option(
-        "--checks", "checks_paths", multiple=True, type=click.Path(path_type=Path), envvar="DIAGNOSE_CHECKS",
+        "--checks", "checks_paths", multiple=True, type=click.Path(), envvar="DIAGNOSE_CHECKS",
         help="A knowledge-base folder used with the built-in pack (repeat for several; also $DIAGNOSE_CHECKS, "
              f"folders separated by '{os.pathsep}'). Ids and aliases may not clash across packs.",
     )(command)
 
 
-def load_pack_or_exit(choice: PackChoice, profile: Any = None, *, ad_hoc: bool = False) -> Any:
+def load_pack_or_exit(choice: PackChoice, profile: Profile | None = None, *, ad_hoc: bool = False) -> Pack:
     """The packs of ``choice`` (and the profile's ``packs:``) as one pack; exit 2 listing every problem.
     ``ad_hoc``: an unfinished entry (no solution or example yet) is kept, for commands that run or read
     it (:func:`warn_unfinished` says what it lacks). This is where pack and profile meet: the profile's
@@ -87,7 +94,7 @@ def load_pack_or_exit(choice: PackChoice, profile: Any = None, *, ad_hoc: bool =
     return pack
 
 
-def warn_unfinished(pack: Any, entries: list[Any]) -> None:
+def warn_unfinished(pack: Pack, entries: list[Entry]) -> None:
     """One line on stderr per unfinished entry about to run: it runs, but proves nothing yet."""
     for entry in entries:
         missing = pack.unfinished_of(entry)
@@ -97,18 +104,25 @@ def warn_unfinished(pack: Any, entries: list[Any]) -> None:
                        err=True)
 
 
-def default_profile_or_exit() -> Any:
-    """The profile a command without ``--profile`` still honours for its ``packs:`` ($DIAGNOSE_PROFILE or
-    ./diagnose.yaml); a broken one is the same one-line error as anywhere."""
+def packs_profile_option(f: Callable) -> Callable:
+    """``--profile`` for a command that reads only the profile's ``packs:`` (list, explain, selftest...)."""
+    return click.option("--profile", "profile_path", type=click.Path(path_type=Path), envvar="DIAGNOSE_PROFILE",
+                        help="Target profile whose `packs:` are used with the built-in pack "
+                             "(default: ./diagnose.yaml if present; also $DIAGNOSE_PROFILE).")(f)
+
+
+def profile_or_exit(path: Path | None) -> Profile:
+    """The profile at ``path`` (None: $DIAGNOSE_PROFILE or ./diagnose.yaml, if any) for its ``packs:``; a
+    broken one is the same one-line error as anywhere."""
     from diagnose.profile import ProfileError, load_profile
 
     try:
-        return load_profile(None)
+        return load_profile(path)
     except ProfileError as exc:
         fail(str(exc))
 
 
-def find_entry_or_exit(pack: Any, symptom: str) -> Any:
+def find_entry_or_exit(pack: Pack, symptom: str) -> Entry:
     from diagnose.cli import COMMANDS
     from diagnose.kb.search import find, suggest
 
@@ -154,7 +168,7 @@ def profile_options(f: Callable) -> Callable:
                              "also $DIAGNOSE_PROFILE).")(command)
 
 
-def profile_from(target: Target) -> Any:
+def profile_from(target: Target) -> Profile:
     """The profile of ``target`` with its flags applied; exit 2 with one line (secrets masked) when it
     cannot be used, or when a source would stop the run before it starts (an env file that is a FIFO)."""
     from diagnose.profile import ProfileError, apply_overrides, load_profile, register_profile_secrets
@@ -178,7 +192,7 @@ def profile_from(target: Target) -> Any:
     return profile
 
 
-def refuse_before_run(profile: Any, given: dict[str, set[str]]) -> None:
+def refuse_before_run(profile: Profile, given: dict[str, set[str]]) -> None:
     """Exit 2 before any check runs when a source type's ``preflight`` refuses a source (an env file that
     is a FIFO: reading it would block for ever, deaf to signals); what is merely missing is the check's."""
     from diagnose.profile import Resolver
@@ -201,13 +215,13 @@ def _learn_from_invalid_profile(path: Path | None) -> None:
     """A profile that failed validation may still hold DSNs and URLs its error message quotes."""
     import os
 
-    path = path or os.environ.get("DIAGNOSE_PROFILE") or "diagnose.yaml"
+    where = path or os.environ.get("DIAGNOSE_PROFILE") or "diagnose.yaml"
     try:
         import yaml
 
         from diagnose.files import read_regular_text
 
-        data = yaml.safe_load(read_regular_text(path, errors="replace")[:1_000_000])
+        data = yaml.safe_load(read_regular_text(where, errors="replace")[:1_000_000])
     except Exception:  # anything: this only improves masking of an error that is already being reported
         return
     if isinstance(data, dict):
@@ -221,7 +235,7 @@ def _learn_from_invalid_profile(path: Path | None) -> None:
             pass
 
 
-def _learn_nested(value: Any, masker: Any, key: str = "", depth: int = 0) -> None:
+def _learn_nested(value: Any, masker: Masker, key: str = "", depth: int = 0) -> None:
     """Every string of an invalid profile, however misplaced (``trading: {dsn: "postgresql://..."}``):
     URLs and DSNs give their passwords, values under secret-looking keys are secrets."""
     from diagnose.secret_shapes import key_looks_secret

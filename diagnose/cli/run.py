@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -22,6 +22,11 @@ from diagnose.cli.options import (
     since_option,
     warn_unfinished,
 )
+
+if TYPE_CHECKING:
+    from diagnose.kb.model import Entry, Pack
+    from diagnose.masking import Masker
+    from diagnose.profile import Profile, Resolver
 
 
 @click.command(epilog="Exit codes: 0 healthy, 1 problem found, 2 usage or knowledge-base error, 3 inconclusive.")
@@ -40,6 +45,8 @@ def run(symptom: str, checks: PackChoice, target: Target, fmt: str, output: Path
     profile = profile_from(target)
     pack = load_pack_or_exit(checks, profile, ad_hoc=True)
     entry = find_entry_or_exit(pack, symptom)
+    if not entry.checks:
+        fail(f"{entry.id} has no checks yet ({entry.path}): add one, then `diagnose lint` says what else it lacks")
     warn_unfinished(pack, [entry])
     refuse_bad_targets(output, bundle)
     code = diagnose_entry(pack, entry, profile, fmt=fmt, output=output, timeout=timeout, quiet=quiet,
@@ -47,7 +54,7 @@ def run(symptom: str, checks: PackChoice, target: Target, fmt: str, output: Path
     sys.exit(code)
 
 
-def diagnose_entry(pack: Any, entry: Any, profile: Any, *, fmt: str = "md", output: Path | None = None,
+def diagnose_entry(pack: Pack, entry: Entry, profile: Profile, *, fmt: str = "md", output: Path | None = None,
                    timeout: float = 10.0, quiet: bool = False, stream: Any = None,
                    deadline: float | None = None, bundle: Path | None = None, since: datetime | None = None) -> int:
     """Run, report, summarise; returns the exit code (shared by ``run`` and ``demo``). The profile's
@@ -94,7 +101,7 @@ def signalled_exit(code: int) -> int:
     return signals.exit_code(received) if received is not None else code
 
 
-def masker_for(profile: Any, resolver: Any) -> Any:
+def masker_for(profile: Profile, resolver: Resolver) -> Masker:
     """The run's masker: the profile's own patterns plus every secret the resolver handed out."""
     from diagnose.masking import Masker, MaskingError
 

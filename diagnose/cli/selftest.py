@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 import click
 
-from diagnose.cli.options import PackChoice, Seconds, checks_option, fail, find_entry_or_exit, load_pack_or_exit
+from diagnose.cli.options import (PackChoice, Seconds, checks_option, fail, find_entry_or_exit, load_pack_or_exit,
+                                  packs_profile_option, profile_or_exit)
 
 EXIT_FAILED = 1
 EXIT_CANNOT_RUN = 3
@@ -23,8 +25,9 @@ EXIT_CANNOT_RUN = 3
               help="Seconds each check may take, unless its entry sets its own.")
 @click.option("--verbose", "-v", is_flag=True, help="Show every check's result, not only for failures.")
 @checks_option
+@packs_profile_option
 def selftest(symptoms: tuple[str, ...], only: str | None, jobs: int, timeout: float, verbose: bool,
-             checks: PackChoice) -> None:
+             checks: PackChoice, profile_path: Path | None) -> None:
     """Build each example world of SYMPTOM (default: every entry) for real and check the verdict.
 
     A throwaway PostgreSQL is started when an example needs one (system binaries when
@@ -32,15 +35,17 @@ def selftest(symptoms: tuple[str, ...], only: str | None, jobs: int, timeout: fl
     example whose world says `server:` runs on a dedicated one); each example's world (SQL, held
     sessions, logs, env files, HTTP/WebSocket/TCP servers on 127.0.0.1) is built, the entry is
     run as `diagnose SYMPTOM` would, and the verdict, the failing checks (`fails`) and the
-    top cause (`causes`) must be exactly what the example says. With --checks, the examples of
-    those packs run (the built-in pack is still loaded, so a clash with it is found).
+    top cause (`causes`) must be exactly what the example says. With --checks (or the profile's
+    packs:), the examples of those packs run (the built-in pack is still loaded, so a clash with it
+    is found).
     """
     from diagnose.pg.binaries import PostgresUnavailable
     from diagnose.pg.server import PostgresStartError, ServerPool
     from diagnose.selftest import examples_of, needs_postgres, run_selftest
 
-    pack = load_pack_or_exit(checks)
-    named = {p.resolve() for p in checks.paths}
+    profile = profile_or_exit(profile_path)
+    pack = load_pack_or_exit(checks, profile)
+    named = {p.resolve() for p in (*profile.packs, *checks.paths)}
     entries = ([find_entry_or_exit(pack, s) for s in symptoms] if symptoms else
                [e for e in pack.entries if not named or pack.layer_of(e).root.resolve() in named])
     todo = examples_of(entries, only)

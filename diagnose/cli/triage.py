@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -20,6 +20,10 @@ from diagnose.cli.options import (
     since_option,
     warn_unfinished,
 )
+
+if TYPE_CHECKING:
+    from diagnose.kb.model import Pack
+    from diagnose.profile import Profile
 
 
 @click.command(epilog="Exit codes: 0 nothing found, 1 some symptom has a problem, 2 usage or knowledge-base "
@@ -46,7 +50,7 @@ def triage(checks: PackChoice, target: Target, fmt: str, output: Path | None, bu
                          bundle=bundle, since=since))
 
 
-def triage_pack(pack: Any, profile: Any, *, fmt: str = "md", output: Path | None = None, timeout: float = 10.0,
+def triage_pack(pack: Pack, profile: Profile, *, fmt: str = "md", output: Path | None = None, timeout: float = 10.0,
                 quiet: bool = False, stream: Any = None, on_document: Any = None,
                 deadline: float | None = None, bundle: Path | None = None, since: datetime | None = None) -> int:
     """Run, report, summarise; returns the exit code (shared by ``triage`` and ``demo``)."""

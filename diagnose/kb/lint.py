@@ -47,7 +47,7 @@ def check_manifest(root: Path) -> tuple[dict, list[Problem]]:
         return {}, [Problem(_rel(root, path), exc.line, "", exc.message)]
     from diagnose.kb.schema import pack_schema
 
-    problems = _schema_problems(loc, pack_schema(), (), _rel(root, path))
+    problems = schema_problems(loc, pack_schema(), (), _rel(root, path))
     return (loc.data if isinstance(loc.data, dict) and not problems else {}), problems
 
 
@@ -63,7 +63,7 @@ def check_file(root: Path, path: Path) -> tuple[Located | None, list[Problem]]:
     problems = [Problem(name, loc.line_of(p), format_path(p), msg) for p, msg in loc.problems]
     if not isinstance(loc.data, dict):
         return None, problems + [Problem(name, 1, "", "an entry must be a YAML mapping (id: ..., title: ...)")]
-    problems += [_unfinished(p) for p in _schema_problems(loc, entry_schema(), (), name)]
+    problems += [_unfinished(p) for p in schema_problems(loc, entry_schema(), (), name)]
     for i, check in enumerate(loc.data.get("checks") or []):
         if isinstance(check, dict) and isinstance(check.get("kind"), str) and check["kind"] in kind_names():
             try:
@@ -72,21 +72,23 @@ def check_file(root: Path, path: Path) -> tuple[Located | None, list[Problem]]:
                 problems.append(Problem(name, loc.line_of(("checks", i, "kind")), format_path(("checks", i, "kind")),
                                         str(exc)))
                 continue
-            problems += _schema_problems(loc, schema, ("checks", i), name, check)
+            problems += schema_problems(loc, schema, ("checks", i), name, check)
             problems += _kind_lint(loc, check, ("checks", i), name)
     if any(not p.unfinished for p in problems):
         return None, problems
     return loc, problems          # an unfinished entry is still an entry: it can run ad hoc
 
 
-#: what an entry may still lack and run ad hoc: the parts that explain and prove, not the checks
-UNFINISHED_FIELDS = ("causes", "solutions", "examples")
+#: what an entry may still lack and still be loaded (a skeleton of `diagnose new` does not stop the other
+#: entries): one without checks has nothing to run (``diagnose ID`` says so), one without the rest runs ad hoc
+UNFINISHED_FIELDS = ("causes", "checks", "solutions", "examples")
 
 
 def _unfinished(problem: Problem) -> Problem:
     """A schema problem that only says the entry is not finished (an empty or missing ``solutions`` ...)."""
     lacking = problem.path in UNFINISHED_FIELDS and problem.message.startswith("needs at least")
-    missing = problem.path == "" and any(problem.message == f"missing required field '{f}'" for f in UNFINISHED_FIELDS)
+    missing = problem.path in ("", format_path(())) and any(problem.message == f"missing required field '{f}'"
+                                                            for f in UNFINISHED_FIELDS)
     return replace(problem, unfinished=True) if lacking or missing else problem
 
 
@@ -104,7 +106,7 @@ def _format_checker():
     return checker
 
 
-def _schema_problems(loc: Located, schema: dict, base: tuple, name: str, instance: Any = None) -> list[Problem]:
+def schema_problems(loc: Located, schema: dict, base: tuple, name: str, instance: Any = None) -> list[Problem]:
     from jsonschema import Draft202012Validator
 
     validator = Draft202012Validator(schema, format_checker=_format_checker())
@@ -150,7 +152,7 @@ def _friendly(error: Any) -> str:
         tip = f" (did you mean '{hint[0]}'?)" if hint else f" (allowed: {', '.join(allowed)})"
         return f"unknown field '{printable(str(extra[0])) if extra else '?'}'{tip}"
     if v == "type":
-        want = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        want: list[str] = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
         return f"expected {' or '.join(_TYPE_NAMES.get(t, t) for t in want)}, got {type(inst).__name__} {inst!r:.60}"
     if v == "pattern" and error.validator_value == "^[a-z0-9]+(-[a-z0-9]+)*$":
         return f"{inst!r} is not a kebab-case id (lower-case words joined by '-')"
@@ -164,7 +166,13 @@ def _friendly(error: Any) -> str:
 def _kind_lint(loc: Located, check: dict, base: tuple, name: str) -> list[Problem]:
     kind = load_kind(check["kind"])
     out = []
-    for rel, message in getattr(kind, "lint", lambda c: [])(check):
+    try:
+        found = list(getattr(kind, "lint", lambda c: [])(check))
+    except Exception as exc:  # a plugin's lint that fails: one problem at the kind, naming the module
+        at = base + ("kind",)
+        return [Problem(name, loc.line_of(at), format_path(at), f"the lint of kind '{check['kind']}' "
+                        f"({kind.__name__}) failed: {type(exc).__name__}: {exc}")]
+    for rel, message in found:
         parts = tuple(int(p) if p.isdigit() else p for p in re.split(r"[.\[\]]+", rel) if p)
         out.append(Problem(name, loc.line_of(base + parts), format_path(base + parts), message))
     return out
@@ -213,19 +221,19 @@ def check_pack(root: Path, manifest: dict, located: list[tuple[Path, Located]]) 
                     problem(key, f"'{n}' is already used by entry '{owners[n][0]}' ({owners[n][1]})")
                 owners.setdefault(n, (entry_id, name))
         for field in ("causes", "checks", "solutions", "examples"):
-            key = "name" if field == "examples" else "id"
+            ident = "name" if field == "examples" else "id"
             seen: set = set()
             for i, item in enumerate(data.get(field, [])):
-                if item[key] in seen:
-                    problem((field, i, key), f"duplicate {field[:-1]} {key} '{item[key]}'")
-                seen.add(item[key])
+                if item[ident] in seen:
+                    problem((field, i, ident), f"duplicate {field[:-1]} {ident} '{item[ident]}'")
+                seen.add(item[ident])
         causes = {c["id"] for c in data.get("causes") or []}
         for i, pattern in enumerate(data.get("error_patterns", [])):
             try:
                 safe_regex.compile(pattern)
             except re.error as exc:
                 problem(("error_patterns", i), f"invalid regex: {exc}")
-        for i, check in enumerate(data["checks"]):
+        for i, check in enumerate(data.get("checks") or []):
             cause = check.get("cause")
             for c in [cause] if isinstance(cause, str) else cause or []:
                 if c not in causes:

@@ -109,8 +109,9 @@ def load_pack(root: Path | str | None = None, *, use_cache: bool = True, allow_u
     what it lacks in ``pack.unfinished``."""
     root = Path(root) if root is not None else builtin_root()
     if not root.is_dir():
-        raise KnowledgeBaseError([Problem(str(root), 1, "", "knowledge base folder does not exist "
-                                          "(give a folder with <category>/<id>.yaml files)")])
+        what = "is a file, not a knowledge-base folder" if root.exists() else "knowledge base folder does not exist"
+        raise KnowledgeBaseError([Problem(str(root), 1, "", f"{what} (give a folder with pack.yaml and "
+                                          "<category>/<id>.yaml files)")])
     files = entry_files(root)
     digest = digest_of(root, files)
     cached = _read_cache(digest) if use_cache else None
@@ -146,12 +147,12 @@ def _validate(root: Path, files: list[Path]) -> tuple[dict, list[tuple[str, dict
 
 
 def _cache_file(digest: str) -> Path:
-    """The cache of a validated pack: its files' digest and the kinds installed (a plugin kind added or
-    removed changes what validates)."""
-    from diagnose.checks import signature
+    """The cache of a validated pack: its files' digest and the plugins installed (a kind or source type
+    added, removed, upgraded or edited changes what validates)."""
+    from diagnose.plugins import signature
 
-    kinds = hashlib.sha256(signature().encode()).hexdigest()[:12]
-    return cache_dir() / f"kb-{digest}-{kinds}.json"
+    plugins = hashlib.sha256(signature().encode()).hexdigest()[:12]
+    return cache_dir() / f"kb-{digest}-{plugins}.json"
 
 
 def _read_cache(digest: str) -> tuple[dict, list, list[Problem]] | None:
@@ -161,7 +162,8 @@ def _read_cache(digest: str) -> tuple[dict, list, list[Problem]] | None:
         return None
     if data.get("format") != CACHE_FORMAT:
         return None
-    return data["manifest"], data["entries"], [Problem(*p, unfinished=True) for p in data["unfinished"]]
+    return data["manifest"], data["entries"], [Problem(file, line, path, message, unfinished=True)
+                                                    for file, line, path, message in data["unfinished"]]
 
 
 def _write_cache(digest: str, manifest: dict, entries: list, unfinished: list[Problem]) -> None:
@@ -235,7 +237,7 @@ def build_entry(path: Path, data: dict[str, Any]) -> Entry:
     settings = kb_settings.declared(data)
     defaults = {s.name: s.value for s in settings}
     checks = []
-    for raw in data["checks"]:
+    for raw in data.get("checks") or ():
         message = raw.get("message") or {}
         if isinstance(message, str):
             message = {"fail": message}

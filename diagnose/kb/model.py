@@ -311,7 +311,11 @@ class Pack:
         return self.categories.get(category) or category.replace("-", " ").capitalize()
 
     def page_url(self, entry_id: str) -> str:
-        return f"{self.site_url.rstrip('/')}/faq/{entry_id}/"
+        """Where the FAQ page of ``entry_id`` is published: the ``site_url`` of the pack it comes from (a
+        team publishes its own pack's site), else this pack's."""
+        entry = self.get(entry_id)
+        site = (self.layer_of(entry).site_url if entry is not None else "") or self.site_url
+        return f"{site.rstrip('/')}/faq/{entry_id}/"
 
 
 _FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from diagnose.checks import kind_names, load_kind
+from diagnose.checks import kind_names, load_kind, usable_kind_names
 from diagnose.kb.model import RISKS, SEVERITIES, VERDICTS
 from diagnose.kb.settings import ENTRY_FIELD as SETTINGS_FIELD
 
@@ -197,7 +197,7 @@ SERVER = {
     ],
 }
 
-EXAMPLE = {
+EXAMPLE: dict[str, Any] = {
     "type": "object", "additionalProperties": False, "required": ["name", "verdict", "world"],
     "properties": {
         "name": ID,
@@ -292,7 +292,8 @@ def entry_schema(with_kinds: bool = False) -> dict[str, Any]:
     if with_kinds:
         checks_items = {
             "type": "object", "required": ["kind"], "properties": {"kind": kind_property()},
-            "allOf": [{"if": {"properties": {"kind": {"const": k}}}, "then": check_schema(k)} for k in kind_names()],
+            "allOf": [{"if": {"properties": {"kind": {"const": k}}}, "then": check_schema(k)}
+                      for k in usable_kind_names()],
         }
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -390,3 +391,4 @@ def pack_schema() -> dict[str, Any]:
                "description": "the data-source names checks may use, per source type",
                "properties": {section: declared for section in source_types()}}
     return {**PACK_SCHEMA, "properties": {**PACK_SCHEMA["properties"], "sources": sources}}
+

@@ -54,7 +54,7 @@ def scan_log(name: str, spec, wants: list[Want], stamps: TimestampParser, ctx: C
     for log_file in logfiles.log_files(spec):
         path = log_file.path
         modified = _modified(name, path) if earliest is not None else None
-        if modified is not None and modified < earliest:
+        if modified is not None and earliest is not None and modified < earliest:
             # last written before the window opened: nothing in it can count, whatever its lines say
             # (with a time or without); a rotated sibling is not even mentioned, the file itself is
             if not log_file.rotated:

@@ -13,8 +13,8 @@ one of them, or ``None`` when no useful set exists (``\\d{3} ms``, ``.*``).
 from __future__ import annotations
 
 import re
-from re import _constants as C  # type: ignore[attr-defined]
-from re import _parser as parser  # type: ignore[attr-defined]
+from re import _constants as C  # type: ignore[attr-defined]  # private module, not in typeshed
+from re import _parser as parser  # type: ignore[attr-defined]  # private module, not in typeshed
 
 #: literals shorter than this find too many candidate lines to be worth a prefilter
 MIN_LENGTH = 3

@@ -11,9 +11,14 @@ Known limit: a match longer than ``overlap`` that spans a piece boundary is miss
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 from diagnose.clip import SOURCE_CHARS
+
+if TYPE_CHECKING:
+    from .timestamps import TimestampParser
 
 
 class PieceMatcher(Protocol):
@@ -49,16 +54,28 @@ class LongLine:
 class LongLines:
     """The over-long-line part of the scanner."""
 
+    # the scanner's state this part uses (set by the scanner's __init__)
+    pending: bytes
+    base: int
+    overlap: int
+    lines: int
+    numbered: bool
+    long: LongLine | None
+    carried_time: datetime | None
+    stamps: TimestampParser | None
+    matchers: Sequence[PieceMatcher]
+
     def _spill(self) -> None:
         """``pending`` outgrew ``max_line``: search it now, keep only an overlap."""
         data = self.pending
-        first = self.long is None
-        if first:
-            self.long = LongLine(self.base)
-        self.long.see(data, 0 if first else self.overlap + 1, len(data))
+        long = self.long
+        first = long is None
+        if long is None:
+            long = self.long = LongLine(self.base)
+        long.see(data, 0 if first else self.overlap + 1, len(data))
         for i, matcher in enumerate(self.matchers):
-            if i not in self.long.matched and self._search_piece(matcher, data, 0 if first else 1, open_end=True):
-                self.long.matched.add(i)
+            if i not in long.matched and self._search_piece(matcher, data, 0 if first else 1, open_end=True):
+                long.matched.add(i)
         keep = self.overlap + 1
         self.base += len(data) - keep
         self.pending = data[-keep:]   # byte 0 was searched already: a sentinel
@@ -66,6 +83,7 @@ class LongLines:
     def _end_long(self, data: bytes, end: int) -> None:
         """The over-long line ends at ``data[end]``; ``data[0]`` is the sentinel byte."""
         long, self.long = self.long, None
+        assert long is not None   # called only while a long line is open
         long.see(data, self.overlap + 1, end)
         time = None
         if self.stamps is not None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from diagnose.checks.base import CheckError, CheckTimeout, Context
@@ -25,6 +25,7 @@ from diagnose.checks.base import CheckError, CheckTimeout, Context
 from .engine import scan_log
 from .scan import LinePattern, ScanResult, Want, compile_pattern
 from .timestamps import TimestampParser
+
 
 #: how often a check waiting for another's pass looks at its own clock
 POLL = 0.05
@@ -46,7 +47,7 @@ class LogPasses:
     """The run's passes over its logs (a :class:`~diagnose.checks.base.RunResources` item)."""
 
     def __init__(self, planned: list[dict[str, Any]],
-                 plan: Callable[[dict[str, Any], Context], list[Request]]):
+                 plan: Callable[[Mapping[str, Any], Context], list[Request]]):
         """``planned``: the run's check dicts; ``plan``: the requests one of them makes of its log (the
         log kind says how a check reads: its pattern, window, and the line it counts from)."""
         self.planned = planned
@@ -64,6 +65,7 @@ class LogPasses:
             if owner:
                 requests = [request] + [r for r in self._planned(name, key[1], ctx) if r != request]
                 shared = self._passes[key] = _Pass(requests)
+        assert shared is not None   # found, or made just above
         if owner:
             shared.run(name, spec, stamps, ctx)
         else:
@@ -79,7 +81,7 @@ class LogPasses:
         for check in self.planned:
             if check.get("kind") != "log" or check.get("log") != name:
                 continue
-            for request in self.plan(check, ctx):
+            for request in self.plan(check, ctx):   # a log check (the log kind reads it as its own type)
                 if (request.window is not None) == windowed and request not in found:
                     found.append(request)
         return found

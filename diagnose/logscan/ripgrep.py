@@ -23,7 +23,7 @@ import os
 import shutil
 import sysconfig
 from collections import deque
-from typing import Callable
+from typing import Callable, Generator
 
 from .literals import Literals
 from .scan import HEAD_LIMIT, MAX_LINE, Match, ScanResult, Want, line_text
@@ -103,7 +103,7 @@ def _limit_memory(proc) -> None:
 
 
 def scan_file(rg: str, path: str, wants: list[Want], literals: list[Literals], stamps: TimestampParser | None,
-              read: Callable[..., object], stream=None) -> list[ScanResult]:
+              read: Callable[..., Generator[bytes, None, None]], stream=None) -> list[ScanResult]:
     """Scan ``path`` for ``wants`` (none with a time window); :class:`Unavailable` when the
     Python engine must do it. ``read(argv, exit=..., started=...)`` yields the command's output
     (:func:`diagnose.logscan.files.command_chunks` bound to the check's time). With ``stream``

@@ -21,7 +21,7 @@ import re
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable, Iterable
+from typing import AnyStr, Callable, Iterable
 
 from diagnose.clip import keep
 
@@ -160,7 +160,7 @@ def _prefilter(pattern: LinePattern) -> tuple[bytes | None, bool]:
 class _Scanner(LongLines):
     def __init__(self, wants: list[Want], stamps: TimestampParser | None, max_line: int, overlap: int,
                  offset: int = 0, carried_time: datetime | None = None):
-        self.matchers = [_Matcher(w) for w in wants]
+        self.matchers: list[_Matcher] = [_Matcher(w) for w in wants]
         self.stamps = stamps
         self.max_line, self.overlap = max_line, overlap
         self.numbered = offset == 0
@@ -213,9 +213,11 @@ class _Scanner(LongLines):
         lowered: bytes | None = None
         for matcher in self.matchers:
             if matcher.literal is not None:
-                if matcher.caseless and lowered is None:
-                    lowered = data[start:end].lower()
-                haystack = lowered if matcher.caseless else data
+                haystack = data
+                if matcher.caseless:
+                    if lowered is None:
+                        lowered = data[start:end].lower()
+                    haystack = lowered
                 self._find_literal(matcher, data, haystack, start, end, 0 if haystack is data else start)
             elif matcher.by_line:
                 self._search_lines(matcher, data, start, end)
@@ -231,9 +233,10 @@ class _Scanner(LongLines):
             last_start = data.rfind(NL, start, end - 1) + 1 or start
             self.carried_time = self._time_at(data, max(last_start, start), end - 1, start)
 
-    def _search_block(self, matcher: _Matcher, block: bytes | str, lo: int, hi: int, base: int) -> None:
-        """One pattern over ``block[lo:hi]``; ``block[0]`` is at file offset ``base``."""
-        nl = "\n" if matcher.decodes else NL
+    def _search_block(self, matcher: _Matcher, block: AnyStr, lo: int, hi: int, base: int) -> None:
+        """One pattern over ``block[lo:hi]``; ``block[0]`` is at file offset ``base`` (text when the
+        pattern decodes, bytes otherwise)."""
+        nl = "\n" if isinstance(block, str) else NL
         regex = matcher.regex
         pos, counted_to, number = lo, lo, self.lines
         byte_pos = base + lo if matcher.decodes else 0  # file offset of ``block[counted_to]``
@@ -249,7 +252,7 @@ class _Scanner(LongLines):
             if m.end() <= line_end or regex.search(block, line_start, line_end):
                 if self.numbered:
                     number += block.count(nl, counted_to, line_start)
-                if matcher.decodes:
+                if isinstance(block, str):
                     byte_pos += len(block[counted_to:line_start].encode("utf-8", "surrogateescape"))
                     offset = byte_pos
                 else:
@@ -265,6 +268,7 @@ class _Scanner(LongLines):
         each candidate line is then decided by the regex."""
         literal, regex, base = matcher.literal, matcher.regex, self.base
         pattern, decodes = matcher.want.pattern, matcher.decodes
+        assert literal is not None   # called only for a matcher with a literal
         pos, counted_to, number = lo, lo, self.lines
         while pos < hi:
             hit = haystack.find(literal, pos - shift, hi - shift)
@@ -292,7 +296,7 @@ class _Scanner(LongLines):
                 self._hit(matcher, data, line_start, line_end, lo, number, self.base + line_start)
             line_start = line_end + 1
 
-    def _hit(self, matcher: _Matcher, block: bytes | str, line_start: int, line_end: int, lo: int,
+    def _hit(self, matcher: _Matcher, block: AnyStr, line_start: int, line_end: int, lo: int,
              number: int, offset: int) -> None:
         """``block[line_start:line_end]`` matched: hand it to the matcher with its number
         (when known), file offset, evidence-sized head and time."""
@@ -300,12 +304,12 @@ class _Scanner(LongLines):
                        block[line_start:min(line_end, line_start + HEAD_LIMIT)],
                        self._time_at(block, line_start, line_end, lo))
 
-    def _time_at(self, block: bytes | str, line_start: int, line_end: int, lo: int) -> datetime | None:
+    def _time_at(self, block: AnyStr, line_start: int, line_end: int, lo: int) -> datetime | None:
         """Time of the line at ``line_start``, else of the closest earlier line with one."""
         if self.stamps is None:
             return None
         is_text = isinstance(block, str)
-        nl = "\n" if is_text else NL
+        nl = "\n" if isinstance(block, str) else NL
         start, end = line_start, line_end
         found: datetime | None = None
         while True:  # back to the previous match's line at worst: its time is known

@@ -37,7 +37,6 @@ _STAMP = re.compile(
 
 _FRACTION = _STAMP.groupindex["f"] - 1   # position of the fraction in ``Match.groups()``
 _CACHE_SIZE = 4096
-_MISS = object()
 
 #: how far in the future a year-less (syslog) time may be before it is taken as last year's
 _SYSLOG_SLACK = timedelta(days=1)
@@ -98,8 +97,9 @@ class TimestampParser:
             return None
         groups = m.groups()
         key = groups[:_FRACTION] + groups[_FRACTION + 1:]
-        stamp = self._cache.get(key, _MISS)
-        if stamp is _MISS:
+        try:
+            stamp = self._cache[key]
+        except KeyError:
             if len(self._cache) >= _CACHE_SIZE:
                 self._cache.clear()
             stamp = self._cache[key] = self._to_second(m)

@@ -52,25 +52,31 @@ def window_start(source, since: datetime, stamps: TimestampParser,
         return Stamped(0, None)
     first = _stamped_at(f, 0, stamps)
     last = _last_stamped(f, size, stamps)
-    if first is None or first.offset != 0 or last is None or first.time > last.time:
+    if first is None or first.offset != 0 or last is None:
         return None
-    if since <= first.time:
+    lo_time, hi_time = first.time, last.time
+    assert lo_time is not None and hi_time is not None   # both found by their time
+    if lo_time > hi_time:
+        return None
+    if since <= lo_time:
         return Stamped(0, None)
-    if last.time < since:
+    if hi_time < since:
         return last
-    lo, hi_pos, hi_time = first, size, last.time
+    lo, hi_pos = first, size
     while hi_pos - lo.offset > granule:
         mid = (lo.offset + hi_pos) // 2
         probe = _stamped_at(f, mid, stamps)
         if probe is None or probe.offset >= hi_pos:
             hi_pos = mid   # nothing timed between here and hi: the start stays at lo, safely
             continue
-        if probe.time < lo.time or probe.time > hi_time:
+        probe_time = probe.time
+        assert probe_time is not None   # found by its time
+        if probe_time < lo_time or probe_time > hi_time:
             return None    # out of order: the search would not be exact
-        if probe.time < since:
-            lo = probe
+        if probe_time < since:
+            lo, lo_time = probe, probe_time
         else:
-            hi_pos, hi_time = mid, probe.time
+            hi_pos, hi_time = mid, probe_time
     return lo
 
 

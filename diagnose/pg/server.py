@@ -25,10 +25,13 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import TypeVar
 
-from .binaries import (Binaries, PostgresUnavailable, die_with_parent_hook, find_binaries, server_account,
+from .binaries import (Binaries, PostgresUnavailable, RunAs, die_with_parent_hook, find_binaries, server_account,
                        subprocess_identity, usable_by)
 from .datadir import INITDB_OPTIONS, base_dir_parent, save_template, template_dir
+
+_T = TypeVar("_T")
 
 PASSWORD_GROUP = "diagnose_password_auth"  # members must log in with their password
 READY_TIMEOUT = 30.0
@@ -80,7 +83,8 @@ class TempPostgres:
         self.base_dir: Path | None = None
         self.process: subprocess.Popen | None = None
         self.start_seconds: float | None = None
-        self.account = None
+        self.account: RunAs | None = None
+        self._pool_key: tuple[tuple[str, str], ...] | None = None   # set by the ServerPool that lends it
 
     # --- paths and connection strings ---------------------------------------------------
     @property
@@ -103,7 +107,7 @@ class TempPostgres:
     def log_path(self) -> Path:
         return self._require(self.base_dir) / "server.log"
 
-    def _require(self, value):
+    def _require(self, value: _T | None) -> _T:
         if value is None:
             raise RuntimeError("TempPostgres is not started")
         return value
@@ -170,11 +174,12 @@ class TempPostgres:
 
     def _initdb(self) -> None:
         """initdb, or a copy of a cached initdb result (10x faster on later starts)."""
-        template = template_dir(self.binaries)
+        binaries = self._require(self.binaries)
+        template = template_dir(binaries)
         if template is not None and (template / "PG_VERSION").exists():
             shutil.copytree(template, self.data_dir, symlinks=True)
         else:
-            self._run([self.binaries.program("initdb"), "-D", str(self.data_dir), *INITDB_OPTIONS])
+            self._run([binaries.program("initdb"), "-D", str(self.data_dir), *INITDB_OPTIONS])
             if template is not None:
                 save_template(self.data_dir, template)
         (self.data_dir / "pg_hba.conf").write_text(PG_HBA)
@@ -184,7 +189,8 @@ class TempPostgres:
 
     def _basebackup(self, primary: TempPostgres) -> None:
         """The data directory of a hot standby of ``primary``: its base backup, set up to stream (-R)."""
-        self._run([self.binaries.program("pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary._require(primary.port)),
+        pg_basebackup = self._require(self.binaries).program("pg_basebackup")
+        self._run([pg_basebackup, "-h", "127.0.0.1", "-p", str(primary._require(primary.port)),
                    "-U", "postgres", "-D", str(self.data_dir), "-R", "-X", "stream", "-c", "fast", "--no-sync"])
         (self.data_dir / "pg_hba.conf").write_text(PG_HBA)
         if self.account is not None:
@@ -198,7 +204,7 @@ class TempPostgres:
             "full_page_writes": "off", "logging_collector": "off", "shared_buffers": "32MB",
             **self.settings,
         }
-        argv = [self.binaries.program("postgres"), "-D", str(self.data_dir)]
+        argv = [self._require(self.binaries).program("postgres"), "-D", str(self.data_dir)]
         for name, value in options.items():
             argv += ["-c", f"{name}={value}"]
         with open(self.log_path, "ab") as log:

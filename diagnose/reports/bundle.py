@@ -87,7 +87,7 @@ class _BoundedTarInfo(tarfile.TarInfo):
                                      f"bytes for a member, {MAX_ALL_HEADER_BYTES} in all)")
         else:  # the member's own header ends its chain of extension headers
             tar.header_bytes = 0
-        return super()._proc_member(tar)
+        return super()._proc_member(tar)  # type: ignore[misc]  # private in tarfile, so not in typeshed
 
     def _proc_gnusparse_10(self, *args: Any) -> Any:  # a PAX sparse map 1.0 is read from the data, unbounded
         raise _HeaderRefused(f"a sparse member at offset {self.offset}")
@@ -104,13 +104,22 @@ class _BundleTar(tarfile.TarFile):
 def bundle_members(document: Document) -> list[tuple[str, bytes, dict[str, Any]]]:
     """``(name, bytes, manifest extras)`` of every member but the manifest, in bundle order; FormatError
     when a plugin format cannot be loaded."""
-    from diagnose.reports.formats import report_format, report_formats
+    from diagnose.reports.formats import BUILTIN_FORMATS, FormatError, report_format, report_formats
 
     report_json = report_format("json").render(document)
     plain = json.loads(report_json)  # JSON-only data: what report.json holds
     members: list[tuple[str, bytes, dict[str, Any]]] = [(REPORT_JSON, report_json.encode(), {})]
-    members += [(f"report.{fmt.EXTENSION}", fmt.render(document).encode(), {})
-                for fmt in report_formats() if fmt.NAME != "json"]
+    for fmt in report_formats():
+        if fmt.NAME == "json":
+            continue
+        try:
+            text = fmt.render(document)
+        except Exception as exc:
+            if fmt.NAME in BUILTIN_FORMATS:
+                raise              # a bug of diagnose's own
+            raise FormatError(f"format {fmt.NAME!r} failed to render the report: {type(exc).__name__}: {exc}") \
+                from None
+        members.append((f"report.{fmt.EXTENSION}", text.encode(), {}))
     members.append(("profile.yaml", _yaml(plain.get("profile") or {}), {}))
     taken = {name for name, _, _ in members}
     for folder, symptom_id, checks in _check_groups(plain):

@@ -24,6 +24,8 @@ import re
 from types import ModuleType
 from typing import TYPE_CHECKING, Protocol, cast
 
+from diagnose.plugins import PluginError, entry_points_of, import_plugin, where
+
 if TYPE_CHECKING:
     from diagnose.reports.document import Document
 
@@ -56,20 +58,14 @@ class ReportFormat(Protocol):
         ...
 
 
-class FormatError(ValueError):
+class FormatError(PluginError, ValueError):
     """A format that does not exist, or a plugin format that cannot be used; one line saying which and why."""
 
 
 @functools.cache
 def plugin_formats() -> dict[str, str]:
     """Format name -> module of every installed plugin, sorted by name (a built-in name is never replaced)."""
-    from importlib.metadata import entry_points
-
-    found: dict[str, str] = {}
-    for point in entry_points(group=ENTRY_POINT_GROUP):
-        if point.name not in BUILTIN_FORMATS:
-            found.setdefault(point.name, point.value)
-    return dict(sorted(found.items()))
+    return entry_points_of(ENTRY_POINT_GROUP, BUILTIN_FORMATS)
 
 
 def format_names() -> list[str]:
@@ -89,17 +85,17 @@ def report_format(name: str) -> ReportFormat:
     target = plugin_formats().get(name)
     if target is None:
         raise FormatError(f"unknown report format {name!r}: use one of {', '.join(format_names())}")
-    where = f"format {name!r} (entry point {ENTRY_POINT_GROUP} -> {target})"
+    named = where("format", name, ENTRY_POINT_GROUP, target)
     try:
-        module = importlib.import_module(target.split(":", 1)[0])
-    except Exception as exc:  # whatever a plugin raises while importing, the user gets one line
-        raise FormatError(f"{where} cannot be imported: {type(exc).__name__}: {_line(exc)}") from None
+        module = import_plugin("format", name, ENTRY_POINT_GROUP, target)
+    except PluginError as exc:
+        raise FormatError(str(exc)) from None
     problems = protocol_problems(module, name)
     if not problems:
         problems = [f"EXTENSION {module.EXTENSION!r} is taken by format {other!r}" for other in BUILTIN_FORMATS
                     if report_format(other).EXTENSION == module.EXTENSION]
     if problems:
-        raise FormatError(f"{where} is not a report format: {'; '.join(problems)}")
+        raise FormatError(f"{named} is not a report format: {'; '.join(problems)}")
     return cast(ReportFormat, module)
 
 
@@ -111,8 +107,8 @@ def report_formats() -> list[ReportFormat]:
         fmt = report_format(name)
         clash = next((other.NAME for other in formats if other.EXTENSION == fmt.EXTENSION), None)
         if clash:
-            raise FormatError(f"format {name!r} (entry point {ENTRY_POINT_GROUP} -> {plugin_formats()[name]}) is "
-                              f"not a report format: EXTENSION {fmt.EXTENSION!r} is taken by format {clash!r}")
+            raise FormatError(f"{where('format', name, ENTRY_POINT_GROUP, plugin_formats()[name])} is not a report "
+                              f"format: EXTENSION {fmt.EXTENSION!r} is taken by format {clash!r}")
         formats.append(fmt)
     return formats
 
@@ -141,7 +137,3 @@ def protocol_problems(module: ModuleType, name: str) -> list[str]:
         problems.append("render must be a function: render(document) -> str")
     return problems
 
-
-def _line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else ""

@@ -87,8 +87,8 @@ def before_fix_page(pack: Pack) -> str:
             "The self-test applies these solutions to a broken example world (their SQL with the ids the "
             "diagnosis found, their env edits), runs the diagnosis again from the moment of the fix, and requires "
             "the symptom healthy:", "", "| symptom | solution | highest risk | proven on |", "|---|---|---|---|"]
-    for entry, solution, names in sorted(proven, key=lambda t: (t[0].id, t[1].id)):
-        if names:
+    for entry, solution, examples in sorted(proven, key=lambda t: (t[0].id, t[1].id)):
+        if examples:
             out.append(f"| [{entry.id}](../{entry_page(entry.id)}) | [{cell(solution.title)}](../{entry_page(entry.id)}#solution-{solution.id})"
-                       f" | {solution.risk} | {', '.join(names)} |")
+                       f" | {solution.risk} | {', '.join(examples)} |")
     return "\n".join(out) + "\n"

@@ -36,7 +36,8 @@ def load_site_pack(roots: Sequence[Path] = (), builtin: bool = True) -> Pack:
     from diagnose.kb.loader import load_packs
 
     extra = [Path(p) for p in os.environ.get("DIAGNOSE_CHECKS", "").split(os.pathsep) if p]
-    return load_packs([*roots, *extra], builtin=builtin and not os.environ.get("DIAGNOSE_NO_BUILTIN"))
+    no_builtin = os.environ.get("DIAGNOSE_NO_BUILTIN", "").strip().lower() in ("1", "true", "t", "yes", "y", "on")
+    return load_packs([*roots, *extra], builtin=builtin and not no_builtin)   # the values click reads as true
 
 
 def site_files(pack: Pack, reports: dict[str, Any]) -> dict[str, str]:

@@ -30,7 +30,7 @@ def as_yaml(value: object) -> str:
 
 
 def check_kinds_page(pack: Pack) -> str:
-    from diagnose.checks import kind_names, load_kind
+    from diagnose.checks import load_kind, usable_kind_names
     from diagnose.kb.schema import check_schema
 
     common = {f.path for f in fields(check_schema())}
@@ -46,17 +46,17 @@ def check_kinds_page(pack: Pack) -> str:
            "none failed but one could not conclude, *healthy* otherwise (a failed check of a past event, "
            "`history: true`, or of context, `symptom: false` without a cause, changes no verdict).", "",
            "| Kind | Reads | Fields | Used by |", "|---|---|---|---|"]
-    used: dict[str, list[tuple[str, str]]] = {k: [] for k in kind_names()}
+    used: dict[str, list[tuple[str, str]]] = {k: [] for k in usable_kind_names()}
     for entry in pack.entries:
         for check in entry.checks:
             used.setdefault(check.kind, []).append((entry.id, check.id))
-    for kind in kind_names():
+    for kind in usable_kind_names():
         module = load_kind(kind)
         own = [f.path for f in fields(check_schema(kind)) if f.path not in common and "." not in f.path]
         out.append(f"| [{kind}](#{kind}) | `{module.SOURCE}` | {', '.join(f'`{p}`' for p in own)} | "
                    f"{len(used.get(kind, []))} check(s) |")
     out.append("")
-    for kind in kind_names():
+    for kind in usable_kind_names():
         out += _kind_section(kind, pack, common, used.get(kind, []))
     return "\n".join(out)
 
@@ -73,6 +73,7 @@ def _kind_section(kind: str, pack: Pack, common: set[str], used: list[tuple[str,
     if used:
         entry_id, check_id = used[0]
         entry = pack.get(entry_id)
+        assert entry is not None   # ``used`` was read from the pack's entries
         check = next(c for c in entry.checks if c.id == check_id)
         shown = {k: v for k, v in check.raw.items() if k not in ("message",)}
         out += [f"### Example {{ #{kind}-example }}", "",

@@ -33,13 +33,16 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
+
+if TYPE_CHECKING:
+    from diagnose.kb.model import Pack
 
 log = logging.getLogger("mkdocs.plugins.diagnose")
 
@@ -54,7 +57,7 @@ class DiagnoseConfig(base.Config):
 class DiagnosePlugin(BasePlugin[DiagnoseConfig]):
     def __init__(self) -> None:
         self.command = "build"
-        self.pack: Any = None
+        self.pack: Pack | None = None
         #: the knowledge-base problems that stopped the last build (``diagnose docs build`` exits 2 on them)
         self.problems: list[Any] = []
 

@@ -30,8 +30,9 @@ def _front(title: str, description: str) -> list[str]:
 
 
 def entry_format_page() -> str:
-    from diagnose.checks import kind_names
+    from diagnose.checks import usable_kind_names
     from diagnose.kb.schema import check_schema, entry_schema, pack_schema
+    from diagnose.world.stack import stack_schema
     from diagnose.world.timestamps import FORMATS
 
     out = _front("Entry format", "The YAML of a knowledge-base entry and of pack.yaml, field by field.")
@@ -48,7 +49,7 @@ def entry_format_page() -> str:
             "Besides the common fields above, a check has the fields of its `kind` "
             "(see [check kinds](check-kinds.md) for what each kind does).", ""]
     common = {f.path for f in fields(check_schema(), "checks[]")}
-    for kind in kind_names():
+    for kind in usable_kind_names():
         out += [f"### kind: {kind} {{ #kind-{kind} }}", "",
                 field_table(check_schema(kind), "checks[]", skip=common), ""]
     out += ["## Expectations { #expectations }", "",
@@ -69,9 +70,17 @@ def entry_format_page() -> str:
             "where the FAQ site is published (`site_url`: reports link to `<site_url>/faq/<id>/`), the "
             "reference schemas the self-test loads, and the source names checks may use.", "",
             field_table(pack_schema()), "",
+            "## worlds/stack.yaml { #stack-yaml }", "",
+            "A pack may describe one whole deployment for `diagnose demo` and the triage precision tests: a "
+            "healthy `baseline` world, healthy `variants` of it, and `faults` merged over it, each naming the "
+            "symptom `diagnose triage` must rank first. Its worlds have the fields of an example's world "
+            "(above); it is validated with the same schema mechanism as entries, every problem with its line.", "",
+            field_table(stack_schema(world={"type": "object", "description": "a world: the fields of an "
+                                                                     "example's `world`"})), "",
             "## JSON Schema { #json-schema }", "",
             schema_block(entry_schema(with_kinds=True), "entry.json (every kind merged)"),
-            schema_block(pack_schema(), "pack.json")]
+            schema_block(pack_schema(), "pack.json"),
+            schema_block(stack_schema(), "stack.json")]
     return "\n".join(out)
 
 

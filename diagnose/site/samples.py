@@ -14,11 +14,11 @@ from functools import lru_cache
 from typing import Any
 
 try:  # Python 3.11+: the parser moved; the old name still works with a warning
-    from re import _parser as sre_parse  # type: ignore[attr-defined]
-    from re import _constants as sre_constants  # type: ignore[attr-defined]
+    from re import _parser as sre_parse  # type: ignore[attr-defined]  # private module, not in typeshed
+    from re import _constants as sre_constants  # type: ignore[attr-defined]  # private, not in typeshed
 except ImportError:  # pragma: no cover - older Pythons
-    import sre_constants  # type: ignore[no-redef]
-    import sre_parse  # type: ignore[no-redef]
+    import sre_constants
+    import sre_parse
 
 _CATEGORY_CHAR = {
     sre_constants.CATEGORY_DIGIT: "0", sre_constants.CATEGORY_SPACE: " ", sre_constants.CATEGORY_WORD: "x",

@@ -79,7 +79,7 @@ def type_text(schema: dict[str, Any]) -> str:
         return "one of " + ", ".join(code(v) for v in schema["enum"])
     kinds = schema.get("type")
     if kinds is None and ("anyOf" in schema or "oneOf" in schema):
-        parts = [type_text(alt) for alt in schema.get("anyOf") or schema.get("oneOf")]
+        parts = [type_text(alt) for alt in schema.get("anyOf") or schema["oneOf"]]
         return " or ".join(dict.fromkeys(p for p in parts if p))
     if isinstance(kinds, list):
         return " or ".join(kinds)

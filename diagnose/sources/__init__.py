@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import functools
 import importlib
+import re
 from types import ModuleType
 
+from diagnose.plugins import PluginError, entry_points_of, import_plugin, where
 from diagnose.sources.log import LogSpec
 
 __all__ = ["LogSpec", "SourceTypeError", "source_types", "fields", "by_field"]
@@ -29,31 +31,33 @@ BUILTIN_SOURCES: dict[str, str] = {
 }
 ENTRY_POINT_GROUP = "diagnose.sources"
 _REQUIRED = ("SECTION", "FIELD", "NOUN", "FLAG", "METAVAR", "HELP", "SCHEMA")
+#: the options of diagnose's own commands, which no source type's flag may take
+TAKEN_FLAGS = frozenset({"--profile", "--checks", "--no-builtin", "--format", "--output", "--bundle", "--timeout",
+                         "--deadline", "--quiet", "--since", "--help", "--version", "--verbose", "--jobs",
+                         "--example", "--config-file", "--site-dir", "--strict", "--json", "--limit"})
+_FLAG = re.compile(r"--[a-z][a-z0-9]*(-[a-z0-9]+)*")
+_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 
-class SourceTypeError(Exception):
+class SourceTypeError(PluginError):
     """A plugin source type that cannot be used; the message names its entry point and what is wrong."""
 
 
 @functools.cache
 def source_types() -> dict[str, ModuleType]:
-    """Profile section -> module of every source type: the built-in ones, then the plugins'."""
-    from importlib.metadata import entry_points
-
+    """Profile section -> module of every source type: the built-in ones, then the plugins' (SourceTypeError
+    for one that cannot be used: the profile and every command's flags depend on them all)."""
     found = {section: importlib.import_module(module, __name__) for section, module in BUILTIN_SOURCES.items()}
-    for point in entry_points(group=ENTRY_POINT_GROUP):
-        if point.name in found:
-            continue
+    for name, target in entry_points_of(ENTRY_POINT_GROUP, BUILTIN_SOURCES).items():
         try:
-            module = importlib.import_module(point.value.split(":", 1)[0])
-        except Exception as exc:  # whatever a plugin raises while importing, one line names it
-            raise SourceTypeError(f"source type {point.name!r} (entry point {ENTRY_POINT_GROUP} -> {point.value}) "
-                                  f"cannot be imported: {type(exc).__name__}: {exc}") from None
-        problems = protocol_problems(module, point.name, found)
+            module = import_plugin("source type", name, ENTRY_POINT_GROUP, target)
+        except PluginError as exc:
+            raise SourceTypeError(str(exc)) from None
+        problems = protocol_problems(module, name, found)
         if problems:
-            raise SourceTypeError(f"source type {point.name!r} ({point.value}) is not a source type: "
+            raise SourceTypeError(f"{where('source type', name, ENTRY_POINT_GROUP, target)} is not a source type: "
                                   + "; ".join(problems))
-        found[point.name] = module
+        found[name] = module
     return found
 
 
@@ -64,6 +68,12 @@ def protocol_problems(module: ModuleType, section: str, others: dict[str, Module
         return problems
     if module.SECTION != section:
         problems.append(f"SECTION must be {section!r} (its entry point's name), not {module.SECTION!r}")
+    if not isinstance(module.FIELD, str) or not _NAME.fullmatch(module.FIELD):
+        problems.append(f"FIELD must be a lower-case name, not {module.FIELD!r}")
+    if not isinstance(module.FLAG, str) or not _FLAG.fullmatch(module.FLAG) or module.FLAG in TAKEN_FLAGS:
+        problems.append(f"FLAG must be a long option of its own (--dir), not {module.FLAG!r}")
+    if not isinstance(module.SCHEMA, dict):
+        problems.append("SCHEMA must be the JSON Schema of one profile value")
     for other in others.values():
         for attr in ("FIELD", "FLAG"):
             if getattr(other, attr) == getattr(module, attr):

@@ -57,7 +57,8 @@ class SourceType(Protocol):
     refuse the run before any check starts, such as an env file that is a FIFO), and for a plugin's
     type ``world(name, spec, workdir) -> value`` with ``WORLD_SCHEMA`` (the example worlds of its
     section: what to build, and the profile value that points at it; the built-in types' worlds are
-    built by :mod:`diagnose.world.build`).
+    built by :mod:`diagnose.world.build`) and ``close_world(value)``, called when the world closes,
+    also after a later part failed (a ``world()`` that fails itself cleans up what it started).
     """
 
     #: the profile's section and ``pack.yaml``'s ``sources`` key: ``databases``

@@ -25,5 +25,5 @@ def resolve(name: str, value: Any, where: str, place: Place) -> str:
 
 
 def secrets(value: Any, masker: Masker, path_of: Callable[[str], Path] | None) -> None:
-    if expanded(value):
-        masker.add_dsn(expanded(value))
+    if dsn := expanded(value):
+        masker.add_dsn(dsn)

@@ -22,5 +22,5 @@ def resolve(name: str, value: Any, where: str, place: Place) -> str:
 
 
 def secrets(value: Any, masker: Masker, path_of: Callable[[str], Path] | None) -> None:
-    if expanded(value):
-        masker.add_url(expanded(value))
+    if url := expanded(value):
+        masker.add_url(url)

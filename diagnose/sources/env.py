@@ -37,9 +37,9 @@ def secrets(value: Any, masker: Masker, path_of: Callable[[str], Path] | None) -
 
     if isinstance(value, dict) and value.get("process"):
         masker.add_env(dict(os.environ))
-    elif path_of is not None and expanded(value):
+    elif path_of is not None and (path := expanded(value)):
         try:
-            parsed = parse(read_regular_text(path_of(expanded(value)), errors="replace"))
+            parsed = parse(read_regular_text(path_of(path), errors="replace"))
         except OSError:   # missing, unreadable, or a FIFO that would block for ever
             return
         masker.add_env(parsed.values, parsed.unterminated)

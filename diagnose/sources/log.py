@@ -65,5 +65,5 @@ def secrets(value: Any, masker: Masker, path_of: Callable[[str], Path] | None) -
     command = value.get("command") if isinstance(value, dict) else None
     if isinstance(command, list):
         masker.add_command([expanded(c) or "" for c in command])
-    elif expanded(command):
-        masker.add_command(expanded(command))
+    elif line := expanded(command):
+        masker.add_command(line)

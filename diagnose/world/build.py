@@ -125,7 +125,9 @@ class World:
             self.profile.sources["endpoints"][name] = server.start().url
         for section, source in _world_building_sources().items():  # a plugin's source type builds its own
             for name, spec in (world.get(section) or {}).items():
-                self.profile.sources[section][name] = source.world(name, spec, self.workdir)
+                value = source.world(name, spec, self.workdir)
+                self._servers.append(_BuiltBySource(source, value))   # close() hands it back to close_world
+                self.profile.sources[section][name] = value
         for name, age in (world.get("modified") or {}).items():   # a log nobody has written since then
             if name not in self.profile.sources["logs"]:
                 raise ValueError(f"modified.{name}: the world has no log '{name}'")
@@ -357,6 +359,19 @@ def reference_database(pg: Any, pack: Pack, name: str) -> str | None:
             conn.execute(sql)
         cache[key] = template
     return cache[key]
+
+
+class _BuiltBySource:
+    """What a source type's ``world()`` built, given back to its ``close_world(value)`` (when it has one)
+    when the world closes: a process it started, a folder it mounted."""
+
+    def __init__(self, source: Any, value: Any) -> None:
+        self.source, self.value = source, value
+
+    def stop(self) -> None:
+        close = getattr(self.source, "close_world", None)
+        if callable(close):
+            close(self.value)
 
 
 #: the source sections :meth:`World.build` builds itself (databases on PostgreSQL, servers for endpoints...)

@@ -80,8 +80,8 @@ def _edit_env(step: Step, profile_sources: dict[str, dict[str, Any]], world_env:
 
     edit = step.env or {}
     source = edit.get("source")
-    path = profile_sources["env"].get(source)
-    if path is None:
+    path = None if source is None else profile_sources["env"].get(source)
+    if source is None or path is None:
         return f"the world has no env file '{source}'"
     current = dict(world_env.get(source) or {})
     for key, value in (edit.get("set") or {}).items():

@@ -114,6 +114,11 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
+def _host_port(address: Any) -> tuple[str, int]:
+    """An AF_INET server's ``(host, port)`` (typeshed types a server's address for every socket family)."""
+    return address[0], address[1]
+
+
 class _Server(ThreadingHTTPServer):
     """Threads per connection, remembered so that :meth:`cut_all` can end them."""
 
@@ -130,7 +135,7 @@ class _Server(ThreadingHTTPServer):
 
     def server_bind(self) -> None:
         socketserver.TCPServer.server_bind(self)     # skips HTTPServer's reverse DNS lookup
-        self.server_name, self.server_port = self.server_address[:2]
+        self.server_name, self.server_port = _host_port(self.server_address)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         thread = threading.Thread(target=self._serve_one, args=(request, client_address), daemon=True)
@@ -174,7 +179,7 @@ class WorldHTTPServer:
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
+        host, port = _host_port(self._server.server_address)
         return f"http://{host}:{port}"
 
     def start(self) -> "WorldHTTPServer":

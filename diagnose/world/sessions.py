@@ -174,7 +174,7 @@ class HeldSessions:
     def _connect(self, dsn: str, group: SessionGroup, autocommit: bool) -> Any:
         import psycopg
 
-        extra = {} if group.application_name is None else {"application_name": group.application_name}
+        extra: dict[str, Any] = {} if group.application_name is None else {"application_name": group.application_name}
         return psycopg.connect(dsn, autocommit=autocommit, connect_timeout=CONNECT_TIMEOUT, **extra)
 
     def _open_state(self, dsn: str, group: SessionGroup) -> None:
@@ -220,15 +220,16 @@ class HeldSessions:
                 raise SessionError(f"{group.where}: the statements leave a transaction open: say hold: open to "
                                    f"keep it open")
             return
-        statement = _Statement(conn, last)
-        self._held[-1] = (conn, statement)
-        statement.start()
-        self._until_waiting(conn.info.backend_pid, statement, group)
+        waiting = _Statement(conn, last)
+        self._held[-1] = (conn, waiting)
+        waiting.start()
+        self._until_waiting(conn.info.backend_pid, waiting, group)
 
     def _until_waiting(self, pid: int, statement: "_Statement", group: SessionGroup) -> None:
         """Return once ``pid`` is active and waiting (lock, sleep, ...); a bounded wait."""
         import psycopg
 
+        assert self._dsn is not None   # set by open(), the only caller
         deadline = time.monotonic() + READY_TIMEOUT
         seen = None
         with psycopg.connect(self._dsn, autocommit=True, connect_timeout=CONNECT_TIMEOUT) as watcher:
@@ -282,7 +283,9 @@ class HeldSessions:
         deadline = time.monotonic() + timeout
         with psycopg.connect(dsn, autocommit=True, connect_timeout=CONNECT_TIMEOUT) as watcher:
             for _ in range(int(timeout / POLL) + 1):
-                count = watcher.execute(query, (pids,)).fetchone()[0]
+                row = watcher.execute(query, (pids,)).fetchone()
+                assert row is not None   # a count(*) has one row
+                count = row[0]
                 if count == wanted:
                     return
                 if time.monotonic() > deadline:

@@ -105,6 +105,7 @@ class Stack:
 
 
 def load_stack(pack: Pack) -> Stack:
+    from diagnose.kb.lint import schema_problems
     from diagnose.kb.yamlsrc import YamlError, format_path, load
 
     path = next((p.root / STACK_FILE for p in pack.packs if (p.root / STACK_FILE).is_file()), pack.root / STACK_FILE)
@@ -122,14 +123,13 @@ def load_stack(pack: Pack) -> Stack:
 
     if loc.problems:  # e.g. a key given twice: YAML would silently keep the last one
         raise bad(*loc.problems[0])
-    if not isinstance(data, dict) or not isinstance(data.get("baseline"), dict):
-        raise StackError(f"{rel}:1: needs a `baseline` world and a list of `faults`")
+    problems = schema_problems(loc, stack_schema(), (), rel)   # the mechanism entries and pack.yaml go through
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise StackError(f"{problems[0]}{more}")
     faults = []
     entries = {e.id: e for e in pack.entries}
     for i, raw in enumerate(data.get("faults") or []):
-        for key in ("name", "title", "symptom", "world"):
-            if key not in raw:
-                raise bad(("faults", i), f"fault needs `{key}`")
         entry = entries.get(raw["symptom"])
         if entry is None:
             raise bad(("faults", i, "symptom"), f"unknown symptom '{raw['symptom']}'")
@@ -142,11 +142,6 @@ def load_stack(pack: Pack) -> Stack:
                             tuple(raw.get("variants") or ()), tuple(raw.get("also") or ())))
     variants = []
     for i, raw in enumerate(data.get("variants") or []):
-        for key in ("name", "title"):
-            if key not in raw:
-                raise bad(("variants", i), f"variant needs `{key}`")
-        if raw.get("log_style") not in (None, *LOG_STYLES):
-            raise bad(("variants", i, "log_style"), f"unknown log style '{raw['log_style']}' (use {', '.join(LOG_STYLES)})")
         for field in ("replace", "drop"):
             for j, part in enumerate(raw.get(field) or []):
                 if str(part).split(".", 1)[0] not in SECTIONS:
@@ -163,10 +158,54 @@ def load_stack(pack: Pack) -> Stack:
             if name not in kinds:
                 raise bad(("faults", i, "variants", j), f"unknown variant '{name}'")
     moment = data.get("moment")
-    if moment is not None and not (isinstance(moment, dict) and moment.get("at") and set(moment) <= {"at", "timezone"}):
-        raise bad(("moment",), "give {at: 'YYYY-MM-DD HH:MM', timezone: Zone}")
     return Stack(path, data.get("description", ""), data["baseline"], tuple(faults), tuple(data.get("default") or ()),
                  tuple(variants), moment)
+
+
+def stack_schema(world: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The schema of ``worlds/stack.yaml``: a pack's whole-stack world (a healthy baseline, healthy variants,
+    faults planted over them), each world with the fields of an example's world (``world``: another schema
+    in their place, for a page that documents those once)."""
+    from diagnose.kb.schema import ID, TEXT, example_schema
+
+    world = world or example_schema()["properties"]["world"]
+    name = {**ID, "description": "its name on the command line (`diagnose demo --fault NAME`)"}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "diagnose whole-stack world (worlds/stack.yaml)",
+        "type": "object", "additionalProperties": False, "required": ["baseline"],
+        "properties": {
+            "description": TEXT,
+            "moment": {"type": "object", "additionalProperties": False, "required": ["at"],
+                       "description": "when the precision tests and bench build the stack (`diagnose demo` "
+                                      "builds it now)",
+                       "properties": {"at": {"type": "string", "description": "local time, YYYY-MM-DD HH:MM"},
+                                      "timezone": {"type": "string", "description": "e.g. Asia/Shanghai"}}},
+            "default": {"type": "array", "items": ID, "description": "the faults `diagnose demo` plants by default"},
+            "baseline": {**world, "description": "one deployment, healthy for every entry of the pack"},
+            "faults": {"type": "array", "description": "small worlds merged over the baseline (or a variant)",
+                       "items": {"type": "object", "additionalProperties": False,
+                                 "required": ["name", "title", "symptom", "world"],
+                                 "properties": {
+                                     "name": name, "title": TEXT, "world": world,
+                                     "symptom": {**ID, "description": "the entry `diagnose triage` must rank first"},
+                                     "cause": {**ID, "description": "the cause that entry must rank first"},
+                                     "variants": {"type": "array", "items": ID, "description": (
+                                         "healthy variants it is also planted on (the tests and the bench)")},
+                                     "also": {"type": "array", "items": ID, "description": (
+                                         "other symptoms that truly follow from it (may be problems too)")}}}},
+            "variants": {"type": "array", "description": "healthy deployments that differ the way real ones do",
+                         "items": {"type": "object", "additionalProperties": False, "required": ["name", "title"],
+                                   "properties": {
+                                       "name": name, "title": TEXT, "world": world,
+                                       "replace": {"type": "array", "items": {"type": "string"}, "description": (
+                                           "sections or section.source started from empty, not the baseline")},
+                                       "drop": {"type": "array", "items": {"type": "string"}, "description": (
+                                           "section.source this deployment's profile does not have")},
+                                       "log_style": {"enum": list(LOG_STYLES), "description": (
+                                           "how its services write their log lines")}}}},
+        },
+    }
 
 
 SECTIONS = ("databases", "sessions", "logs", "env", "endpoints", "clock", "modified")
@@ -266,7 +305,7 @@ def _records(text: str, source: int) -> list[tuple[float, int, int, str]]:
             records[-1][3] += line
             continue
         records.append([_offset(match), source, n, line])
-    return [tuple(r) for r in records]  # type: ignore[misc]
+    return [tuple(r) for r in records]
 
 
 def _offset(match: re.Match | None) -> float:

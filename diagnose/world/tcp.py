@@ -22,7 +22,7 @@ import re
 import selectors
 import socket
 import threading
-from typing import Any
+from typing import Any, cast
 
 from diagnose.world.specs import fail, flag, mapping, text
 
@@ -114,7 +114,7 @@ class TcpListener:
                 if key.data == "accept":
                     self._accept()
                 elif key.data == "conn":
-                    self._discard(key.fileobj)  # type: ignore[arg-type]
+                    self._discard(cast(socket.socket, key.fileobj))   # registered as "conn": a socket
 
     def _accept(self) -> None:
         try:
@@ -149,7 +149,7 @@ class TcpListener:
             self._thread.join(2.0)
             self._thread = None
         for key in list(self._selector.get_map().values()):
-            key.fileobj.close()  # type: ignore[union-attr]
+            cast(socket.socket, key.fileobj).close()   # every one registered is a socket
         self._selector.close()
         self._wake_w.close()
 

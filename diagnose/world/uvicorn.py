@@ -116,6 +116,7 @@ class SeedBackend:
         raise RuntimeError(f"endpoint {self.name}: uvicorn did not serve within {READY_TIMEOUT:g}s")
 
     def _wait_exit(self) -> None:
+        assert self._proc is not None   # called by start(), once uvicorn runs
         try:
             self._proc.wait(READY_TIMEOUT)
         except subprocess.TimeoutExpired:

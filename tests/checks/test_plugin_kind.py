@@ -141,7 +141,17 @@ def test_a_broken_plugin_is_named_where_its_kind_is_used(cli, tmp_path):
     kind.write_text(kind.read_text().replace('KIND = "logsize"', 'KIND = "log-size"'))
     proc = cli("lint", "--no-builtin", str(write_pack(tmp_path / "pack")), site=site)
     assert proc.returncode == 2
-    assert "checks[0].kind: kind 'logsize' (diagnose_disk.logsize) is not a check kind: KIND must be 'logsize'" in proc.stdout
+    assert ("checks[0].kind: kind 'logsize' (entry point diagnose.kinds -> diagnose_disk.logsize) is not a check kind: "
+            "KIND must be 'logsize'") in proc.stdout
+    # a pack that does not use it, and the pages and schema of every kind, are not held back by it
+    proc = cli("lint", "--no-builtin", str(write_dir_pack(tmp_path / "other")), site=site)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    schema = cli("schema", site=site)
+    assert schema.returncode == 0, schema.stderr
+    branches = {b["if"]["properties"]["kind"]["const"]
+                for b in json.loads(schema.stdout)["properties"]["checks"]["items"]["allOf"]}
+    assert "dirsize" in branches and "logsize" not in branches
+    assert cli("docs", "show", "check-kinds", site=site).returncode == 0
 
 
 def test_the_shipped_harness_runs_a_plugin_kind(tmp_path, monkeypatch):
@@ -165,6 +175,11 @@ def test_the_shipped_harness_runs_a_plugin_kind(tmp_path, monkeypatch):
         log.write_text("0123456789abc")
         result = run_check(check, logs={"app": str(log)})
         assert result.status == "fail" and result.evidence[0].values == {str(log): 13}
+        uploads = tmp_path / "uploads"
+        uploads.mkdir()
+        (uploads / "x.bin").write_bytes(b"x" * 20)
+        sized = {"id": "up", "kind": "dirsize", "title": "up", "expects": "small", "directory": "up", "max_bytes": 10}
+        assert run_check(sized, directories={"up": str(uploads)}).status == "fail"   # a plugin's own section
         log.write_text("short")
         assert run_check(check, logs={"app": str(log)}).status == "pass"
         assert run_check(check).status == "skip"      # no such log in the profile: skipped, never failed
@@ -262,3 +277,72 @@ def test_a_plugin_source_type_brings_its_section_flag_and_world(cli, tmp_path):
 def test_without_the_plugin_the_source_section_is_unknown(cli, tmp_path):
     proc = cli("lint", "--no-builtin", str(write_dir_pack(tmp_path / "pack")))
     assert proc.returncode == 2 and "sources.directories" in proc.stdout
+
+
+@pytest.mark.parametrize("hook", ["lint", "manual"])
+def test_a_plugin_hook_that_raises_is_one_line_not_a_traceback(cli, tmp_path, hook):
+    site = install(tmp_path / "site")
+    kind = site / "diagnose_disk" / "logsize.py"
+    kind.write_text(kind.read_text() + f"\n\ndef {hook}(check):\n    raise RuntimeError('plugin bug')\n")
+    pack = write_pack(tmp_path / "pack")
+    proc = cli("lint", "--no-builtin", str(pack), site=site)
+    if hook == "lint":
+        assert proc.returncode == 2
+        assert "checks[0].kind: the lint of kind 'logsize' (diagnose_disk.logsize) failed: RuntimeError: plugin bug" \
+            in proc.stdout
+    else:   # no command by hand to show: the page, show and the report go on without it
+        assert proc.returncode == 0, proc.stdout
+        assert cli("show", "log-grows", "--no-builtin", "--checks", str(pack), site=site).returncode == 0
+
+
+def test_a_broken_source_type_is_one_line_on_every_command(cli, tmp_path):
+    site = install(tmp_path / "site")
+    source = site / "diagnose_disk" / "directories.py"
+    source.write_text(source.read_text().replace('FLAG = "--dir"', 'FLAG = "--profile"'))
+    for args in (["list"], ["lint"], ["ws-disconnect"], ["schema", "--pack"]):
+        proc = cli(*args, site=site)
+        assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
+        [line] = proc.stderr.splitlines()
+        assert line.startswith("diagnose: source type 'directories' (entry point diagnose.sources -> "
+                               "diagnose_disk.directories) is not a source type: FLAG must be a long option"), line
+
+
+def test_installing_or_removing_a_plugin_revalidates_a_cached_pack(cli, tmp_path):
+    site = install(tmp_path / "site")
+    pack = write_dir_pack(tmp_path / "pack")
+    assert cli("list", "--no-builtin", "--checks", str(pack), site=site).returncode == 0      # validated, cached
+    proc = cli("list", "--no-builtin", "--checks", str(pack))                                    # plugin gone
+    assert proc.returncode == 2 and "directories" in proc.stderr
+    # a plugin edited in place (a field made required) is validated again too
+    dirsize = site / "diagnose_disk" / "dirsize.py"
+    dirsize.write_text(dirsize.read_text().replace('"required": ["directory", "max_bytes"]',
+                                                   '"required": ["directory", "max_bytes", "min_bytes"]'))
+    proc = cli("list", "--no-builtin", "--checks", str(pack), site=site)
+    assert proc.returncode == 2 and "missing required field 'min_bytes'" in proc.stderr
+
+
+def test_a_plugin_world_is_handed_back_when_the_world_closes(tmp_path, monkeypatch):
+    import diagnose.sources as sources
+    from diagnose.kb.model import Example, Pack
+    from diagnose.world.build import World
+
+    site = install(tmp_path / "site")
+    monkeypatch.syspath_prepend(str(site))
+    sources.source_types.cache_clear()
+    try:
+        pack = Pack(root=tmp_path, name="t", version="0", site_url="", digest="-", sources={})
+        example = Example(name="full", verdict="problem", causes=(),
+                          world={"directories": {"uploads": {"files": {"a.bin": 3}}}})
+        with World(pack, example, None, tmp_path / "w") as world:
+            folder = Path(world.profile.sources["directories"]["uploads"])
+            assert (folder / "a.bin").stat().st_size == 3
+        assert not folder.exists()
+        # also when a later part of the world fails to build
+        broken = Example(name="broken", verdict="problem", causes=(),
+                         world={"directories": {"uploads": {"files": {"a.bin": 3}}}, "modified": {"nope": "1d"}})
+        with pytest.raises(ValueError, match="modified.nope"):
+            with World(pack, broken, None, tmp_path / "w2"):
+                pass
+        assert not (tmp_path / "w2" / "directories" / "uploads").exists()
+    finally:
+        sources.source_types.cache_clear()

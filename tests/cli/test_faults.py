@@ -221,7 +221,11 @@ def _open_by(pid: int, path: Path) -> bool:
         except OSError:
             pass
     for p in pids:
-        for fd in Path(f"/proc/{p}/fd").glob("*"):
+        try:
+            fds = list(Path(f"/proc/{p}/fd").glob("*"))
+        except OSError:           # the process (ripgrep) has exited since it was listed
+            continue
+        for fd in fds:
             try:
                 if os.readlink(fd) == str(path):
                     return True

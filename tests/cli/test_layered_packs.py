@@ -107,3 +107,47 @@ def test_selftest_runs_the_examples_of_the_packs_given(run, two_packs):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "2 example(s) of 1 entry" in proc.stderr
     assert "failing-jobs/broken" in proc.stdout and "stale-positions" not in proc.stdout
+
+
+def test_an_entry_links_to_the_site_of_its_own_pack(run, tmp_path):
+    ours = write_pack(tmp_path / "ours", {"failing-jobs": ("jobs", [])}, site_url="https://ops.example.com/kb/")
+    shown = run("show", "failing-jobs", "--checks", str(ours))
+    assert "FAQ page: https://ops.example.com/kb/faq/failing-jobs/" in shown.stdout
+    proc = run("failing-jobs", "--checks", str(ours), "--format", "json", "-o", str(tmp_path / "r.json"))
+    assert json.loads((tmp_path / "r.json").read_text())["symptom"]["page_url"] == \
+        "https://ops.example.com/kb/faq/failing-jobs/", proc.stderr
+    builtin = run("show", "stale-positions", "--checks", str(ours)).stdout
+    assert "FAQ page: http://127.0.0.1:8000/faq/stale-positions/" in builtin
+
+
+def test_empty_parts_of_diagnose_checks_name_no_folder(run, two_packs):
+    jobs, _ = two_packs
+    for value in (f":{jobs}", f"{jobs}::", os.pathsep * 2 + str(jobs)):
+        groups = listed(run("list", "--json", env={"DIAGNOSE_CHECKS": value}))
+        assert groups["jobs"] == ["failing-jobs"], value
+
+
+def test_a_profile_pack_that_is_not_a_folder_names_the_profile_line(run, tmp_path):
+    (tmp_path / "notes.yaml").write_text("a: 1\n")
+    profile = tmp_path / "diagnose.yaml"
+    profile.write_text("timezone: UTC\npacks:\n  - notes.yaml\n")
+    proc = run("list")
+    assert proc.returncode == 2
+    assert "diagnose.yaml:3: packs[0]: notes.yaml is a file, not a knowledge-base folder" in proc.stderr
+
+
+def test_selftest_and_explain_read_the_profile_s_packs(run, two_packs, tmp_path):
+    jobs, _ = two_packs
+    (tmp_path / "diagnose.yaml").write_text(yaml.safe_dump({"packs": [str(jobs)]}))
+    proc = run("selftest", "failing-jobs", timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    profile = tmp_path / "elsewhere.yaml"
+    (tmp_path / "diagnose.yaml").unlink()
+    profile.write_text(yaml.safe_dump({"packs": [str(jobs)]}))
+    proc = run("explain", "job failed: 42", "--profile", str(profile))
+    assert proc.returncode == 0 and "failing-jobs" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_lint_without_the_builtin_pack_needs_a_pack(run):
+    proc = run("lint", "--no-builtin")
+    assert proc.returncode == 2 and "--no-builtin" in proc.stderr

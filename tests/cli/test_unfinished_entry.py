@@ -76,11 +76,18 @@ def test_lint_and_selftest_say_what_it_lacks(setup):
     assert proc.returncode == 2 and "disk-errors.yaml" in proc.stderr and "needs at least 1 item" in proc.stderr
 
 
-def test_an_entry_without_checks_is_no_entry_to_run(setup):
-    pack, _, run = setup
-    path = pack / "storage" / "disk-errors.yaml"
-    data = yaml.safe_load(path.read_text())
-    data["checks"] = []
-    path.write_text(yaml.safe_dump(data))
-    proc = run("disk-errors", "--checks", str(pack))
-    assert proc.returncode == 2 and "checks: needs at least 1 item" in proc.stderr
+def test_a_skeleton_without_checks_stops_only_itself(setup, tmp_path):
+    """What `diagnose new` writes (no checks yet, some lists left out) does not stop the pack's other entries."""
+    pack, log, run = setup
+    (pack / "storage" / "disk-full.yaml").write_text(
+        "id: disk-full\ntitle: The disk is full\ncategory: storage\nseverity: high\nsummary: No space left.\n"
+        "checks: []\n")
+    proc = run("disk-full", "--checks", str(pack))
+    assert proc.returncode == 2 and "disk-full has no checks yet" in proc.stderr
+    proc = run("disk-errors", "--checks", str(pack), "--log", f"kernel={log}", "-o", str(tmp_path / "r.md"))
+    assert proc.returncode == 1, proc.stderr
+    lint = run("lint", "--no-builtin", str(pack))
+    assert lint.returncode == 2
+    lacking = {line.split(": ")[1] for line in lint.stdout.splitlines()
+               if line.startswith("pack/storage/disk-full.yaml:") and "(unfinished)" in line}
+    assert lacking >= {"checks", "(top level)"}, lint.stdout

@@ -218,13 +218,27 @@ def test_rotated_files_older_than_the_window_are_never_opened(tmp_path, monkeypa
     assert fast == plain and fast[0][1]["count"] == 119 + 1
 
 
+def multi_member(path, data: bytes, rng: random.Random) -> None:
+    """``data`` gzipped as several members (as ``cat a.gz b.gz`` or a parallel gzip write it),
+    with zero padding after the last (as tape tools leave it)."""
+    cuts = sorted(rng.sample(range(1, len(data)), 5))
+    bounds = [0, *cuts, len(data)]
+    path.write_bytes(b"".join(gzip.compress(data[a:b]) for a, b in zip(bounds, bounds[1:])) + b"\0" * 100)
+
+
+@pytest.mark.parametrize("gunzip", ["isal", "zlib"])
 @pytest.mark.parametrize("chunk", [7, None])
-def test_gz_rotated_files_read_like_plain(tmp_path, monkeypatch, chunk):
+def test_gz_rotated_files_read_like_plain(tmp_path, monkeypatch, chunk, gunzip):
     small_windows(monkeypatch)
     if chunk:
         small_chunks(monkeypatch, chunk)
+    if gunzip == "zlib":
+        monkeypatch.setenv("DIAGNOSE_GUNZIP", "zlib")
+    assert files.inflater_module().__name__ == {"isal": "isal.isal_zlib", "zlib": "zlib"}[gunzip]
     rng = random.Random(chunk)
-    old(tmp_path / "app.log.2.gz", timed_log(rng, 150, NOW - timedelta(hours=6)), 30)
+    old(tmp_path / "app.log.3.gz", timed_log(rng, 150, NOW - timedelta(hours=8)), 40)
+    multi_member(tmp_path / "app.log.2.gz", timed_log(rng, 150, NOW - timedelta(hours=6)), rng)
+    os.utime(tmp_path / "app.log.2.gz", ((NOW - timedelta(minutes=30)).timestamp(),) * 2)
     old(tmp_path / "app.log.1", timed_log(rng, 150, NOW - timedelta(hours=4)), 20)
     live = old(tmp_path / "app.log", timed_log(rng, 150, NOW - timedelta(hours=2)), 0)
     spec = LogSpec("app", paths=(live,), timezone="UTC")
@@ -233,8 +247,40 @@ def test_gz_rotated_files_read_like_plain(tmp_path, monkeypatch, chunk):
         fast, plain, _, _ = fast_and_plain(monkeypatch, log_checks(**extra) + [{**everything, **extra}], spec)
         for f, p in zip(fast, plain):
             same_but_offsets(f, p)
-        assert fast[0][1]["files"] == 3
-        assert fast[-1][1]["count"] == (150 if extra else 3 * 150)   # rotated lines are 3-6 hours old
+        assert fast[0][1]["files"] == 4
+        assert fast[-1][1]["count"] == (150 if extra else 4 * 150)   # rotated lines are 3-8 hours old
+
+
+def test_since_skips_every_rotated_gz_that_ends_before_the_window(tmp_path, monkeypatch):
+    """A rotated ``.gz`` last written before the window opened is neither opened nor inflated, in
+    the fast and in the plain scan; one written inside the window is inflated once per pass."""
+    inflated: list[str] = []
+    real = files.gz_chunks
+
+    def counting(log, path, *args, **kw):
+        inflated.append(os.path.basename(path))
+        return real(log, path, *args, **kw)
+
+    monkeypatch.setattr(files, "gz_chunks", counting)
+    rng = random.Random(5)
+    for n, hours in ((4, 30), (3, 24), (2, 12)):   # whole days of lines, each file ended long ago
+        old(tmp_path / f"app.log.{n}.gz", timed_log(rng, 300, NOW - timedelta(hours=hours)), (hours - 4) * 60)
+    old(tmp_path / "app.log.1.gz", timed_log(rng, 300, NOW - timedelta(hours=3)), 90)
+    live = old(tmp_path / "app.log", timed_log(rng, 300, NOW - timedelta(minutes=80)), 0)
+    spec = LogSpec("app", paths=(live,), timezone="UTC")
+    checks = [{"log": "app", "pattern": "^", "since": s} for s in ("1h", "2h")]
+    fast, plain, fast_events, plain_events = fast_and_plain(monkeypatch, checks, spec)
+    assert fast == plain
+    for events in (fast_events, plain_events):
+        opened = {os.path.basename(name) for kind, name in events if kind == "open"}
+        assert not opened & {"app.log.4.gz", "app.log.3.gz", "app.log.2.gz"}
+    # 2 passes (fast, plain) x 1 check whose window includes app.log.1.gz's last write (2h; 1h not)
+    assert inflated == ["app.log.1.gz"] * 2
+    assert [f[1]["files"] for f in fast] == [1, 2]
+    inflated.clear()
+    fast, plain, _, _ = fast_and_plain(monkeypatch, [{"log": "app", "pattern": "^", "since": "2d"}], spec)
+    assert fast == plain and fast[0][1]["files"] == 5
+    assert sorted(inflated) == sorted(["app.log.4.gz", "app.log.3.gz", "app.log.2.gz", "app.log.1.gz"] * 2)
 
 
 @pytest.mark.parametrize("pattern", [r"\u884c\u60c5", r"\N{CJK UNIFIED IDEOGRAPH-884C}\u60c5", r"(?u)sync: \u884c"])

@@ -204,6 +204,11 @@ def test_a_plugin_format_that_fails_to_render_is_one_line(cli, target, tmp_path)
     assert proc.returncode == 2 and not (tmp_path / "r.txt").exists()
     [line] = proc.stderr.splitlines()[-1:]
     assert line.startswith("diagnose: --format text: the plugin format failed to render the report: KeyError")
+    # a bundle holds every format: one line, the report itself written, no bundle
+    proc = cli("app-login", *target, "-o", str(tmp_path / "r.md"), "--bundle", str(tmp_path / "b.tar.gz"), site=site)
+    assert proc.returncode == 2 and (tmp_path / "r.md").exists() and not (tmp_path / "b.tar.gz").exists()
+    [line] = proc.stderr.splitlines()[-1:]
+    assert "format 'text' failed to render the report: KeyError" in line
 
 
 # -- the registry itself -------------------------------------------------------------------------------

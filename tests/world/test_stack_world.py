@@ -55,11 +55,11 @@ def test_builtin_stack_names_real_symptoms_and_causes():
 
 
 @pytest.mark.parametrize("text, message", [
-    ("baseline: 3\n", "stack.yaml:1: needs a `baseline` world"),
+    ("baseline: 3\n", "stack.yaml:1: baseline: expected a mapping"),
     ("baseline: {}\nfaults:\n  - name: x\n    title: t\n    symptom: nope\n    world: {}\n",
      "stack.yaml:5: faults[0].symptom: unknown symptom 'nope'"),
     ("baseline: {}\nfaults: []\ndefault: [ghost]\n", "stack.yaml:3: default[0]: unknown fault 'ghost'"),
-    ("baseline: {}\nfaults:\n  - name: x\n    symptom: stale-positions\n", "stack.yaml:3: faults[0]: fault needs `title`"),
+    ("baseline: {}\nfaults:\n  - name: x\n    symptom: stale-positions\n", "stack.yaml:3: faults[0]: missing required field 'title'"),
     ("baseline: {}\ndefault: []\ndefault: [x]\n", "stack.yaml:3: default: duplicate key"),
 ])
 def test_bad_stack_files_give_one_line_with_file_and_line(tmp_path, text, message):
@@ -244,15 +244,16 @@ FAULT = "faults:\n  - name: x\n    title: t\n    symptom: stale-positions\n    w
     ("baseline: {}\n" + FAULT + "    also: [ws-disconnect, nope]\n",
      "stack.yaml:7: faults[0].also[1]: unknown symptom 'nope'"),
     ("baseline: {}\nvariants:\n  - name: v\n    title: t\n    log_style: xml\n",
-     "stack.yaml:5: variants[0].log_style: unknown log style 'xml' (use journald, plain, iso, untimed)"),
+     "stack.yaml:5: variants[0].log_style: unknown value 'xml' (expected one of: journald, plain, iso, untimed)"),
     ("baseline: {}\nvariants:\n  - name: v\n    title: t\n    replace: [logs, metrics.x]\n",
      ("stack.yaml:5: variants[0].replace[1]: 'metrics.x' is not a section (databases, sessions, logs, env, "
       "endpoints, clock, modified) or section.source")),
     ("baseline: {}\nvariants:\n  - name: v\n    title: t\n    drop:\n      - logs.realtime\n      - profile\n",
      "stack.yaml:7: variants[0].drop[1]: 'profile' is not a section"),
-    ("baseline: {}\nvariants:\n  - name: v\n    log_style: plain\n", "stack.yaml:3: variants[0]: variant needs `title`"),
-    ("baseline: {}\nmoment: {timezone: UTC}\n", "stack.yaml:2: moment: give {at: 'YYYY-MM-DD HH:MM', timezone: Zone}"),
-    ("baseline: {}\nmoment: {at: '2026-12-08 14:30', tz: UTC}\n", "moment: give {at:"),
+    ("baseline: {}\nvariants:\n  - name: v\n    log_style: plain\n", "stack.yaml:3: variants[0]: missing required field 'title'"),
+    ("baseline: {}\nmoment: {timezone: UTC}\n", "stack.yaml:2: moment: missing required field 'at'"),
+    ("baseline: {}\nmoment: {at: '2026-12-08 14:30', tz: UTC}\n", "stack.yaml:2: moment.tz: unknown field 'tz'"),
+    ("baseline: {logs: {app: [not, text]}}\n", "stack.yaml:1: baseline.logs.app: expected text"),
 ])
 def test_bad_variants_also_and_moment_name_file_and_line(tmp_path, text, message):
     with pytest.raises(StackError) as info:

@@ -42,3 +42,10 @@ def world(name: str, spec: Any, workdir: Path) -> str:
     for file, size in (spec or {}).get("files", {}).items():
         (folder / file).write_bytes(b"x" * int(size))
     return str(folder)
+
+
+def close_world(value: str) -> None:
+    """The example world's folder goes with the world."""
+    import shutil
+
+    shutil.rmtree(value, ignore_errors=True)
