@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from diagnose import plugins
+
 ROOT = Path(__file__).resolve().parents[2]
 PLUGIN = ROOT / "tests" / "plugin"
 
@@ -164,6 +166,7 @@ def test_the_shipped_harness_runs_a_plugin_kind(tmp_path, monkeypatch):
     registry.plugin_kinds.cache_clear()
     registry._load_plugin.cache_clear()
     sources.source_types.cache_clear()
+    plugins.installed.cache_clear()
     try:
         assert installed_plugin_kinds() == {"logsize": "diagnose_disk.logsize", "dirsize": "diagnose_disk.dirsize"}
         assert_is_kind("logsize")
@@ -189,6 +192,7 @@ def test_the_shipped_harness_runs_a_plugin_kind(tmp_path, monkeypatch):
         registry.plugin_kinds.cache_clear()
         registry._load_plugin.cache_clear()
         sources.source_types.cache_clear()
+        plugins.installed.cache_clear()
 
 
 DIR_ENTRY = textwrap.dedent("""\
@@ -329,6 +333,7 @@ def test_a_plugin_world_is_handed_back_when_the_world_closes(tmp_path, monkeypat
     site = install(tmp_path / "site")
     monkeypatch.syspath_prepend(str(site))
     sources.source_types.cache_clear()
+    plugins.installed.cache_clear()
     try:
         pack = Pack(root=tmp_path, name="t", version="0", site_url="", digest="-", sources={})
         example = Example(name="full", verdict="problem", causes=(),
@@ -346,3 +351,4 @@ def test_a_plugin_world_is_handed_back_when_the_world_closes(tmp_path, monkeypat
         assert not (tmp_path / "w2" / "directories" / "uploads").exists()
     finally:
         sources.source_types.cache_clear()
+        plugins.installed.cache_clear()

@@ -19,6 +19,8 @@ from types import ModuleType
 import pytest
 import yaml
 
+from diagnose import plugins
+
 from diagnose.reports.formats import (
     BUILTIN_FORMATS,
     DEFAULT_FORMAT,
@@ -230,12 +232,14 @@ def test_a_built_in_name_wins_over_a_plugin_s(tmp_path, monkeypatch):
     (info / "entry_points.txt").write_text("[diagnose.formats]\nmd = other.md\nzz = other.zz\naa = other.aa\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     formats.plugin_formats.cache_clear()
+    plugins.installed.cache_clear()
     try:
         assert formats.plugin_formats() == {"aa": "other.aa", "zz": "other.zz"}
         assert format_names() == ["md", "html", "json", "aa", "zz"]
         assert report_format("md").__name__ == "diagnose.reports.markdown"
     finally:
         formats.plugin_formats.cache_clear()
+        plugins.installed.cache_clear()
 
 
 def test_an_unknown_format_names_the_valid_ones():
