@@ -22,7 +22,7 @@ from diagnose.kb.model import (Avoid, Cause, Check, Entry, Example, Fill, FixPol
                                 Source, Step, provenance_of)
 from diagnose.kb.problems import KnowledgeBaseError, Problem  # noqa: F401 (Problem: re-exported for callers)
 
-CACHE_FORMAT = 5
+CACHE_FORMAT = 6
 
 
 def builtin_root() -> Path:
@@ -143,7 +143,22 @@ def _validate(root: Path, files: list[Path]) -> tuple[dict, list[tuple[str, dict
         problems.append(Problem(str(root), 1, "", "no entries found (expected <category>/<id>.yaml files)"))
     if any(not p.unfinished for p in problems):
         raise KnowledgeBaseError(problems)
+    for _, loc in located:
+        _note_statement_kinds(loc.data)
     return manifest, [(str(path.relative_to(root)), loc.data) for path, loc in located], problems
+
+
+def _note_statement_kinds(entry: dict[str, Any]) -> None:
+    """Each SQL step's statement kinds, parsed once here (lint has loaded the parser already) and kept with
+    the validated entry in the cache (``_kinds``): showing or reporting a step then needs no parser."""
+    from diagnose.kb.steps import statement_kinds
+
+    for solution in entry.get("solutions") or []:
+        for step in solution.get("steps") or []:
+            if isinstance(step, dict) and isinstance(step.get("sql"), str):
+                kinds = statement_kinds(step["sql"])
+                if kinds is not None:
+                    step["_kinds"] = kinds
 
 
 def _cache_file(digest: str) -> Path:
@@ -220,6 +235,7 @@ def build_step(data: dict[str, Any]) -> Step:
         verify=tuple(verify) if isinstance(verify, list) else verify,
         approve=data.get("approve"), when=data.get("when"), requires=_tuple(data.get("requires")),
         provenance=provenance_of(data.get("provenance")),
+        kinds=tuple(data["_kinds"]) if isinstance(data.get("_kinds"), list) else None,
     )
 
 

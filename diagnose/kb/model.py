@@ -79,6 +79,9 @@ class Step:
     when: str | None = None
     requires: tuple[str, ...] = ()
     provenance: Provenance | None = None
+    #: its SQL's statements as PostgreSQL's parser reads them (``UpdateStmt``...), found when the pack was
+    #: validated and cached with it, so rendering a step needs no parser (None: not known)
+    kinds: tuple[str, ...] | None = None
 
     @property
     def changes(self) -> bool:

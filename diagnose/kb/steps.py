@@ -161,8 +161,11 @@ def step_sql(step: Step, filled: Filled) -> str:
     """The SQL as the operator runs it: filled, and a change of rows wrapped in a transaction with the
     row count to expect before COMMIT; an action no ROLLBACK undoes says so instead."""
     sql = substitute(step.sql or "", filled).strip().rstrip(";")
-    kinds = statement_kinds(sql)
-    if not step.changes or not transactional(sql, kinds):
+    if not step.changes:
+        return sql + ";"
+    # filling puts literals where the placeholders were: the statements are the validated template's
+    kinds = list(step.kinds) if step.kinds is not None else statement_kinds(sql)
+    if not transactional(sql, kinds):
         return sql + ";"
     count = expected_rows(step, filled)
     head = ""

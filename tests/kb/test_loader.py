@@ -60,3 +60,24 @@ def test_not_utf8_is_a_clean_error(pack_copy):
     (pack_copy / "data" / "broken.yaml").write_bytes(b"id: \xff\xfe\n")
     with pytest.raises(KnowledgeBaseError, match="not UTF-8"):
         load_pack(pack_copy)
+
+
+def test_a_step_s_statements_are_parsed_once_and_kept_with_the_validated_pack(tmp_path):
+    """Showing or reporting a step needs no SQL parser: its statement kinds were found at validation and
+    come from the cache (pglast alone costs ~25 ms of every `diagnose show`)."""
+    import os
+    import subprocess
+    import sys
+
+    from diagnose.kb.steps import statement_kinds
+
+    pack = load_pack(use_cache=False)
+    steps = [s for e in pack.entries for sol in e.solutions for s in sol.steps if s.sql]
+    assert steps and all(s.kinds == tuple(statement_kinds(s.sql) or ()) for s in steps)
+    env = dict(os.environ, DIAGNOSE_CACHE_DIR=str(tmp_path / "cache"))
+    env.pop("DIAGNOSE_CHECKS", None)
+    argv = [sys.executable, "-X", "importtime", "-m", "diagnose", "show", "stale-positions"]
+    subprocess.run(argv, capture_output=True, env=env, check=True)               # validates, fills the cache
+    warm = subprocess.run(argv, capture_output=True, text=True, env=env, check=True)
+    assert "Stale" in warm.stdout or "stale" in warm.stdout
+    assert " pglast" not in warm.stderr, "the parser was imported to show a pack from the cache"
