@@ -112,13 +112,15 @@ def packs_profile_option(f: Callable) -> Callable:
 
 
 def profile_or_exit(path: Path | None) -> Profile:
-    """The profile at ``path`` (None: $DIAGNOSE_PROFILE or ./diagnose.yaml, if any) for its ``packs:``; a
-    broken one is the same one-line error as anywhere."""
+    """The profile at ``path`` (None: $DIAGNOSE_PROFILE or ./diagnose.yaml, if any); a broken one is one line
+    on stderr, the secrets it holds masked, and exit 2. What every command that reads a profile loads it with
+    (:func:`profile_from` then applies the flags)."""
     from diagnose.profile import ProfileError, load_profile
 
     try:
         return load_profile(path)
     except ProfileError as exc:
+        _learn_from_invalid_profile(path)
         fail(str(exc))
 
 
@@ -171,7 +173,7 @@ def profile_options(f: Callable) -> Callable:
 def profile_from(target: Target) -> Profile:
     """The profile of ``target`` with its flags applied; exit 2 with one line (secrets masked) when it
     cannot be used, or when a source would stop the run before it starts (an env file that is a FIFO)."""
-    from diagnose.profile import ProfileError, apply_overrides, load_profile, register_profile_secrets
+    from diagnose.profile import ProfileError, apply_overrides, register_profile_secrets
     from diagnose.sources import source_types
 
     masker = stderr_masker()
@@ -179,13 +181,12 @@ def profile_from(target: Target) -> Profile:
     for section, pairs in target.overrides:
         for pair in pairs:               # even a malformed pair's value is the user's secret
             types[section].secrets(pair.partition("=")[2] or pair, masker, None)
+    profile = profile_or_exit(target.profile_path)
+    register_profile_secrets(profile.sources, masker)
     try:
-        profile = load_profile(target.profile_path)
-        register_profile_secrets(profile.sources, masker)
         for section, pairs in target.overrides:
             apply_overrides(profile, section, pairs, types[section].FLAG)
     except ProfileError as exc:
-        _learn_from_invalid_profile(target.profile_path)
         fail(str(exc))
     given = {section: {pair.partition("=")[0].strip() for pair in pairs} for section, pairs in target.overrides}
     refuse_before_run(profile, given)

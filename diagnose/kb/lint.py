@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +62,7 @@ def check_file(root: Path, path: Path) -> tuple[Located | None, list[Problem]]:
     problems = [Problem(name, loc.line_of(p), format_path(p), msg) for p, msg in loc.problems]
     if not isinstance(loc.data, dict):
         return None, problems + [Problem(name, 1, "", "an entry must be a YAML mapping (id: ..., title: ...)")]
-    problems += [_unfinished(p) for p in schema_problems(loc, entry_schema(), (), name)]
+    problems += schema_problems(loc, entry_schema(), (), name, unfinished=UNFINISHED_FIELDS)
     for i, check in enumerate(loc.data.get("checks") or []):
         if isinstance(check, dict) and isinstance(check.get("kind"), str) and check["kind"] in kind_names():
             try:
@@ -84,14 +83,6 @@ def check_file(root: Path, path: Path) -> tuple[Located | None, list[Problem]]:
 UNFINISHED_FIELDS = ("causes", "checks", "solutions", "examples")
 
 
-def _unfinished(problem: Problem) -> Problem:
-    """A schema problem that only says the entry is not finished (an empty or missing ``solutions`` ...)."""
-    lacking = problem.path in UNFINISHED_FIELDS and problem.message.startswith("needs at least")
-    missing = problem.path in ("", format_path(())) and any(problem.message == f"missing required field '{f}'"
-                                                            for f in UNFINISHED_FIELDS)
-    return replace(problem, unfinished=True) if lacking or missing else problem
-
-
 def _format_checker():
     """jsonschema's format checks, with ``regex`` also refusing what ``re`` refuses with other
     exceptions than ``re.error`` (``a{99999999999}`` raises OverflowError)."""
@@ -106,25 +97,37 @@ def _format_checker():
     return checker
 
 
-def schema_problems(loc: Located, schema: dict, base: tuple, name: str, instance: Any = None) -> list[Problem]:
+def schema_problems(loc: Located, schema: dict, base: tuple, name: str, instance: Any = None, *,
+                    unfinished: tuple[str, ...] = ()) -> list[Problem]:
+    """Every way ``instance`` (default: the whole file) breaks ``schema``, each at its line. ``unfinished``:
+    top-level fields whose absence or emptiness only says the thing is not finished yet
+    (:attr:`Problem.unfinished`)."""
     from jsonschema import Draft202012Validator
 
     validator = Draft202012Validator(schema, format_checker=_format_checker())
     data = loc.data if instance is None else instance
     problems = []
     seen = set()
+    missing_seen: dict[tuple, int] = {}      # path -> required errors met there (one per missing field)
     for error in validator.iter_errors(data):
         for leaf in _leaves(error):
             path = base + tuple(leaf.absolute_path)
-            message = _friendly(leaf)
+            field = None
+            if leaf.validator == "required" and isinstance(leaf.instance, dict):
+                missing = [r for r in leaf.validator_value if r not in leaf.instance]
+                index = missing_seen[path] = missing_seen.get(path, -1) + 1
+                field = missing[index] if index < len(missing) else None
+            message = _friendly(leaf, field)
             if (path, message) in seen:
                 continue
             seen.add((path, message))
+            lacking = (leaf.validator == "required" and field in unfinished and path == base) or \
+                      (leaf.validator == "minItems" and len(path) == len(base) + 1 and path[-1] in unfinished)
             if leaf.validator == "additionalProperties" and isinstance(leaf.instance, dict):
                 extra = [k for k in leaf.instance if k not in leaf.schema.get("properties", {})]
                 if extra:
                     path = path + (extra[0],)
-            problems.append(Problem(name, loc.line_of(path), format_path(path), message))
+            problems.append(Problem(name, loc.line_of(path), format_path(path), message, unfinished=lacking))
     return problems
 
 
@@ -137,14 +140,15 @@ def _leaves(error: Any) -> list[Any]:
     return [error]
 
 
-def _friendly(error: Any) -> str:
+def _friendly(error: Any, field: str | None = None) -> str:
+    """The one-line message of a schema error; ``field``: the required field this error is about."""
     v, inst = error.validator, error.instance
     if v == "enum":
         what = "kind" if error.absolute_path and error.absolute_path[-1] == "kind" else "value"
         return f"unknown {what} {inst!r} (expected one of: {', '.join(map(str, error.validator_value))})"
     if v == "required":
         missing = [r for r in error.validator_value if isinstance(inst, dict) and r not in inst]
-        return f"missing required field '{missing[0] if missing else error.validator_value}'"
+        return f"missing required field '{field or (missing[0] if missing else error.validator_value)}'"
     if v == "additionalProperties" and isinstance(inst, dict):
         allowed = list(error.schema.get("properties", {}))
         extra = [k for k in inst if k not in allowed]

@@ -9,6 +9,7 @@ its kind) so an unknown kind yields one clear message instead of a cascade.
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 
 from diagnose.checks import kind_names, load_kind, usable_kind_names
@@ -251,16 +252,23 @@ EXAMPLE: dict[str, Any] = {
 }
 
 
-def example_schema() -> dict[str, Any]:
-    """An example: :data:`EXAMPLE`, its world also holding a section per source type that builds its own
-    worlds (a ``world(name, spec, workdir)`` function, its spec schema ``WORLD_SCHEMA``)."""
+def world_building_sources() -> dict[str, ModuleType]:
+    """The source types that build their own part of an example world (a ``world(name, spec, workdir)``
+    function returning the profile value; a plugin's, or a built-in one added since): those whose section
+    is not one of the world sections :data:`EXAMPLE` describes, which :mod:`diagnose.world.build` builds."""
     from diagnose.sources import source_types
 
     worlds = EXAMPLE["properties"]["world"]["properties"]
+    return {section: module for section, module in source_types().items()
+            if section not in worlds and callable(getattr(module, "world", None))}
+
+
+def example_schema() -> dict[str, Any]:
+    """An example: :data:`EXAMPLE`, its world also holding a section per source type that builds its own
+    worlds (:func:`world_building_sources`, each with its spec schema ``WORLD_SCHEMA``)."""
     extra = {section: {"type": "object", "additionalProperties": getattr(module, "WORLD_SCHEMA", {}),
                        "description": f"{module.NOUN} source name -> what its source type builds"}
-             for section, module in source_types().items()
-             if section not in worlds and callable(getattr(module, "world", None))}
+             for section, module in world_building_sources().items()}
     if not extra:
         return EXAMPLE
     world = EXAMPLE["properties"]["world"]

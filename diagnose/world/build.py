@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from diagnose.kb.model import Example, Pack
+from diagnose.kb.schema import world_building_sources
 from diagnose.profile import Profile
 from diagnose.world.timestamps import fill
 
@@ -123,7 +124,7 @@ class World:
                     raise ValueError(f"endpoint {name}: uvicorn writes log '{log_name}', which the world also gives")
                 self.profile.sources["logs"][log_name] = str(server.log_path)
             self.profile.sources["endpoints"][name] = server.start().url
-        for section, source in _world_building_sources().items():  # a plugin's source type builds its own
+        for section, source in world_building_sources().items():   # a plugin's source type builds its own
             for name, spec in (world.get(section) or {}).items():
                 value = source.world(name, spec, self.workdir)
                 self._servers.append(_BuiltBySource(source, value))   # close() hands it back to close_world
@@ -372,16 +373,3 @@ class _BuiltBySource:
         close = getattr(self.source, "close_world", None)
         if callable(close):
             close(self.value)
-
-
-#: the source sections :meth:`World.build` builds itself (databases on PostgreSQL, servers for endpoints...)
-BUILT_HERE = frozenset({"databases", "logs", "env", "endpoints"})
-
-
-def _world_building_sources() -> dict[str, Any]:
-    """The other source types that build their own part of an example world (``world(name, spec,
-    workdir)`` returns the profile value): a plugin's, or a built-in one added since."""
-    from diagnose.sources import source_types
-
-    return {section: module for section, module in source_types().items()
-            if section not in BUILT_HERE and callable(getattr(module, "world", None))}

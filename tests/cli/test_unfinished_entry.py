@@ -91,3 +91,5 @@ def test_a_skeleton_without_checks_stops_only_itself(setup, tmp_path):
     lacking = {line.split(": ")[1] for line in lint.stdout.splitlines()
                if line.startswith("pack/storage/disk-full.yaml:") and "(unfinished)" in line}
     assert lacking >= {"checks", "(top level)"}, lint.stdout
+    for field in ("causes", "solutions", "examples"):    # every field it leaves out, one line each
+        assert f"disk-full.yaml:1: (top level): missing required field '{field}' (unfinished)" in lint.stdout

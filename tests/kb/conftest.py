@@ -19,3 +19,18 @@ def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text, f"{old!r} not in {path}"
     path.write_text(text.replace(old, new, 1))
+
+
+#: the entry most lint tests break a copy of
+ENTRY = "data/stale-positions.yaml"
+
+
+def problems_after(pack_copy: Path, *edits: tuple[str, str]) -> list[str]:
+    """Every problem loading ``pack_copy`` reports once ``edits`` (old, new) are made to :data:`ENTRY`."""
+    from diagnose.kb.loader import KnowledgeBaseError, load_pack
+
+    for old, new in edits:
+        edit(pack_copy / ENTRY, old, new)
+    with pytest.raises(KnowledgeBaseError) as info:
+        load_pack(pack_copy)
+    return [str(p) for p in info.value.problems]

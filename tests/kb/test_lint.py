@@ -4,17 +4,8 @@ import pytest
 
 from diagnose.kb.loader import KnowledgeBaseError, load_pack
 
-from .conftest import edit
+from .conftest import ENTRY, edit, problems_after
 
-ENTRY = "data/stale-positions.yaml"
-
-
-def problems_after(pack_copy, *edits) -> list[str]:
-    for old, new in edits:
-        edit(pack_copy / ENTRY, old, new)
-    with pytest.raises(KnowledgeBaseError) as info:
-        load_pack(pack_copy)
-    return [str(p) for p in info.value.problems]
 
 
 def test_bad_regex_in_error_patterns(pack_copy):

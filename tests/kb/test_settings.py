@@ -8,20 +8,11 @@ import psycopg
 import pytest
 
 from diagnose.kb import settings as kb_settings
-from diagnose.kb.loader import KnowledgeBaseError, load_pack
+from diagnose.kb.loader import load_pack
 
-from .conftest import edit
+from .conftest import ENTRY, problems_after
 
-ENTRY = "data/stale-positions.yaml"
 BOUND = "      max_age: {setting: max_age}\n      current_mode:"
-
-
-def problems_after(pack_copy, *edits) -> list[str]:
-    for old, new in edits:
-        edit(pack_copy / ENTRY, old, new)
-    with pytest.raises(KnowledgeBaseError) as info:
-        load_pack(pack_copy)
-    return [str(p) for p in info.value.problems]
 
 
 def line_of(pack_copy, text: str) -> int:
