@@ -72,8 +72,18 @@ def protocol_problems(module: ModuleType, section: str, others: dict[str, Module
         problems.append(f"FIELD must be a lower-case name, not {module.FIELD!r}")
     if not isinstance(module.FLAG, str) or not _FLAG.fullmatch(module.FLAG) or module.FLAG in TAKEN_FLAGS:
         problems.append(f"FLAG must be a long option of its own (--dir), not {module.FLAG!r}")
-    if not isinstance(module.SCHEMA, dict):
-        problems.append("SCHEMA must be the JSON Schema of one profile value")
+    for attr in ("SCHEMA", "WORLD_SCHEMA"):
+        schema = getattr(module, attr, {})
+        if not isinstance(schema, dict):
+            problems.append(f"{attr} must be a JSON Schema (a mapping)")
+            continue
+        from jsonschema import Draft202012Validator
+        from jsonschema.exceptions import SchemaError
+
+        try:
+            Draft202012Validator.check_schema(schema)
+        except SchemaError as exc:
+            problems.append(f"{attr} is not a valid JSON Schema: {exc.message}")
     for other in others.values():
         for attr in ("FIELD", "FLAG"):
             if getattr(other, attr) == getattr(module, attr):

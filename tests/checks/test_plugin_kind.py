@@ -299,16 +299,23 @@ def test_a_plugin_hook_that_raises_is_one_line_not_a_traceback(cli, tmp_path, ho
         assert cli("show", "log-grows", "--no-builtin", "--checks", str(pack), site=site).returncode == 0
 
 
-def test_a_broken_source_type_is_one_line_on_every_command(cli, tmp_path):
+@pytest.mark.parametrize("breakage, why", [
+    (('FLAG = "--dir"', 'FLAG = "--profile"'), "FLAG must be a long option"),
+    (('SCHEMA: dict[str, Any] = {"type": "string"', 'SCHEMA: dict[str, Any] = {"type": "path"'),
+     "SCHEMA is not a valid JSON Schema"),
+])
+def test_a_broken_source_type_is_one_line_on_every_command(cli, tmp_path, breakage, why):
     site = install(tmp_path / "site")
     source = site / "diagnose_disk" / "directories.py"
-    source.write_text(source.read_text().replace('FLAG = "--dir"', 'FLAG = "--profile"'))
+    assert breakage[0] in source.read_text()
+    source.write_text(source.read_text().replace(*breakage))
+    (tmp_path / "diagnose.yaml").write_text("directories:\n  uploads: /srv/uploads\n")
     for args in (["list"], ["lint"], ["ws-disconnect"], ["schema", "--pack"]):
         proc = cli(*args, site=site)
         assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
         [line] = proc.stderr.splitlines()
         assert line.startswith("diagnose: source type 'directories' (entry point diagnose.sources -> "
-                               "diagnose_disk.directories) is not a source type: FLAG must be a long option"), line
+                               f"diagnose_disk.directories) is not a source type: {why}"), line
 
 
 def test_installing_or_removing_a_plugin_revalidates_a_cached_pack(cli, tmp_path):
