@@ -44,6 +44,7 @@ def main() -> None:
         _say("standard output is closed (redirect it to /dev/null to discard the summary)")
         sys.exit(EXIT_OUTPUT_FAILED)
     _watch_stdout()
+    _readable_stderr()
     try:
         try:
             from diagnose.cli import main as run_cli
@@ -68,6 +69,22 @@ def _hold_closed_std_fds() -> None:
                 os.close(null)
 
 
+def _errors_for(stream: object) -> str | None:
+    """How a terminal whose encoding cannot write every character (Big5, Latin-1: Chinese text, a log
+    line's symbols) shows the rest: as ``?``, never a UnicodeEncodeError half-way through the output."""
+    encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+    return getattr(stream, "errors", None) if encoding in ("utf8", "utf16", "utf32", "gb18030") else "replace"
+
+
+def _readable_stderr() -> None:
+    """stderr with the same rule as stdout (see :func:`_errors_for`)."""
+    try:
+        if sys.stderr is not None and _errors_for(sys.stderr) == "replace":
+            sys.stderr.reconfigure(errors="replace")    # type: ignore[union-attr]  # a TextIOWrapper here
+    except (AttributeError, ValueError):   # replaced by a test harness: leave it alone
+        pass
+
+
 def _watch_stdout() -> None:
     """Standard output whose write failures raise :class:`OutputError` (from rich, click or print)."""
     stdout = sys.stdout
@@ -78,7 +95,7 @@ def _watch_stdout() -> None:
         return
     stdout.flush()
     sys.stdout = io.TextIOWrapper(io.BufferedWriter(_StdoutFile(1, "w", closefd=False)),
-                                  encoding=stdout.encoding, errors=stdout.errors,
+                                  encoding=stdout.encoding, errors=_errors_for(stdout),
                                   newline=None if os.name == "nt" else "\n",
                                   line_buffering=bool(stdout.line_buffering),
                                   write_through=getattr(stdout, "write_through", False))

@@ -80,6 +80,9 @@ version: "0.1.0"
 description: {_q(f"Symptoms of {name}: how to diagnose them by hand or with one command, their causes and fixes.")}
 # where the FAQ site is published (`diagnose docs serve` serves it here); reports link to <site_url>/faq/<id>/
 site_url: "http://127.0.0.1:8000/"
+# the pack in Chinese too: each entry gets its <id>.zh.yaml beside it, and lint reports a missing or stale
+# one (the page "writing an entry", Translations); the site then has /zh/
+# languages: [en, zh]
 # category id -> title, in the order lists and the site show them; an entry lives in the folder of its category
 categories:
   {category}: {_q(category_title)}

@@ -98,6 +98,10 @@ SHAPES: list[tuple[str, re.Pattern, str]] = [
         r"|sb_(?:secret|publishable)_[A-Za-z0-9_-]{10,}|npm_[A-Za-z0-9]{36}|hf_[A-Za-z0-9]{30,}"
         r"|SG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{30,})(?![A-Za-z0-9_-])"), "0"),
     ("api-key", re.compile(r"(?<![0-9])\d{6,12}:AA[A-Za-z0-9_-]{30,}(?![A-Za-z0-9_-])"), "0"),  # Telegram bot
+    # a Chinese label that says a secret follows ("数据库密码：x", "API密钥=x", "令牌: x"): the value up to a space
+    # or Chinese text (a secret is not written in Chinese; "密码: 已重置" is a status, not a password)
+    ("zh-label", re.compile(r"(?:密码|口令|密钥|秘钥|私钥|令牌|凭证|凭据|授权码)[\u4e00-\u9fff]{0,4}[ \t]*[:：=＝][ \t]*"
+                            r"(?P<s>[^\s\u3000-\u303f\u4e00-\u9fff\uff00-\uffef\"'<>,;]{4,1024})"), "s"),
 ]
 # "KEY=value", "key: value", "\"key\": \"value\"": the value sits in a lookahead, so a pair whose key
 # is not secret ("https://host/?token=x") does not swallow the secret pair inside its value
@@ -108,6 +112,7 @@ HINTS = {
     "auth-header": ("authorization", "bearer", "basic"),
     "api-key": ("sk-", "sk_", "pk_", "rk_", "akia", "asia", "gh", "xox", "glpat-", "aiza", "sb_", "npm_", "hf_",
                 "sg.", ":aa"),
+    "zh-label": ("密码", "口令", "密钥", "秘钥", "私钥", "令牌", "凭证", "凭据", "授权码"),
 }
 # "Cookie: a=1; sid=2" / "Set-Cookie: sid=2; Path=/": every cookie value, not the attributes
 COOKIE_HEADER = re.compile(r"(?i)\b(?:set-)?cookie[\"']?[ \t]*[:=][ \t]*[\"']?(?P<rest>[^\r\n\"']*)")

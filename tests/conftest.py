@@ -41,3 +41,17 @@ def make_db(pg_server: TempPostgres) -> Callable[..., str]:
         return pg_server.create_database(name, schema_sql=sql)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def english_unless_asked(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test starts in English whatever the machine's locale (a CI runner with LANG=zh_CN.UTF-8 must not
+    turn the goldens Chinese), and a language a test chose does not outlive it (subprocesses inherit this
+    environment too)."""
+    from diagnose import i18n
+
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
+        monkeypatch.delenv(name, raising=False)
+    i18n.set_language(None)
+    yield
+    i18n.set_language(None)

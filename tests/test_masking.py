@@ -272,3 +272,18 @@ def test_looks_random(token, random):
 def test_session_id_keys_are_secret():
     assert key_looks_secret("session_id") and key_looks_secret("sessionId") and key_looks_secret("PHPSESSID")
     assert not key_looks_secret("session_timeout") and not key_looks_secret("user_id")
+
+
+@pytest.mark.parametrize("text, secret", [("数据库密码：Zh0ngWenMiMa99", "Zh0ngWenMiMa99"), ("API密钥=sk9f8g7h6j5k", "sk9f8g7h6j5k"),
+                                          ("令牌: abcd1234efgh", "abcd1234efgh"), ("私钥＝k3y-v4lue-x", "k3y-v4lue-x")])
+def test_a_secret_after_a_chinese_label_is_masked(text, secret):
+    from diagnose.masking import Masker
+
+    assert secret not in Masker().mask_text(text)
+
+
+@pytest.mark.parametrize("text", ["密码错误，请重试", "密码: 已重置", "修改密码：成功", "令牌过期"])
+def test_chinese_words_about_a_secret_are_not_masked(text):
+    from diagnose.masking import Masker
+
+    assert Masker().mask_text(text) == text

@@ -14,6 +14,7 @@ from typing import IO, cast
 import click
 
 from diagnose import __version__
+from diagnose.i18n import LANGUAGES
 from diagnose.plugins import PluginError
 
 #: subcommand -> (module, attribute, one-line help); help is here so --help imports nothing
@@ -61,7 +62,7 @@ class SymptomGroup(click.Group):
         if name not in COMMANDS:
             return None
         module, attr, _ = COMMANDS[name]
-        return getattr(importlib.import_module(module), attr)
+        return with_lang_option(getattr(importlib.import_module(module), attr))
 
     def resolve_command(self, ctx: click.Context, args: list[str]):
         name = args[0] if args else ""
@@ -75,6 +76,32 @@ class SymptomGroup(click.Group):
             formatter.write_dl(rows)
 
 
+def _choose_language(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    from diagnose import i18n
+
+    if value is not None:
+        i18n.set_language(value)
+
+
+def lang_option() -> click.Option:
+    """``--lang en|zh``: the language of the output, the knowledge pack's texts included (default: the
+    locale, ``LC_ALL`` / ``LC_MESSAGES`` / ``LANG``). Eager, so it is in force before anything prints."""
+    return click.Option(["--lang"], type=click.Choice(list(LANGUAGES)), expose_value=False, is_eager=True,
+                        callback=_choose_language,
+                        help="Language of the output and of the knowledge base's texts: en or zh (default: "
+                             "from LC_ALL / LANG, zh_CN.UTF-8 is zh).")
+
+
+def with_lang_option(command: click.Command) -> click.Command:
+    """``command`` (and each subcommand of a group) with ``--lang``: every command has it, added here once."""
+    if not any(p.name == "lang" for p in command.params):
+        command.params.append(lang_option())
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            with_lang_option(sub)
+    return command
+
+
 @click.group(cls=SymptomGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"],
                                                                   "max_content_width": 100})
 @click.version_option(__version__, "-V", "--version", prog_name="diagnose")
@@ -86,6 +113,9 @@ def cli() -> None:
     summary names the cause found, with evidence and the fix, and a report is written for
     the ticket. Run `diagnose list` to see the symptoms.
     """
+
+
+cli.params.append(lang_option())     # `diagnose --lang zh list` as well as `diagnose list --lang zh`
 
 
 class _MaskedStream:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from diagnose.i18n import t
 from diagnose.cli.options import (PackChoice, Target, checks_option, find_entry_or_exit, load_pack_or_exit,
                                   packs_profile_option, profile_from, profile_or_exit)
 
@@ -30,11 +31,12 @@ def list_cmd(checks: PackChoice, profile_path: Path | None, as_json: bool) -> No
         return
     width = max((len(e.id) for e in pack.entries), default=10)
     for category, entries in groups.items():
-        click.echo(f"{category}:")
+        title = pack.category_title(category)
+        click.echo(f"{category}:" if pack.lang == "en" or title == category else f"{title} ({category}):")
         for entry in entries:
             click.echo(f"  {entry.id:<{width}}  {entry.title}")
-    click.echo(f"\n{len(pack.entries)} symptom(s) in {pack.name} {pack.version}. "
-               f"Run one with `diagnose SYMPTOM`, read one with `diagnose show SYMPTOM`.")
+    click.echo("\n" + t("{count} symptom(s) in {name} {version}. Run one with `diagnose SYMPTOM`, read one with "
+                        "`diagnose show SYMPTOM`.", count=len(pack.entries), name=pack.name, version=pack.version))
 
 
 def entry_markdown(entry: Entry, pack: Pack, approvers: dict[str, str] | None = None) -> str:
@@ -43,45 +45,47 @@ def entry_markdown(entry: Entry, pack: Pack, approvers: dict[str, str] | None = 
     from diagnose.kb.steps import avoid_line, proven_on, provenance_words, risk_and_proof, solution_markdown
     from diagnose.runner import default_manual
 
-    out = [f"# {entry.title}", "", f"`{entry.id}` · {entry.category} · severity {entry.severity}"]
+    out = [f"# {entry.title}", "", f"`{entry.id}` · {entry.category} · " + t("severity {severity}",
+                                                                            severity=t(entry.severity))]
     if entry.aliases:
-        out.append(f"aliases: {', '.join(entry.aliases)}")
-    out += ["", "## What you see", "", entry.summary.strip()]
+        out.append(t("aliases: {aliases}", aliases=", ".join(entry.aliases)))
+    out += ["", "## " + t("What you see"), "", entry.summary.strip()]
     if entry.seen:
-        out += ["", "As users report it:", ""] + [f"> {s}  " for s in entry.seen]
-    out += ["", "## Diagnose it", "", "```", f"diagnose {entry.id}", "```", "", "## Checks", ""]
+        out += ["", t("As users report it:"), ""] + [f"> {s}  " for s in entry.seen]
+    out += ["", "## " + t("Diagnose it"), "", "```", f"diagnose {entry.id}", "```", "", "## " + t("Checks"), ""]
     for i, check in enumerate(entry.checks, 1):
         source = check.source
         where = f" ({source[0]} `{source[1]}`)" if source else ""
         out.append(f"{i}. **{check.title}** [{check.kind}]{where}")
-        out.append(f"   expects: {check.expects}")
+        out.append("   " + t("expects: {expects}", expects=check.expects))
         if "expect" in check.raw:
-            out.append(f"   rule: {json.dumps(check.raw['expect'], ensure_ascii=False)}")
+            out.append("   " + t("rule: {rule}", rule=json.dumps(check.raw["expect"], ensure_ascii=False)))
         if check.causes:
-            out.append(f"   failure points to: {', '.join(check.causes)}")
+            out.append("   " + t("failure points to: {causes}", causes=", ".join(check.causes)))
         if check.symptom:
-            out.append("   a failure shows the symptom itself")
+            out.append("   " + t("a failure shows the symptom itself"))
         manual = check.manual or default_manual(check)
         if manual:
-            out += ["   by hand:", "   ```", *("   " + line for line in manual.strip().splitlines()), "   ```"]
-    out += ["", "## Causes", ""]
+            out += ["   " + t("by hand:"), "   ```", *("   " + line for line in manual.strip().splitlines()), "   ```"]
+    out += ["", "## " + t("Causes"), ""]
     for cause in entry.causes:
-        cited = f" *(Source: {provenance_words(cause.provenance)})*" if cause.provenance else ""
+        cited = " *(" + t("Source: {source}", source=provenance_words(cause.provenance)) + ")*" \
+            if cause.provenance else ""
         out += [f"- **{cause.title}** (`{cause.id}`): {cause.text.strip()}{cited}"]
-    out += ["", "## Solutions", "", "Each step says its risk, where it runs, who approves it, its undo and how to "
-            "verify it. `diagnose` never runs them.", ""]
+    out += ["", "## " + t("Solutions"), "", t("Each step says its risk, where it runs, who approves it, its undo and "
+                                              "how to verify it. `diagnose` never runs them."), ""]
     for solution in entry.solutions:
-        fixes = f"fixes: {', '.join(solution.causes)} · " if solution.causes else ""
+        fixes = t("fixes: {causes}", causes=", ".join(solution.causes)) + " · " if solution.causes else ""
         out += [f"### {solution.title}", "", fixes + risk_and_proof(solution.risk, proven_on(solution, entry)), "",
                 solution_markdown(solution, entry, pack.policy_of(entry), approvers=approvers, site=approvers is None), ""]
     if entry.avoid:
-        out += ["## What not to do", ""] + [avoid_line(a) for a in entry.avoid] + [""]
+        out += ["## " + t("What not to do"), ""] + [avoid_line(a) for a in entry.avoid] + [""]
     if entry.prevention:
-        out += ["## Prevention", "", entry.prevention.strip(), ""]
+        out += ["## " + t("Prevention"), "", entry.prevention.strip(), ""]
     if entry.related:
-        out += ["## Related", "", ", ".join(entry.related), ""]
+        out += ["## " + t("Related"), "", ", ".join(entry.related), ""]
     if pack.site_url:
-        out += [f"FAQ page: {pack.page_url(entry.id)}"]
+        out += [t("FAQ page: {url}", url=pack.page_url(entry.id))]
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -120,14 +124,19 @@ def explain(message: str, checks: PackChoice, profile_path: Path | None, limit: 
     """
     from diagnose.kb.search import explain as find_explanations
 
-    pack = load_pack_or_exit(checks, profile_or_exit(profile_path), ad_hoc=True)
-    found = find_explanations(pack, message, limit=limit)
+    profile = profile_or_exit(profile_path)
+    pack = load_pack_or_exit(checks, profile, ad_hoc=True)
+    # the same entries in the pack's other languages: a Chinese message finds English text and back
+    others = [load_pack_or_exit(checks, profile, ad_hoc=True, lang=lang)
+              for lang in pack.languages if lang != pack.lang]
+    found = find_explanations(pack, message, limit=limit, translations=others)
     if not found:
-        click.echo("No symptom in the knowledge base explains this message. "
-                   "`diagnose list` shows them all; `diagnose triage` checks everything.")
+        click.echo(t("No symptom in the knowledge base explains this message. `diagnose list` shows them all; "
+                     "`diagnose triage` checks everything."))
         sys.exit(1)
     for rank, hit in enumerate(found, 1):
-        how = f"matches /{hit.pattern}/ on '{hit.matched}'" if hit.pattern else f"shares words: {hit.matched}"
+        how = t("matches /{pattern}/ on '{matched}'", pattern=hit.pattern, matched=hit.matched) if hit.pattern \
+            else t("shares words: {words}", words=hit.matched)
         click.echo(f"{rank}. {hit.entry.id}  {hit.entry.title}")
         click.echo(f"   {how}")
-        click.echo(f"   next: diagnose {hit.entry.id}")
+        click.echo("   " + t("next: diagnose {id}", id=hit.entry.id))

@@ -19,7 +19,10 @@ if TYPE_CHECKING:
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @checks_option
-def lint(paths: tuple[Path, ...], checks: PackChoice) -> None:
+@click.option("--stamp", "stamp", multiple=True, type=click.Path(path_type=Path),
+              help="A translation you have brought up to date (<entry>.zh.yaml, repeatable): record that each part "
+                   "it translates is translated from today's English, then lint.")
+def lint(paths: tuple[Path, ...], checks: PackChoice, stamp: tuple[Path, ...]) -> None:
     """Validate knowledge bases (default: the built-in pack) and list every problem.
 
     Each PATH (or --checks) is linted on its own, then together with the built-in pack (unless
@@ -30,8 +33,16 @@ def lint(paths: tuple[Path, ...], checks: PackChoice) -> None:
     """
     from diagnose.kb.layers import clashes
     from diagnose.kb.loader import KnowledgeBaseError, builtin_root, load_pack
+    from diagnose.kb.translations import StampError, stamp_file
 
+    for overlay in stamp:
+        try:
+            click.echo(f"{overlay}: stamped {stamp_file(overlay)} translated part(s)")
+        except StampError as exc:
+            fail(str(exc))
     roots = list(dict.fromkeys([*paths, *checks.paths]))
+    if not roots and stamp:      # the packs of the translations just stamped, not the built-in one
+        roots = list(dict.fromkeys(_pack_of(overlay) for overlay in stamp))
     if not roots and not checks.builtin:
         fail("--no-builtin: give the pack to lint (PATH or --checks DIR)")
     roots = roots or [builtin_root()]
@@ -42,7 +53,9 @@ def lint(paths: tuple[Path, ...], checks: PackChoice) -> None:
             packs.append(pack)
             for problem in pack.unfinished:      # runnable ad hoc, but not done: lint says what is missing
                 click.echo(f"{problem} (unfinished)")
-            problems += len(pack.unfinished)
+            for problem in pack.translation_problems:     # the run shows these parts in English meanwhile
+                click.echo(str(problem))
+            problems += len(pack.unfinished) + len(pack.translation_problems)
         except KnowledgeBaseError as exc:
             for problem in exc.problems:
                 click.echo(str(problem))
@@ -59,6 +72,14 @@ def lint(paths: tuple[Path, ...], checks: PackChoice) -> None:
     if problems:
         click.echo(f"\n{problems} problem(s) found.", err=True)
         sys.exit(2)
+
+
+def _pack_of(path: Path) -> Path:
+    """The pack folder holding ``path``: its nearest parent with a pack.yaml (its own folder when none)."""
+    for parent in path.absolute().parents:    # where it stands, not where a link leads
+        if (parent / "pack.yaml").is_file():
+            return parent
+    return path.absolute().parent
 
 
 def _report(pack: Pack) -> int:

@@ -68,17 +68,21 @@ def checks_option(f: Callable) -> Callable:
     )(command)
 
 
-def load_pack_or_exit(choice: PackChoice, profile: Profile | None = None, *, ad_hoc: bool = False) -> Pack:
+def load_pack_or_exit(choice: PackChoice, profile: Profile | None = None, *, ad_hoc: bool = False,
+                      lang: str | None = None) -> Pack:
     """The packs of ``choice`` (and the profile's ``packs:``) as one pack; exit 2 listing every problem.
     ``ad_hoc``: an unfinished entry (no solution or example yet) is kept, for commands that run or read
     it (:func:`warn_unfinished` says what it lacks). This is where pack and profile meet: the profile's
     ``settings`` must name entries of these packs, settings they declare and values of the right type
-    (one line naming file and line, exit 2)."""
+    (one line naming file and line, exit 2). ``lang``: the language of its texts (default: the one in
+    force, :func:`diagnose.i18n.language`)."""
+    from diagnose.i18n import language
     from diagnose.kb.loader import KnowledgeBaseError, load_packs
 
     extra = tuple(profile.packs) if profile is not None else ()
     try:
-        pack = load_packs((*extra, *choice.paths), builtin=choice.builtin, allow_unfinished=ad_hoc)
+        pack = load_packs((*extra, *choice.paths), builtin=choice.builtin, allow_unfinished=ad_hoc,
+                          lang=lang or language())
     except KnowledgeBaseError as exc:
         click.echo(f"diagnose: the knowledge base has {len(exc.problems)} problem(s):", err=True)
         for problem in exc.problems:

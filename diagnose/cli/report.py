@@ -27,6 +27,10 @@ from diagnose.cli.options import fail, format_option
 def report(bundle: Path, fmt: str, output: Path | None) -> None:
     """Re-render the report of a support BUNDLE (from `--bundle`) offline, in any format.
 
+    The report speaks the language the run was in (its JSON's `lang`), unless --lang asks for
+    another: then the tool's headings and labels change, and what the run wrote (the knowledge
+    base's texts, the solutions' steps) stays as it was, with a note on stderr saying so.
+
     Every member is checked against the bundle's manifest (sizes and sha256) before
     anything is rendered, so a changed or damaged bundle is refused. The report is
     printed, or written with --output.
@@ -40,10 +44,21 @@ def report(bundle: Path, fmt: str, output: Path | None) -> None:
     from diagnose.reports.bundle import BundleError, read_bundle, safe_name
     from diagnose.reports.formats import FormatError
 
+    from diagnose import i18n
+
     try:
         document = read_bundle(bundle)
     except BundleError as exc:
         fail(str(exc))
+    written_in: str = document["lang"] if document.get("lang") in i18n.LANGUAGES else i18n.DEFAULT
+    if i18n.chosen() is None:
+        i18n.set_language(written_in)      # the whole report in the language it was run in
+    elif i18n.chosen() != written_in:
+        click.echo(i18n.t("diagnose: note: this report was run in {written}: its knowledge base's texts (titles, "
+                          "messages, causes) and its solutions' steps stay as the run wrote them; run the symptom "
+                          "again with --lang {wanted} to have them in {wanted_name}",
+                          written=i18n.NAMES[written_in], wanted=i18n.chosen(),
+                          wanted_name=i18n.NAMES[i18n.chosen() or i18n.DEFAULT]), err=True)
     try:
         text = render(document, fmt)
     except FormatError as exc:

@@ -48,7 +48,9 @@ def combine(packs: list[Pack]) -> Pack:
                 version=" + ".join(p.version for p in packs), site_url=first.site_url, digest=digest,
                 sources=sources, entries=[e for p in packs for e in p.entries], reference_schemas=schemas,
                 fixes=_merged_policy([p.fixes for p in packs]), description=first.description, title=first.title,
-                categories=categories, layers=tuple(packs), unfinished=[p for pack in packs for p in pack.unfinished])
+                categories=categories, layers=tuple(packs), unfinished=[p for pack in packs for p in pack.unfinished],
+                lang=first.lang, languages=first.languages, glossary=tuple(t for p in packs for t in p.glossary),
+                translation_problems=[p for pack in packs for p in pack.translation_problems])
 
 
 def clashes(packs: list[Pack]) -> list[Problem]:

@@ -29,7 +29,8 @@ _TYPE_NAMES = {"string": "text", "integer": "a whole number", "number": "a numbe
                "array": "a list", "boolean": "true or false", "null": "null"}
 
 
-def _rel(root: Path, path: Path) -> str:
+def name_in_pack(root: Path, path: Path) -> str:
+    """How a problem names a file of the pack at ``root``: relative to the pack's parent (``checks/x.yaml``)."""
     try:
         return str(path.relative_to(root.parent))
     except ValueError:
@@ -43,10 +44,10 @@ def check_manifest(root: Path) -> tuple[dict, list[Problem]]:
     try:
         loc = load(path)
     except YamlError as exc:
-        return {}, [Problem(_rel(root, path), exc.line, "", exc.message)]
+        return {}, [Problem(name_in_pack(root, path), exc.line, "", exc.message)]
     from diagnose.kb.schema import pack_schema
 
-    problems = schema_problems(loc, pack_schema(), (), _rel(root, path))
+    problems = schema_problems(loc, pack_schema(), (), name_in_pack(root, path))
     return (loc.data if isinstance(loc.data, dict) and not problems else {}), problems
 
 
@@ -54,7 +55,7 @@ def check_file(root: Path, path: Path) -> tuple[Located | None, list[Problem]]:
     """Parse and validate one entry file against the schema."""
     from diagnose.kb.schema import check_schema, entry_schema
 
-    name = _rel(root, path)
+    name = name_in_pack(root, path)
     try:
         loc = load(path)
     except YamlError as exc:
@@ -202,7 +203,7 @@ def check_pack(root: Path, manifest: dict, located: list[tuple[Path, Located]]) 
     ids = {loc.data.get("id") for _, loc in located}
     declared = (manifest.get("sources") or {}) if manifest else None
     for path, loc in located:
-        data, name = loc.data, _rel(root, path)
+        data, name = loc.data, name_in_pack(root, path)
 
         def problem(p: tuple, message: str) -> None:
             problems.append(Problem(name, loc.line_of(p), format_path(p), message))

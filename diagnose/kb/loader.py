@@ -21,8 +21,9 @@ from typing import Any, Sequence
 from diagnose.kb.model import (Avoid, Cause, Check, Entry, Example, Fill, FixPolicy, Pack, Precondition, Solution,
                                 Source, Step, provenance_of)
 from diagnose.kb.problems import KnowledgeBaseError, Problem  # noqa: F401 (Problem: re-exported for callers)
+from diagnose.kb.translations import SOURCE, is_overlay
 
-CACHE_FORMAT = 6
+CACHE_FORMAT = 7
 
 
 def builtin_root() -> Path:
@@ -37,8 +38,21 @@ NON_ENTRY_DIRS = frozenset({"schemas", "worlds"})
 
 
 def entry_files(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.name != "pack.yaml"
-                  and p.is_file() and p.relative_to(root).parts[0] not in NON_ENTRY_DIRS)
+    return sorted(p for p in _yaml_files(root) if not is_overlay(p) and p != root / GLOSSARY)
+
+
+def overlay_files(root: Path) -> list[Path]:
+    """The translations of a pack's entries and of its pack.yaml (``<name>.<lang>.yaml``)."""
+    return sorted(p for p in _yaml_files(root) if is_overlay(p))
+
+
+#: the pack's domain glossary (terms in both languages), beside pack.yaml
+GLOSSARY = "glossary.yaml"
+
+
+def _yaml_files(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.name != "pack.yaml"
+            and p.is_file() and p.relative_to(root).parts[0] not in NON_ENTRY_DIRS]
 
 
 def digest_of(root: Path, files: list[Path]) -> str:
@@ -46,7 +60,7 @@ def digest_of(root: Path, files: list[Path]) -> str:
     naming it, like any other (KnowledgeBaseError), never a traceback."""
     h = hashlib.sha256()
     unreadable = []
-    for path in [root / "pack.yaml", *files]:
+    for path in [root / "pack.yaml", *files, *overlay_files(root), root / GLOSSARY]:
         if path.is_file():
             try:
                 data = path.read_bytes()
@@ -79,7 +93,7 @@ class PackChoice:
 
 
 def load_packs(roots: Sequence[Path | str] = (), *, builtin: bool = True, use_cache: bool = True,
-               allow_unfinished: bool = False) -> Pack:
+               allow_unfinished: bool = False, lang: str = SOURCE) -> Pack:
     """The built-in pack (unless ``builtin`` is false) and the packs at ``roots``, in that order, as
     one pack (:mod:`diagnose.kb.layers`); every problem of every pack, and every clash between them,
     in one KnowledgeBaseError. A folder given twice (or the built-in one given by path) counts once."""
@@ -95,7 +109,7 @@ def load_packs(roots: Sequence[Path | str] = (), *, builtin: bool = True, use_ca
     packs, problems = [], []
     for root in unique.values():
         try:
-            packs.append(load_pack(root, use_cache=use_cache, allow_unfinished=allow_unfinished))
+            packs.append(load_pack(root, use_cache=use_cache, allow_unfinished=allow_unfinished, lang=lang))
         except KnowledgeBaseError as exc:
             problems += exc.problems
     if problems:
@@ -103,10 +117,13 @@ def load_packs(roots: Sequence[Path | str] = (), *, builtin: bool = True, use_ca
     return combine(packs)
 
 
-def load_pack(root: Path | str | None = None, *, use_cache: bool = True, allow_unfinished: bool = False) -> Pack:
-    """Load and validate the one pack at ``root`` (default: the built-in one). An unfinished entry (no
+def load_pack(root: Path | str | None = None, *, use_cache: bool = True, allow_unfinished: bool = False,
+              lang: str = SOURCE) -> Pack:
+    """Load and validate the one pack at ``root`` (default: the built-in one), its texts in ``lang`` where
+    translated (:mod:`diagnose.kb.translations`; English elsewhere). An unfinished entry (no
     solution or example yet) is a problem unless ``allow_unfinished``: then the pack keeps it and lists
-    what it lacks in ``pack.unfinished``."""
+    what it lacks in ``pack.unfinished``. Translation problems never stop a load: lint reports them
+    (``pack.translation_problems``)."""
     root = Path(root) if root is not None else builtin_root()
     if not root.is_dir():
         what = "is a file, not a knowledge-base folder" if root.exists() else "knowledge base folder does not exist"
@@ -121,15 +138,16 @@ def load_pack(root: Path | str | None = None, *, use_cache: bool = True, allow_u
         manifest, entries, unfinished = _validate(root, files)
         if use_cache:
             _write_cache(digest, manifest, entries, unfinished)
-    if unfinished and not allow_unfinished:
-        raise KnowledgeBaseError(unfinished)
-    pack = build_pack(root, digest, manifest, entries)
-    pack.unfinished = unfinished
+    if any(not p.translation for p in unfinished) and not allow_unfinished:
+        raise KnowledgeBaseError([p for p in unfinished if not p.translation])
+    pack = build_pack(root, digest, manifest, entries, lang=lang)
+    pack.unfinished = [p for p in unfinished if not p.translation]
+    pack.translation_problems = [p for p in unfinished if p.translation]
     return pack
 
 
-def _validate(root: Path, files: list[Path]) -> tuple[dict, list[tuple[str, dict]], list[Problem]]:
-    from diagnose.kb import lint
+def _validate(root: Path, files: list[Path]) -> tuple[dict, list, list[Problem]]:
+    from diagnose.kb import glossary, lint
 
     manifest, problems = lint.check_manifest(root)
     located = []
@@ -139,13 +157,54 @@ def _validate(root: Path, files: list[Path]) -> tuple[dict, list[tuple[str, dict
         if loc is not None:
             located.append((path, loc))
     problems += lint.check_pack(root, manifest, located)
+    terms, glossary_problems = glossary.check(root / GLOSSARY, lint.name_in_pack(root, root / GLOSSARY))
+    problems += glossary_problems
     if not files:
         problems.append(Problem(str(root), 1, "", "no entries found (expected <category>/<id>.yaml files)"))
-    if any(not p.unfinished for p in problems):
+    if any(not p.unfinished and not p.translation for p in problems):
         raise KnowledgeBaseError(problems)
     for _, loc in located:
         _note_statement_kinds(loc.data)
-    return manifest, [(str(path.relative_to(root)), loc.data) for path, loc in located], problems
+    translated, translation_problems = _translations(root, manifest, located)
+    manifest = {**manifest, "_translations": translated.pop("pack.yaml", {}), "_glossary": terms}
+    entries = [(str(path.relative_to(root)), loc.data, translated.get(str(path.relative_to(root)), {}))
+               for path, loc in located]
+    return manifest, entries, problems + translation_problems
+
+
+def _translations(root: Path, manifest: dict, located: list) -> tuple[dict[str, dict[str, dict]], list[Problem]]:
+    """Each file's usable translations (``{rel: {lang: {node: value}}}``, pack.yaml's under "pack.yaml") and
+    every translation problem: each overlay checked against its English, each declared language complete."""
+    from diagnose.kb import translations as tr
+    from diagnose.kb.lint import name_in_pack
+
+    declared = set(manifest.get("languages") or ()) - {SOURCE}
+    out: dict[str, dict[str, dict]] = {}
+    problems: list[Problem] = []
+    english = {root / "pack.yaml": (manifest, tr.PACK)} if manifest else {}
+    english.update({path: (loc.data, tr.ENTRY) for path, loc in located})
+    for path, (data, spec) in english.items():
+        for lang in tr.LANGUAGES:
+            if lang == SOURCE:
+                continue
+            overlay = tr.overlay_path(path, lang)
+            if lang not in declared and not overlay.is_file():
+                continue
+            checked = tr.check(data, overlay, name_in_pack(root, overlay), spec, required=lang in declared)
+            problems += checked.problems
+            if checked.usable:
+                out.setdefault(str(path.relative_to(root)), {})[lang] = checked.usable
+    for overlay in overlay_files(root):
+        lang = tr.language_of(overlay)
+        source = overlay.with_name(overlay.name.replace(f".{lang}.", "."))
+        if source not in english:
+            problems.append(Problem(name_in_pack(root, overlay), 1, "", f"a translation of {source.name}, which is not an "
+                                    "entry of this pack (rename it with the entry, or remove it)", translation=True))
+        elif lang not in declared:
+            problems.append(Problem(name_in_pack(root, overlay), 1, "", f"'{lang}' is not among the pack's languages: add "
+                                    f"`languages: [en, {lang}]` to pack.yaml (then every entry needs it)",
+                                    translation=True))
+    return out, problems
 
 
 def _note_statement_kinds(entry: dict[str, Any]) -> None:
@@ -177,8 +236,9 @@ def _read_cache(digest: str) -> tuple[dict, list, list[Problem]] | None:
         return None
     if data.get("format") != CACHE_FORMAT:
         return None
-    return data["manifest"], data["entries"], [Problem(file, line, path, message, unfinished=True)
-                                                    for file, line, path, message in data["unfinished"]]
+    return data["manifest"], data["entries"], [Problem(file, line, path, message, unfinished=not translation,
+                                                       translation=translation)
+                                               for file, line, path, message, translation in data["unfinished"]]
 
 
 def _write_cache(digest: str, manifest: dict, entries: list, unfinished: list[Problem]) -> None:
@@ -188,14 +248,21 @@ def _write_cache(digest: str, manifest: dict, entries: list, unfinished: list[Pr
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps({"format": CACHE_FORMAT, "manifest": manifest, "entries": entries,
-                                   "unfinished": [[p.file, p.line, p.path, p.message] for p in unfinished]}))
+                                   "unfinished": [[p.file, p.line, p.path, p.message, p.translation]
+                                                  for p in unfinished]}))
         os.replace(tmp, target)
     except OSError:
         pass
 
 
-def build_pack(root: Path, digest: str, manifest: dict, entries: list[tuple[str, dict]]) -> Pack:
+def build_pack(root: Path, digest: str, manifest: dict, entries: list, lang: str = SOURCE) -> Pack:
+    """The pack from its validated files, each text in ``lang`` where a usable translation has it."""
+    from diagnose.kb.translations import ENTRY, PACK, apply
     from diagnose.sources import source_types
+
+    translated = (manifest.get("_translations") or {}).get(lang)
+    if translated:
+        manifest = apply(manifest, translated, PACK)
 
     sources = {
         kind: {name: Source(kind, name, spec.get("description", ""), spec.get("example", ""))
@@ -203,14 +270,20 @@ def build_pack(root: Path, digest: str, manifest: dict, entries: list[tuple[str,
         for kind in source_types()
     }
     declared = manifest.get("categories") or {}
-    found = sorted({data["category"] for _, data in entries} - set(declared))
+    found = sorted({data["category"] for _, data, _ in entries} - set(declared))
     pack = Pack(root=root, name=manifest.get("name", root.name), version=str(manifest.get("version", "0")),
                 site_url=manifest.get("site_url", ""), digest=digest, sources=sources,
                 reference_schemas={db: root / rel for db, rel in (manifest.get("reference_schemas") or {}).items()},
                 fixes=build_policy(manifest), description=manifest.get("description", ""),
                 title=manifest.get("title") or manifest.get("name", root.name),
                 categories={**declared, **{c: c.replace("-", " ").capitalize() for c in found}})
-    pack.entries = [build_entry(root / rel, data) for rel, data in entries]
+    from diagnose.kb.glossary import terms_of
+
+    pack.glossary = terms_of(manifest.get("_glossary") or [])
+    pack.lang = lang
+    pack.languages = (SOURCE, *[x for x in manifest.get("languages") or () if x != SOURCE])
+    pack.entries = [build_entry(root / rel, apply(data, overlays[lang], ENTRY) if lang in overlays else data)
+                    for rel, data, overlays in entries]
     return pack
 
 

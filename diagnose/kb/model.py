@@ -258,6 +258,22 @@ class FixPolicy:
     commands: dict[str, tuple[str, ...]] = field(default_factory=dict)  # host|container -> command names
 
 
+@dataclass(frozen=True)
+class Term:
+    """A domain word of a pack in both languages, and the other words operators use for it
+    (``glossary.yaml``, :mod:`diagnose.kb.glossary`)."""
+
+    zh: str
+    en: str
+    also: tuple[str, ...] = ()
+    note: str = ""
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """Every word of the term, the pack's own two first."""
+        return (self.en, self.zh, *self.also)
+
+
 @dataclass
 class Pack:
     """A loaded knowledge base: its entries plus the metadata reports cite."""
@@ -281,6 +297,13 @@ class Pack:
     layers: tuple[Pack, ...] = ()
     #: what unfinished entries still lack (loaded with ``allow_unfinished``), each naming its file
     unfinished: list[Problem] = field(default_factory=list)
+    #: the language its texts are in (English where a translation is missing or stale), the languages it
+    #: declares complete, and what lint says of its translations (:mod:`diagnose.kb.translations`)
+    lang: str = "en"
+    languages: tuple[str, ...] = ("en",)
+    translation_problems: list[Problem] = field(default_factory=list)
+    #: the pack's domain terms in both languages (``glossary.yaml``)
+    glossary: tuple[Term, ...] = ()
 
     def unfinished_of(self, entry: Entry) -> list[Problem]:
         """What ``entry`` still lacks (empty for a finished entry)."""
@@ -315,10 +338,14 @@ class Pack:
 
     def page_url(self, entry_id: str) -> str:
         """Where the FAQ page of ``entry_id`` is published: the ``site_url`` of the pack it comes from (a
-        team publishes its own pack's site), else this pack's."""
+        team publishes its own pack's site), else this pack's; the page in the pack's language when that
+        pack is complete in it (``/zh/faq/<id>/``)."""
         entry = self.get(entry_id)
-        site = (self.layer_of(entry).site_url if entry is not None else "") or self.site_url
-        return f"{site.rstrip('/')}/faq/{entry_id}/"
+        layer = self.layer_of(entry) if entry is not None else self
+        site = layer.site_url or self.site_url
+        # a pack complete in the language in force has its site in it too, at /<lang>/
+        language = f"/{self.lang}" if self.lang != "en" and self.lang in layer.languages else ""
+        return f"{site.rstrip('/')}{language}/faq/{entry_id}/"
 
 
 _FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")

@@ -16,6 +16,9 @@ class Problem:
     #: the entry is not finished yet (no solution, no example, no healthy example...): lint and the
     #: self-test refuse it, but ``diagnose SYMPTOM`` runs it with a warning (an ad-hoc entry)
     unfinished: bool = field(default=False, compare=False)
+    #: a translation is missing, stale or does not keep what must not be translated: lint reports it, and a
+    #: run shows that part in English (:mod:`diagnose.kb.translations`)
+    translation: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
         where = f"{self.path}: " if self.path else ""

@@ -353,6 +353,11 @@ PACK_SCHEMA: dict[str, Any] = {
         "version": {"type": "string"},
         "site_url": {"type": "string", "description": "where the FAQ site is published; reports link to it"},
         "description": TEXT,
+        "languages": {"type": "array", "items": {"enum": ["en", "zh"]}, "uniqueItems": True,
+                      "description": "the languages every entry of the pack is complete in (`en` always: the "
+                                     "entries themselves); each other one has an overlay beside every entry "
+                                     "(`<id>.zh.yaml`) and pack.yaml (`pack.zh.yaml`), and lint reports what is "
+                                     "missing or stale. Without it the pack is English-only"},
         "categories": {"type": "object", "propertyNames": {"pattern": ID["pattern"]}, "additionalProperties": TEXT,
                        "description": "category id -> its title, in the order lists and the site show them; an "
                                       "entry's category (its folder) must be one of them. Without it, every "

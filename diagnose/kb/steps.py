@@ -11,28 +11,57 @@ operator types once the rows are right.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from diagnose.checks.sql_text import sql_literal
+from diagnose.i18n import t
 from diagnose.kb.model import Avoid, Entry, FixPolicy, Precondition, Provenance, Solution, Step
 
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 #: characters no filled value may hold: they would end a line of the command the operator pastes
 CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 
-RISK_WORDS = {
-    "read-only": "read-only: changes nothing",
-    "reversible": "reversible change: the undo is beside it",
-    "trading": "trading action: changes positions, orders, locks or the trading mode",
-    "outage": "outage: stops or restarts something others use",
-}
-PROVENANCE_WORDS = {
-    "seed": "the system's own notes (seed)", "reference": "the reference-stack facts",
-    "vendor": "vendor documentation", "general": "general knowledge",
-    "assumed": "an assumption: not in any source",
-}
+
+
+class Words(Mapping[str, str]):
+    """A table of words in the language in force when it is read (``make`` builds it with :func:`t`), so a
+    module-level table follows ``--lang``."""
+
+    def __init__(self, make: Callable[[], dict[str, str]]) -> None:
+        self._make = make
+
+    def __getitem__(self, key: str) -> str:
+        return self._make()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._make())
+
+    def __len__(self) -> int:
+        return len(self._make())
+
+
+#: each risk, and what it means for the operator
+RISK_WORDS = Words(lambda: {
+    "read-only": t("read-only: changes nothing"),
+    "reversible": t("reversible change: the undo is beside it"),
+    "trading": t("trading action: changes positions, orders, locks or the trading mode"),
+    "outage": t("outage: stops or restarts something others use"),
+})
+PROVENANCE_WORDS = Words(lambda: {
+    "seed": t("the system's own notes (seed)"), "reference": t("the reference-stack facts"),
+    "vendor": t("vendor documentation"), "general": t("general knowledge"),
+    "assumed": t("an assumption: not in any source"),
+})
+
+
+def risk_word(risk: str) -> str:
+    """A risk as a reader sees it: ``outage`` (``中断服务`` in Chinese); records and the JSON keep the value."""
+    words = {"read-only": t("read-only"), "reversible": t("reversible"), "trading": t("trading"),
+             "outage": t("outage")}
+    return words.get(risk, risk)
+
 #: how many values a report fills in; more, and the step says to run the listing query instead
 MAX_FILL = 200
 
@@ -59,27 +88,28 @@ def fill_from_results(step: Step, results: list[Any] | None,
         result = by_id.get(source.check)
         rows = [e for e in (result.evidence if result else []) if e.kind == "rows"]
         if result is None or not rows:
-            out.why[name] = f"check {source.check} listed no rows in this run"
+            out.why[name] = t("check {check} listed no rows in this run", check=source.check)
             continue
         evidence = rows[0]
         columns = list(evidence.columns or [])
         if source.column not in columns:
-            out.why[name] = f"check {source.check} has no column {source.column}"
+            out.why[name] = t("check {check} has no column {column}", check=source.check, column=source.column)
             continue
         kept = evidence.rows or []
         if (evidence.total or 0) > len(kept) or len(kept) > MAX_FILL:
-            out.why[name] = (f"check {source.check} found {evidence.total} rows, more than the report keeps: "
-                             f"list them with its query")
+            out.why[name] = t("check {check} found {total} rows, more than the report keeps: list them with its query",
+                              check=source.check, total=evidence.total)
             continue
         index = columns.index(source.column)
         values = sorted({row[index] for row in kept}, key=str)
         if not values:
-            out.why[name] = f"check {source.check} found no rows"
+            out.why[name] = t("check {check} found no rows", check=source.check)
         elif any(CONTROL.search(str(v)) for v in values):
-            out.why[name] = ("a value holds a line break or another control character: list the rows with the "
-                             "check's query")
+            out.why[name] = t("a value holds a line break or another control character: list the rows with the "
+                              "check's query")
         elif keep is not None and not all(keep(v) for v in values):
-            out.why[name] = "a value looks like a secret (masked in this report): list the rows with the check's query"
+            out.why[name] = t("a value looks like a secret (masked in this report): list the rows with the check's "
+                              "query")
         else:
             out.values[name] = values
     return out
@@ -170,45 +200,54 @@ def step_sql(step: Step, filled: Filled) -> str:
     count = expected_rows(step, filled)
     head = ""
     if step.confirm and step.fill:
-        head = (f"-- the diagnosis found these candidates: keep in the list only those for which "
-                f"{' '.join(step.confirm.split())}\n")
+        head = "-- " + t("the diagnosis found these candidates: keep in the list only those for which {condition}",
+                         condition=" ".join(step.confirm.split())) + "\n"
         if count is not None:
-            count_words = f"one row per id you kept (at most {count})"
+            count_words = t("one row per id you kept (at most {count})", count=count)
         else:
-            count_words = "one row per id you kept"
+            count_words = t("one row per id you kept")
     elif count is not None:
-        count_words = f"exactly {count} row(s)"
+        count_words = t("exactly {count} row(s)", count=count)
     elif isinstance(step.rows, str):
-        count_words = f"one row per value of {{{step.rows}}}"
+        count_words = t("one row per value of {{{name}}}", name=step.rows)
     else:
-        count_words = "the rows the scope names"
+        count_words = t("the rows the scope names")
     rows = changes_rows(sql, kinds)
     if not rows and touches_rows(sql, kinds):     # SELECT pg_terminate_backend(...): no transaction undoes it
-        return f"{head}-- acts at once, no ROLLBACK undoes it: check it targets {count_words} before you run it\n{sql};"
+        return (f"{head}-- " + t("acts at once, no ROLLBACK undoes it: check it targets {rows} before you run it",
+                                 rows=count_words) + f"\n{sql};")
     if not rows:                                  # ALTER DATABASE, GRANT...: transactional, no rows
-        return f"{head}BEGIN;\n{sql};\n-- check it says what the step says. Then type COMMIT; if so, ROLLBACK; if not."
+        return (f"{head}BEGIN;\n{sql};\n-- "
+                + t("check it says what the step says. Then type COMMIT; if so, ROLLBACK; if not."))
     # no COMMIT in the block: pasted whole, it stops with the transaction open and the rows shown
-    return (f"{head}BEGIN;\n{sql};\n-- expect {count_words} above. Then type COMMIT; if so, "
-            f"ROLLBACK; if not.")
+    return f"{head}BEGIN;\n{sql};\n-- " + t("expect {rows} above. Then type COMMIT; if so, ROLLBACK; if not.",
+                                             rows=count_words)
 
 
 def where_words(where: str | None) -> str:
     if not where:
         return ""
     if where == "host":
-        return "on the deployment's host (the compose folder)"
+        return t("on the deployment's host (the compose folder)")
     kind, _, name = where.partition(":")
-    return {"database": f"in psql on database `{name}`", "container": f"inside the `{name}` container",
-            "ui": f"in {name}"}.get(kind, where)
+    if kind == "database":
+        return t("in psql on database `{name}`", name=name)
+    if kind == "container":
+        return t("inside the `{name}` container", name=name)
+    if kind == "ui":
+        return t("in {name}", name=name)
+    return where
 
 
 def provenance_words(provenance: Provenance | None) -> str:
     if provenance is None:
         return ""
     words = PROVENANCE_WORDS.get(provenance.source, provenance.source)
-    ref = f", {provenance.ref}" if provenance.ref else ""
-    note = f": {provenance.note}" if provenance.note else ""
-    return f"{words}{ref}{note}"
+    if provenance.ref:
+        words = t("{source}, {ref}", source=words, ref=provenance.ref)
+    if provenance.note:
+        words = t("{source}: {note}", source=words, note=provenance.note)
+    return words
 
 
 def step_record(step: Step, number: int, entry: Entry, policy: FixPolicy, filled: Filled,
@@ -242,29 +281,37 @@ def _precondition(pre: Precondition) -> dict[str, str]:
 def step_markdown(record: dict[str, Any], entry: Entry, site: bool = False) -> str:
     """One step as Markdown, from its record: the same text on the page and in every report."""
     risk = record["risk"]
-    head = [f"**Step {record['n']}** · risk: **{risk}**"]
+    head = [t("**Step {n}** · risk: **{risk}**", n=record["n"], risk=risk_word(risk))]
     if record["where"]:
-        head.append(f"runs {where_words(record['where'])}")
+        head.append(t("runs {where}", where=where_words(record["where"])))
     out = [" · ".join(head), "", record["do"].strip(), ""]
     if record["approve"]:
         approve = record["approve"]
-        what = f" ({approve['what'].strip()})" if approve["what"] else ""
-        who = (f": **{approve['who']}**" if approve["who"] else
-               "" if site else ": not named in the profile (`approvers:`): ask who signs off before you start")
-        out.append(f"- **Approve first:** {approve['role']}{what}{who}")
+        role = t("{role} ({what})", role=approve["role"], what=approve["what"].strip()) if approve["what"] \
+            else approve["role"]
+        if approve["who"]:
+            out.append(t("- **Approve first:** {role}: **{who}**", role=role, who=approve["who"]))
+        elif site:
+            out.append(t("- **Approve first:** {role}", role=role))
+        else:
+            out.append(t("- **Approve first:** {role}: not named in the profile (`approvers:`): ask who signs off "
+                         "before you start", role=role))
     if record["when"]:
-        out.append(f"- **When:** {record['when']['text'] or record['when']['id']}")
+        out.append(t("- **When:** {when}", when=record["when"]["text"] or record["when"]["id"]))
     if record["scope"]:
-        out.append(f"- **Scope:** {record['scope'].strip()}")
+        out.append(t("- **Scope:** {scope}", scope=record["scope"].strip()))
     if record.get("confirm"):
-        out.append(f"- **Confirm each id first:** {record['confirm'].strip()} (keep only those in the list)")
+        out.append(t("- **Confirm each id first:** {condition} (keep only those in the list)",
+                     condition=record["confirm"].strip()))
     for pre in record["requires"]:
-        out += [f"- **Before this step:** {pre['title']}: on database `{pre['database']}` this must return "
-                f"no rows ({pre['why'].strip()})", "", _fence("sql", pre["sql"], indent=2)]
+        out += [t("- **Before this step:** {title}: on database `{database}` this must return no rows ({why})",
+                  title=pre["title"], database=pre["database"], why=pre["why"].strip()),
+                "", _fence("sql", pre["sql"], indent=2)]
         found = pre.get("checked")
         if found:
-            verdict = {"pass": "clear", "fail": "**NOT CLEAR: wait**"}.get(found["status"], "not checked")
-            out += ["", f"  This run checked it: {verdict} ({found['message']})"]
+            verdict = {"pass": t("clear"), "fail": t("**NOT CLEAR: wait**")}.get(found["status"], t("not checked"))
+            out += ["", "  " + t("This run checked it: {verdict} ({message})", verdict=verdict,
+                                 message=found["message"])]
     if out[-1] != "":
         out.append("")
     if record["sql"]:
@@ -273,32 +320,36 @@ def step_markdown(record: dict[str, Any], entry: Entry, site: bool = False) -> s
         out += [_fence("bash", record["shell"].strip()), ""]
     if record["env"]:
         env = record["env"]
-        lines = [f"{k}={v}" for k, v in (env.get("set") or {}).items()] + [f"# remove {k}" for k in env.get("unset") or []]
-        out += [f"In the env file `{env['source']}`:", "", _fence("ini", "\n".join(lines)), ""]
-    notes = [f"- `{{{name}}}` not filled in: {why}" for name, why in record["not_filled"].items()]
+        lines = [f"{k}={v}" for k, v in (env.get("set") or {}).items()] + \
+            ["# " + t("remove {key}", key=k) for k in env.get("unset") or []]
+        out += [t("In the env file `{source}`:", source=env["source"]), "", _fence("ini", "\n".join(lines)), ""]
+    notes = [t("- `{{{name}}}` not filled in: {why}", name=name, why=why) for name, why in record["not_filled"].items()]
     if notes:
         out += notes + [""]
     tail = []
     if record["undo"]:
-        tail.append(f"- **Undo:** {record['undo'].strip()}" if "\n" not in record["undo"].strip()
-                    else "- **Undo:**\n\n" + _indent(record["undo"].strip(), 2))
+        undo = record["undo"].strip()
+        tail.append(t("- **Undo:** {undo}", undo=undo) if "\n" not in undo
+                    else t("- **Undo:**") + "\n\n" + _indent(undo, 2))
     verify = record["verify"]
     if isinstance(verify, list):
         titles = {c.id: c.title for c in entry.checks}
-        named = "; ".join(f"*{titles.get(v, v)}* (`{v}`)" for v in verify)
-        tail.append(f"- **Verify:** `diagnose {entry.id} --since <the time you did this>`: {named} pass")
+        named = t("; ").join(t("*{title}* (`{id}`)", title=titles.get(v, v), id=v) for v in verify)
+        tail.append(t("- **Verify:** `diagnose {id} --since <the time you did this>`: {checks} pass", id=entry.id,
+                      checks=named))
     elif verify:
-        tail.append(f"- **Verify:** {verify.strip()}")
+        tail.append(t("- **Verify:** {verify}", verify=verify.strip()))
     if record["provenance"]:
-        tail.append(f"- **Source:** {record['provenance']}")
+        tail.append(t("- **Source:** {source}", source=record["provenance"]))
     return "\n".join(out + tail).strip() + "\n"
 
 
 def fill_legend(step: Step, entry: Entry) -> list[str]:
     """On the page: where each placeholder's values come from."""
     titles = {c.id: c.title for c in entry.checks}
-    return [f"- `{{{name}}}`: the `{f.column}` values that *{titles.get(f.check, f.check)}* (`{f.check}`) lists; "
-            f"a report fills them in" for name, f in step.fill.items()]
+    return [t("- `{{{name}}}`: the `{column}` values that *{title}* (`{check}`) lists; a report fills them in",
+              name=name, column=f.column, title=titles.get(f.check, f.check), check=f.check)
+            for name, f in step.fill.items()]
 
 
 def _fence(lang: str, text: str, indent: int = 0) -> str:
@@ -345,17 +396,18 @@ def records_markdown(records: list[dict[str, Any]], entry: Entry, site: bool = F
 def risk_and_proof(risk: str, proven: list[str]) -> str:
     """``highest risk: **trading** · proven on example mode-switch (...)``: what to know before the steps,
     the same on the page, in ``show`` and in reports."""
-    facts = [f"highest risk: **{risk}**"]
+    facts = [t("highest risk: **{risk}**", risk=risk_word(risk))]
     if proven:
-        facts.append(f"proven on example {', '.join(proven)} (the self-test applies it to that broken world and "
-                     f"the entry is healthy after)")
+        facts.append(t("proven on example {examples} (the self-test applies it to that broken world and the entry "
+                       "is healthy after)", examples=", ".join(proven)))
     return " · ".join(facts)
 
 
 def avoid_line(item: Avoid) -> str:
     """One "what not to do" item as a Markdown list line, with its source."""
     source = provenance_words(item.provenance)
-    return f"- **Do not:** {item.dont.strip()} {item.why.strip()}" + (f" *(Source: {source})*" if source else "")
+    line = t("- **Do not:** {dont} {why}", dont=item.dont.strip(), why=item.why.strip())
+    return line + (" " + t("*(Source: {source})*", source=source) if source else "")
 
 
 def proven_on(solution: Solution, entry: Entry) -> list[str]:

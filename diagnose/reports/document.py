@@ -19,6 +19,7 @@ from typing import Any, TypeAlias
 import diagnose
 from diagnose.checks.base import CheckResult, Status
 from diagnose.clip import clip
+from diagnose.i18n import language, t
 from diagnose.kb.model import Entry, Pack, render_message, with_caveat
 from diagnose.kb.settings import report_view as settings_view
 from diagnose.masking import Masker
@@ -142,7 +143,8 @@ def header(pack: Pack, masker: Masker, generated_at: datetime | None, started_at
     """What every report document starts with: versions, times, host, and the run's notes (how
     it went beyond the checks: the role it connected as, connections held back...), the triage
     report too. ``knowledge_base`` is ``own`` (the pack a symptom comes from) or the whole ``pack``;
-    with several packs, ``packs`` lists each."""
+    with several packs, ``packs`` lists each. ``lang`` is the language its texts were written in (the tool's
+    sentences, and the knowledge base's where the pack has them in it): the language in force."""
     own = own or pack
     knowledge_base: dict[str, Any] = {"name": own.name, "version": own.version, "digest": own.digest,
                       "root": masker.mask_text(str(own.root))}
@@ -152,6 +154,7 @@ def header(pack: Pack, masker: Masker, generated_at: datetime | None, started_at
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": TOOL_NAME, "version": diagnose.__version__},
+        "lang": language(),
         "knowledge_base": knowledge_base,
         "generated_at": _iso(generated_at or datetime.now(timezone.utc)),
         "started_at": _iso(started_at),
@@ -166,12 +169,13 @@ def why_incomplete(doc: Document, short: bool = False) -> str:
     """Why a run (symptom or triage) ended early, for every renderer; ``""`` when it did not."""
     if doc.get("deadline_reached"):
         seconds = f"{doc['deadline_reached']:g}s"
-        return f"deadline of {seconds} reached" if short else f"the run's deadline ({seconds}) was reached"
+        return (t("deadline of {seconds} reached", seconds=seconds) if short
+                else t("the run's deadline ({seconds}) was reached", seconds=seconds))
     if doc.get("incomplete"):
         how = interruption(doc.get("signal"))
         if short:
-            return "interrupted" if how == "Ctrl-C" else f"interrupted by {how}"
-        return f"the run was interrupted ({how})"
+            return t("interrupted") if how == "Ctrl-C" else t("interrupted by {how}", how=how)
+        return t("the run was interrupted ({how})", how=how)
     return ""
 
 
@@ -189,7 +193,7 @@ def _checked(preconditions: dict[str, CheckResult], masker: Masker) -> dict[str,
         if result.status is Status.FAIL and rows:
             first = dict(zip(*rows[0]))
             shown = ", ".join(f"{k}={masker.mask_text(str(v))}" for k, v in first.items())
-            message = f"{message}; first: {clip(shown, VAR_CHARS)}"
+            message = t("{message}; first: {row}", message=message, row=clip(shown, VAR_CHARS))
         out[pid] = {"status": result.status.value, "message": message}
     return out
 
@@ -305,6 +309,14 @@ _STEP = {
         "provenance": _STR_OR_NULL,
     },
 }
+#: the language of a document's texts (a field added within ``schema_version`` 2: absent, they are English)
+LANG_SCHEMA: JsonSchema = {
+    "enum": ["en", "zh"],
+    "description": ("the language of the report's texts: the tool's own sentences (in `solutions[].markdown`, "
+                    "a step's notes) and the knowledge base's (titles, causes, messages: English where the pack "
+                    "has no translation); ids, enum values, evidence and commands are never translated. "
+                    "Absent: en"),
+}
 #: a UTC time, ``2026-11-21T08:15:02.123Z``
 TIME_SCHEMA: JsonSchema = {"type": "string", "pattern": r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$"}
 
@@ -322,6 +334,7 @@ REPORT_SCHEMA: JsonSchema = {
                            "description": "2: solution steps are records (risk, where, approve, undo, verify)"},
         "tool": {"type": "object", "required": ["name", "version"],
                  "properties": {"name": _STR, "version": _STR}},
+        "lang": LANG_SCHEMA,
         "knowledge_base": {"type": "object", "required": ["name", "version", "digest", "root"],
                            "properties": {"name": _STR, "version": _STR, "digest": _STR, "root": _STR,
                                           "packs": {"type": "array", "description": (
@@ -395,13 +408,18 @@ def log_line(line: dict[str, Any]) -> str:
     return f"{where}: {line.get('text', '')}" if where else str(line.get("text", ""))
 
 
-def note_lines(doc: Document) -> list[str]:
-    """The run's notes, each ``Note: ...`` (every renderer shows them under the header); first, a run
-    with ``--since`` says where its windows start (a message's "in the last 1h" means since then)."""
-    since = [f"counting from {doc['since']} (--since): every time window starts there, so a message's "
-             f"\"in the last 1h\" counts only what happened since; checks of a state are unchanged"] \
+def run_notes(doc: Document) -> list[str]:
+    """The run's notes (how it went beyond the checks); first, a run with ``--since`` says where its windows
+    start (a message's "in the last 1h" means since then)."""
+    since = [t("counting from {since} (--since): every time window starts there, so a message's \"in the last "
+               "1h\" counts only what happened since; checks of a state are unchanged", since=doc["since"])] \
         if doc.get("since") else []
-    return [f"Note: {note}" for note in since + list(doc.get("notes") or [])]
+    return since + list(doc.get("notes") or [])
+
+
+def note_lines(doc: Document) -> list[str]:
+    """The run's notes, each ``Note: ...`` (every renderer shows them under the header)."""
+    return [t("Note: {note}", note=note) for note in run_notes(doc)]
 
 
 def setting_words(setting: dict[str, Any], name: Callable[[str], str] = str, text: Callable[[str], str] = str) -> str:
@@ -412,7 +430,8 @@ def setting_words(setting: dict[str, Any], name: Callable[[str], str] = str, tex
     def value(v: Any) -> str:
         return ("true" if v else "false") if isinstance(v, bool) else f"{v}{unit}"
 
-    where = f"profile; default {value(setting['default'])}" if setting.get("from") == "profile" else "default"
+    where = (t("profile; default {value}", value=value(setting["default"])) if setting.get("from") == "profile"
+             else t("default"))
     rest = f" = {value(setting['value'])} ({where})"
     return name(setting["name"]) + text(rest)
 
@@ -426,12 +445,42 @@ def changed_settings_line(doc: Document, prefix: str = "") -> str | None:
     """``Settings: max_wait = 30 minutes (profile; default 1 hour)``: the terminal's one line, only when the
     profile changed a threshold (a run at the defaults says nothing)."""
     changed = changed_settings(doc)
-    return f"Settings: {prefix}" + ", ".join(setting_words(s) for s in changed) if changed else None
+    return t("Settings: {settings}", settings=prefix + t(", ").join(setting_words(s) for s in changed)) \
+        if changed else None
 
 
 def masking_line(masking: dict[str, Any]) -> str:
     """``3 secret(s) masked in 5 place(s) (jwt 2, url-password 3)``: what was masked, how often
     (one wording for every report format)."""
     kinds = ", ".join(f"{kind} {count}" for kind, count in masking.get("by_kind", {}).items())
-    return (f"{masking['secrets']} secret(s) masked in {masking['replacements']} place(s)"
-            + (f" ({kinds})" if kinds else ""))
+    if kinds:
+        return t("{secrets} secret(s) masked in {replacements} place(s) ({kinds})", secrets=masking["secrets"],
+                 replacements=masking["replacements"], kinds=kinds)
+    return t("{secrets} secret(s) masked in {replacements} place(s)", secrets=masking["secrets"],
+             replacements=masking["replacements"])
+
+
+# -- the words a reader sees for an enum value (the JSON keeps the value itself) ------------------------
+
+def status_word(status: str) -> str:
+    """A check's status as a reader sees it: ``pass`` (``通过`` in Chinese); the JSON keeps the value."""
+    words = {"pass": t("pass"), "fail": t("fail"), "error": t("error"), "timeout": t("timeout"), "skip": t("skip")}
+    return words.get(status, status)
+
+
+def verdict_word(verdict: str) -> str:
+    """A verdict as a reader sees it: ``problem`` (``有问题``); the JSON keeps the value."""
+    words = {"problem": t("problem"), "risk": t("risk"), "healthy": t("healthy"),
+             "inconclusive": t("inconclusive")}
+    return words.get(verdict, verdict)
+
+
+def severity_word(severity: str) -> str:
+    """An entry's severity as a reader sees it: ``high`` (``高``); the JSON keeps the value."""
+    words = {"low": t("low"), "medium": t("medium"), "high": t("high"), "critical": t("critical")}
+    return words.get(severity, severity)
+
+
+def counts_words(counts: dict[str, int], word: Callable[[str], str] = status_word) -> str:
+    """``2 pass, 2 fail``: the non-zero counts, each named as a reader sees it (``word``); ``""`` for none."""
+    return t(", ").join(t("{n} {what}", n=n, what=word(what)) for what, n in counts.items() if n)

@@ -15,6 +15,7 @@ import json
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from diagnose.i18n import language, t
 from diagnose.reports.document import (
     SYMPTOM,
     TRIAGE,
@@ -22,8 +23,11 @@ from diagnose.reports.document import (
     kind_of,
     log_line,
     masking_line,
-    note_lines,
+    run_notes,
     setting_words,
+    severity_word,
+    status_word,
+    verdict_word,
     why_incomplete,
 )
 
@@ -36,13 +40,21 @@ NAME = "html"
 EXTENSION = "html"
 DESCRIPTION = "one self-contained HTML file, for a browser"
 TEMPLATES = {SYMPTOM: "report.html.j2", TRIAGE: "triage.html.j2"}
-STATUS_LABELS = {"pass": "PASS", "fail": "FAIL", "error": "ERROR", "timeout": "TIMEOUT", "skip": "SKIP"}
-VERDICT_TEXT = {
-    "problem": "Problem found",
-    "risk": "Risk: a known cause is there, but not the symptom (yet)",
-    "healthy": "Healthy: no known cause found",
-    "inconclusive": "Inconclusive: nothing concluded a problem, but some checks could not conclude",
-}
+#: the statuses a badge shows, each in the reader's language (``PASS``, ``通过``)
+STATUSES = ("pass", "fail", "error", "timeout", "skip")
+#: ``<html lang>`` of each language
+HTML_LANG = {"en": "en", "zh": "zh-CN"}
+
+
+def verdict_text(verdict: str) -> str:
+    """The verdict as the report's banner says it."""
+    texts = {
+        "problem": t("Problem found"),
+        "risk": t("Risk: a known cause is there, but not the symptom (yet)"),
+        "healthy": t("Healthy: no known cause found"),
+        "inconclusive": t("Inconclusive: nothing concluded a problem, but some checks could not conclude"),
+    }
+    return texts[verdict]
 
 
 @lru_cache(maxsize=1)
@@ -62,8 +74,12 @@ def _environment() -> jinja2.Environment:
     env.filters["url"] = _web_url
     env.globals["why_incomplete"] = why_incomplete
     env.globals["masking_line"] = masking_line
-    env.globals["note_lines"] = note_lines
+    env.globals["run_notes"] = run_notes
     env.globals["setting_words"] = setting_words
+    env.globals["t"] = t
+    env.globals["verdict_word"] = verdict_word
+    env.globals["severity_word"] = severity_word
+    env.globals["risk_word"] = _risk_word
     return env
 
 
@@ -81,6 +97,12 @@ def _markdown(text: str) -> Markup:
     return Markup(_markdown_parser().render(text or ""))
 
 
+def _risk_word(risk: str) -> str:
+    from diagnose.kb.steps import risk_word
+
+    return risk_word(risk)
+
+
 def _scalar(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
@@ -93,12 +115,13 @@ def _web_url(url: str) -> str:
 def render(document: Document) -> str:
     kind = kind_of(document)
     only_symptom = {} if kind == TRIAGE else {
-        "verdict_text": VERDICT_TEXT[document["verdict"]],
+        "verdict_text": verdict_text(document["verdict"]),
         "details": [c for c in document["checks"] if c["status"] != "pass"],
     }
     return _environment().get_template(TEMPLATES[kind]).render(
         doc=document,
-        status_labels=STATUS_LABELS,
+        html_lang=HTML_LANG.get(language(), language()),
+        status_labels={status: status_word(status).upper() for status in STATUSES},
         profile_json=json.dumps(document["profile"], indent=2, ensure_ascii=False),
         **only_symptom,
     ) + "\n"

@@ -15,14 +15,19 @@ import json
 import re
 from typing import Any
 
+from diagnose.i18n import t
 from diagnose.reports.document import (
     TRIAGE,
     Document,
+    counts_words,
     kind_of,
     log_line,
     masking_line,
-    note_lines,
+    run_notes,
     setting_words,
+    severity_word,
+    status_word,
+    verdict_word,
     why_incomplete,
 )
 
@@ -30,16 +35,25 @@ NAME = "md"
 EXTENSION = "md"
 DESCRIPTION = "Markdown, readable raw in a ticket"
 
-SYMBOLS = {"pass": "✅ pass", "fail": "❌ fail", "error": "⚠️ error", "timeout": "⏱️ timeout",
-           "skip": "⏭️ skip"}
-TRIAGE_VERDICTS = {"problem": "❌ problem", "risk": "⚠️ risk", "healthy": "✅ healthy",
-                   "inconclusive": "⚠️ inconclusive"}
-VERDICT_LINES = {
-    "problem": "❌ **Problem found**",
-    "risk": "⚠️ **Risk**: a known cause is there, but not the symptom (yet)",
-    "healthy": "✅ **Healthy**: no known cause found",
-    "inconclusive": "⚠️ **Inconclusive**: nothing concluded a problem, but some checks could not conclude",
-}
+#: the mark before a status (``✅ pass``) and a verdict (``❌ problem``); the words are the language's
+SYMBOLS = {"pass": "✅", "fail": "❌", "error": "⚠️", "timeout": "⏱️", "skip": "⏭️"}
+VERDICT_SYMBOLS = {"problem": "❌", "risk": "⚠️", "healthy": "✅", "inconclusive": "⚠️"}
+
+
+def verdict_line(verdict: str) -> str:
+    """``❌ **Problem found**``: the verdict as the report's header says it."""
+    lines = {
+        "problem": "❌ **" + t("Problem found") + "**",
+        "risk": "⚠️ " + t("**Risk**: a known cause is there, but not the symptom (yet)"),
+        "healthy": "✅ " + t("**Healthy**: no known cause found"),
+        "inconclusive": "⚠️ " + t("**Inconclusive**: nothing concluded a problem, but some checks could not conclude"),
+    }
+    return lines[verdict]
+
+
+def triage_verdict(verdict: str) -> str:
+    """``❌ problem``: a symptom's verdict in the triage ranking."""
+    return f"{VERDICT_SYMBOLS[verdict]} {verdict_word(verdict)}"
 
 # characters that mean something wherever they are; "&" only before an entity, "~" only doubled
 _SPECIAL = re.compile(r"[\\`*\[\]<>|]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|&(?=#?\w+;)|~(?=~)")
@@ -104,23 +118,25 @@ def _symptom_report(doc: Document) -> list[str]:
     parts = [_header(doc), _checks(doc)]
     details = [_check_details(c) for c in doc["checks"] if c["status"] != "pass"]
     if details:
-        parts.append("## Evidence\n\n" + "\n\n".join(details))
+        parts.append(f"## {t('Evidence')}\n\n" + "\n\n".join(details))
     return parts + [_causes(doc), _solutions(doc), _footer(doc)]
 
 
 def _header(doc: Document) -> str:
     s = doc["symptom"]
-    counts = ", ".join(f"{n} {status}" for status, n in doc["counts"].items() if n)
+    counts = counts_words(doc["counts"])
     lines = [
-        f"# diagnose report: {inline(s['title'])} (`{s['id']}`)",
+        t("# diagnose report: {title} (`{id}`)", title=inline(s["title"]), id=s["id"]),
         "",
-        f"{VERDICT_LINES[doc['verdict']]} (exit code {doc['exit_code']}): {inline(counts)}",
+        t("{verdict} (exit code {code}): {counts}", verdict=verdict_line(doc["verdict"]), code=doc["exit_code"],
+          counts=inline(counts)),
         "",
         f"> {inline(s['summary'], line_start=True).replace(chr(10), ' ')}",
         "",
-        f"- **Symptom**: `{s['id']}`, {inline(s['category'])}, severity {inline(s['severity'])}",
+        t("- **Symptom**: `{id}`, {category}, severity {severity}", id=s["id"], category=inline(s["category"]),
+          severity=inline(severity_word(s["severity"]))),
         *_run_facts(doc),
-        f"- **FAQ page**: <{s['page_url']}>",
+        t("- **FAQ page**: <{url}>", url=s["page_url"]),
     ]
     if doc.get("settings"):
         lines.append(_settings_item(doc["settings"]))
@@ -129,7 +145,7 @@ def _header(doc: Document) -> str:
 
 def _checks(doc: Document) -> str:
     rows = [[_status(c), c["title"], c["message"], f"{c['duration_ms']:g} ms"] for c in doc["checks"]]
-    return "## Checks\n\n" + table(["Status", "Check", "Result", "Duration"], rows)
+    return f"## {t('Checks')}\n\n" + table([t("Status"), t("Check"), t("Result"), t("Duration")], rows)
 
 
 def _causes(doc: Document) -> str:
@@ -138,31 +154,31 @@ def _causes(doc: Document) -> str:
     items = []
     for i, cause in enumerate(doc["causes"], 1):
         via = ", ".join(f"`{c}`" for c in cause["checks"])
-        items.append(f"{i}. **{inline(cause['title'])}** (score {cause['score']:g}, from {via}): "
-                     f"{inline(cause['text']).replace(chr(10), ' ')}")
-    return "## Likely causes\n\n" + "\n".join(items)
+        items.append(t("{n}. **{title}** (score {score}, from {checks}): {explanation}", n=i, title=inline(cause["title"]),
+                       score=f"{cause['score']:g}", checks=via, explanation=inline(cause["text"]).replace(chr(10), " ")))
+    return f"## {t('Likely causes')}\n\n" + "\n".join(items)
 
 
 def _solutions(doc: Document) -> str:
     if not doc["solutions"]:
         return ""
-    out = ["## Solutions", "", "Shown, never run: read each step before you type it. Each says its risk, where it "
-           "runs, who approves it, its undo and how to verify it; ids this run found are filled in."]
+    out = [f"## {t('Solutions')}", "", t("Shown, never run: read each step before you type it. Each says its risk, "
+                                         "where it runs, who approves it, its undo and how to verify it; ids this "
+                                         "run found are filled in.")]
     for solution in doc["solutions"]:
-        mark = "" if solution["applies"] else " (not implicated by this run)"
-        out += ["", *_solution(solution, "###", mark)]
+        out += ["", *_solution(solution, "###")]
     return "\n".join(out)
 
 
 def _footer(doc: Document) -> str:
     out = []
     if doc["prevention"].strip():
-        out += ["## Prevention", "", doc["prevention"].strip(), ""]
+        out += [f"## {t('Prevention')}", "", doc["prevention"].strip(), ""]
     if doc["related"]:
-        out += ["## Related", ""]
+        out += [f"## {t('Related')}", ""]
         out += [f"- [{inline(r['title'])}]({r['page_url']}) (`{r['id']}`)" for r in doc["related"]]
         out.append("")
-    return "\n".join(out + _masked_profile(doc, f"Full entry: <{doc['symptom']['page_url']}> · "))
+    return "\n".join(out + _masked_profile(doc, t("Full entry: <{url}>", url=doc["symptom"]["page_url"]) + " · "))
 
 
 # -- a triage: the ranking first, then each symptom with a problem in full ---------------------------
@@ -172,13 +188,13 @@ def _triage(doc: Document) -> list[str]:
     parts += [_triage_symptom(s) for s in doc["symptoms"] if s["verdict"] == "problem"]
     risks = [s for s in doc["symptoms"] if s["verdict"] == "risk"]
     if risks:
-        parts.append("## Risks: causes found without the symptom (yet)\n\nNot what is broken now: each of these will "
-                     "make its symptom appear (on the next restart, the next order, the next rollover) unless it is "
-                     "fixed.")
+        parts.append(f"## {t('Risks: causes found without the symptom (yet)')}\n\n" + t(
+            "Not what is broken now: each of these will make its symptom appear (on the next restart, the next "
+            "order, the next rollover) unless it is fixed."))
         parts += [_triage_symptom(s) for s in risks]
     unsure = [(s, c) for s in doc["symptoms"] if s["verdict"] == "inconclusive" for c in s["checks"] if _unsure(c)]
     if unsure:
-        parts.append("## What did not conclude\n\n" + "\n".join(
+        parts.append(f"## {t('What did not conclude')}\n\n" + "\n".join(
             f"- `{s['id']}`: {inline(c['title'])}: {inline(c['message'])}" for s, c in unsure))
     return parts + ["\n".join(_masked_profile(doc))]
 
@@ -192,11 +208,12 @@ def _unsure(check: dict[str, Any]) -> bool:
 def _triage_header(doc: Document) -> str:
     c = doc["counts"]
     return "\n".join([
-        "# diagnose triage",
+        f"# {t('diagnose triage')}",
         "",
-        f"**{c['problem']} symptom(s) with a problem**, {c['risk']} at risk, {c['inconclusive']} inconclusive, "
-        f"{c['healthy']} healthy "
-        f"(exit code {doc['exit_code']}); {doc['checks_total']} checks, {doc['probes_run']} distinct probes run.",
+        t("**{problem} symptom(s) with a problem**, {risk} at risk, {inconclusive} inconclusive, {healthy} healthy "
+          "(exit code {code}); {checks} checks, {probes} distinct probes run.", problem=c["problem"], risk=c["risk"],
+          inconclusive=c["inconclusive"], healthy=c["healthy"], code=doc["exit_code"], checks=doc["checks_total"],
+          probes=doc["probes_run"]),
         "",
         *_run_facts(doc),
         *_run_state(doc),
@@ -207,29 +224,34 @@ def _ranking(doc: Document) -> str:
     rows = []
     for s in doc["symptoms"]:
         top = s["causes"][0]["title"] if s["causes"] else ""
-        counts = ", ".join(f"{n} {k}" for k, n in s["counts"].items() if n)
-        title = s["title"] + (f" (follows from {', '.join(s['follows'])})" if s.get("follows") else "")
-        rows.append([s["rank"], TRIAGE_VERDICTS[s["verdict"]], f"{s['id']}", title,
+        counts = counts_words(s["counts"])
+        title = t("{title} (follows from {ids})", title=s["title"], ids=", ".join(s["follows"])) if s.get("follows") \
+            else s["title"]
+        rows.append([s["rank"], triage_verdict(s["verdict"]), f"{s['id']}", title,
                      f"{s['score']:g}" if s["verdict"] in ("problem", "risk") else "", top, counts])
-    return "## Ranking\n\n" + table(["#", "Verdict", "Symptom", "Title", "Score", "Top cause", "Checks"], rows)
+    return f"## {t('Ranking')}\n\n" + table(["#", t("Verdict"), t("Symptom"), t("Title"), t("Score"), t("Top cause"),
+                                              t("Checks")], rows)
 
 
 def _triage_symptom(s: dict[str, Any]) -> str:
-    follows = [f"Follows from {', '.join(code_span(x) for x in s.get('follows') or [])}: start there.", ""] \
+    follows = [t("Follows from {ids}: start there.", ids=", ".join(code_span(x) for x in s.get("follows") or [])), ""] \
         if s.get("follows") else []
     out = [f"## {s['rank']}. {inline(s['title'])} (`{s['id']}`)", "", *follows,
-           f"Score {s['score']:g} · {inline(s['category'])} · severity {inline(s['severity'])} · FAQ: <{s['page_url']}>",
+           t("Score {score} · {category} · severity {severity} · FAQ: <{url}>", score=f"{s['score']:g}",
+             category=inline(s["category"]), severity=inline(severity_word(s["severity"])), url=s["page_url"]),
            *(["", _settings_item(s["settings"])] if s.get("settings") else []),
-           "", table(["Status", "Check", "Result"], [[_status(c), c["title"], c["message"]] for c in s["checks"]])]
+           "", table([t("Status"), t("Check"), t("Result")],
+                     [[_status(c), c["title"], c["message"]] for c in s["checks"]])]
     if s["causes"]:
-        out += ["", "**Likely causes**", ""]
-        out += [f"{i}. **{inline(c['title'])}** (score {c['score']:g})" for i, c in enumerate(s["causes"], 1)]
+        out += ["", f"**{t('Likely causes')}**", ""]
+        out += [t("{n}. **{title}** (score {score})", n=i, title=inline(c["title"]), score=f"{c['score']:g}")
+                for i, c in enumerate(s["causes"], 1)]
     details = [_check_details(c, "####") for c in s["checks"] if c["status"] == "fail"]
     if details:
-        out += ["", "### Evidence", "", "\n\n".join(details)]
+        out += ["", f"### {t('Evidence')}", "", "\n\n".join(details)]
     applying = [x for x in s["solutions"] if x["applies"]]
     if applying:
-        out += ["", "### Solutions (shown, never run)"]
+        out += ["", f"### {t('Solutions (shown, never run)')}"]
         for x in applying:
             out += ["", *_solution(x, "####")]
     return "\n".join(out)
@@ -241,39 +263,44 @@ def _run_facts(doc: Document) -> list[str]:
     """When, where, with what: the header's list items."""
     kb, tool = doc["knowledge_base"], doc["tool"]
     return [
-        f"- **Time**: {inline(doc['started_at'])} ({doc['duration_ms']:g} ms)",
-        f"- **Host**: {inline(doc['host'])}",
-        f"- **Tool**: {inline(tool['name'])} {inline(tool['version'])}",
-        f"- **Knowledge base**: {inline(kb['name'])} {inline(kb['version'])}, digest {code_span(kb['digest'])}",
+        t("- **Time**: {time} ({ms} ms)", time=inline(doc["started_at"]), ms=f"{doc['duration_ms']:g}"),
+        t("- **Host**: {host}", host=inline(doc["host"])),
+        t("- **Tool**: {name} {version}", name=inline(tool["name"]), version=inline(tool["version"])),
+        t("- **Knowledge base**: {name} {version}, digest {digest}", name=inline(kb["name"]),
+          version=inline(kb["version"]), digest=code_span(kb["digest"])),
     ]
 
 
 def _run_state(doc: Document) -> list[str]:
     """Why the run is incomplete, if it is, and its notes: the header's last list items."""
-    incomplete = [f"- **Incomplete**: {why_incomplete(doc)}; checks marked *did not run* or *did not finish* "
-                  "were not finished"] if why_incomplete(doc) else []
-    return incomplete + [f"- **{inline(note).replace('Note:', 'Note**:', 1)}" for note in note_lines(doc)]
+    why = why_incomplete(doc)
+    incomplete = [t("- **Incomplete**: {why}; checks marked *did not run* or *did not finish* were not finished",
+                    why=why)] if why else []
+    return incomplete + [t("- **Note**: {note}", note=inline(note)) for note in run_notes(doc)]
 
 
 def _status(check: dict[str, Any]) -> str:
-    return SYMBOLS.get(check["status"], check["status"])
+    status = check["status"]
+    return f"{SYMBOLS[status]} {status_word(status)}" if status in SYMBOLS else status
 
 
 def _settings_item(settings: list[dict[str, Any]]) -> str:
     """``- **Settings used**: `max_wait` = 30 minutes (profile; default 1 hour), ...``"""
-    return "- **Settings used**: " + ", ".join(setting_words(s, code_span, inline) for s in settings)
+    return t("- **Settings used**: {settings}", settings=t(", ").join(setting_words(s, code_span, inline)
+                                                                      for s in settings))
 
 
 def _check_details(check: dict[str, Any], heading: str = "###") -> str:
-    out = [f"{heading} {_status(check)}: {inline(check['title'])}", "", inline(check["message"], line_start=True)]
+    out = [f"{heading} " + t("{status}: {title}", status=_status(check), title=inline(check["title"])), "",
+           inline(check["message"], line_start=True)]
     if check.get("expects"):
-        out += ["", f"Expected: {inline(check['expects'])}"]
+        out += ["", t("Expected: {expects}", expects=inline(check["expects"]))]
     if check.get("cause_titles"):
-        out += ["", "A failure points to: " + "; ".join(inline(t) for t in check["cause_titles"])]
+        out += ["", t("A failure points to: {causes}", causes=t("; ").join(inline(c) for c in check["cause_titles"]))]
     for evidence in check["evidence"]:
         out += ["", _evidence(evidence)]
     if check.get("manual"):
-        out += ["", "Check it by hand:", "", code_block(check["manual"], "sh")]
+        out += ["", t("Check it by hand:"), "", code_block(check["manual"], "sh")]
     return "\n".join(out)
 
 
@@ -281,14 +308,14 @@ def _evidence(ev: dict[str, Any]) -> str:
     title = f"**{inline(ev['title'])}**" if ev.get("title") else f"**{inline(ev['kind'])}**"
     shown, total = _shown(ev)
     if total is not None and total > shown:
-        title += f" (first {shown} of {total})"
+        title = t("{title} (first {shown} of {total})", title=title, shown=shown, total=total)
     kind = ev.get("kind")
     if kind == "rows":
-        body = table(ev.get("columns") or [], ev.get("rows") or []) if ev.get("columns") else "(no rows)"
+        body = table(ev.get("columns") or [], ev.get("rows") or []) if ev.get("columns") else t("(no rows)")
     elif kind == "lines":
-        body = code_block("\n".join(log_line(line) for line in ev.get("lines") or []) or "(no lines)")
+        body = code_block("\n".join(log_line(line) for line in ev.get("lines") or []) or t("(no lines)"))
     elif kind == "values":
-        body = "\n".join(_value_item(k, v) for k, v in (ev.get("values") or {}).items()) or "(no values)"
+        body = "\n".join(_value_item(k, v) for k, v in (ev.get("values") or {}).items()) or t("(no values)")
     else:
         body = code_block(str(ev.get("text", "")))
     return f"{title}\n\n{body}"
@@ -308,9 +335,13 @@ def _value_item(name: str, value: Any) -> str:
     return f"- **{inline(name)}**: {code_span(value)}"
 
 
-def _solution(solution: dict[str, Any], heading: str, mark: str = "") -> list[str]:
-    """A solution under its heading: what to know before the steps, then the steps."""
-    return [f"{heading} {inline(solution['title'])}{mark}", "", _solution_facts(solution), "",
+def _solution(solution: dict[str, Any], heading: str) -> list[str]:
+    """A solution under its heading (which says so when this run does not implicate it): what to know
+    before the steps, then the steps."""
+    title = inline(solution["title"])
+    if not solution["applies"]:
+        title = t("{title} (not implicated by this run)", title=title)
+    return [f"{heading} {title}", "", _solution_facts(solution), "",
             solution["markdown"].strip()]
 
 
@@ -325,8 +356,8 @@ def _solution_facts(solution: dict[str, Any]) -> str:
 def _masked_profile(doc: Document, entry: str = "") -> list[str]:
     """The target profile as the run saw it, masked, and the closing line (``entry``: a link to the
     symptom's FAQ entry first)."""
-    return ["## Target profile (secrets masked)", "",
-            f"{masking_line(doc['masking'])} as `«masked-N»`; the same secret has the same label throughout this "
-            "report.", "",
+    return [f"## {t('Target profile (secrets masked)')}", "",
+            t("{masked} as `«masked-N»`; the same secret has the same label throughout this report.",
+              masked=masking_line(doc["masking"])), "",
             code_block(json.dumps(doc["profile"], indent=2, ensure_ascii=False), "json"), "",
-            f"---\n{entry}generated {inline(doc['generated_at'])}"]
+            f"---\n{entry}" + t("generated {time}", time=inline(doc["generated_at"]))]

@@ -14,11 +14,23 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from diagnose.reports.document import TRIAGE, Document, changed_settings_line, kind_of, note_lines, why_incomplete
+from diagnose.i18n import t
+from diagnose.reports.document import (
+    TRIAGE,
+    Document,
+    changed_settings_line,
+    counts_words,
+    kind_of,
+    note_lines,
+    status_word,
+    verdict_word,
+    why_incomplete,
+)
 
 SYMBOLS = {"pass": "✓", "fail": "✗", "error": "!", "timeout": "⏱", "skip": "-"}
 STYLES = {"pass": "green", "fail": "bold red", "error": "yellow", "timeout": "magenta", "skip": "dim"}
@@ -31,14 +43,28 @@ MAX_EVIDENCE_LINES = 3
 def verdict_line(doc: Document) -> str:
     """One line: verdict, symptom and counts, e.g. ``PROBLEM stale-positions: 1 fail, 2 pass``; for a
     triage, ``TRIAGE: 1 symptom(s) with a problem, ...``."""
-    incomplete = f" ({why_incomplete(doc, short=True)})" if why_incomplete(doc) else ""
     if kind_of(doc) == TRIAGE:
         c = doc["counts"]
-        return (f"TRIAGE: {c['problem']} symptom(s) with a problem, {c['risk']} at risk, {c['inconclusive']} "
-                f"inconclusive, {c['healthy']} healthy ({doc['checks_total']} checks, {doc['probes_run']} probes, "
-                f"{doc['duration_ms'] / 1000:.1f}s)" + incomplete)
-    counts = ", ".join(f"{n} {status}" for status, n in doc["counts"].items() if n) or "no checks"
-    return f"{doc['verdict'].upper()} {doc['symptom']['id']}: {doc['symptom']['title']} ({counts}){incomplete}"
+        return t("TRIAGE: {problem} symptom(s) with a problem, {risk} at risk, {inconclusive} inconclusive, {healthy} "
+                 "healthy ({checks} checks, {probes} probes, {seconds}s)", problem=c["problem"], risk=c["risk"],
+                 inconclusive=c["inconclusive"], healthy=c["healthy"], checks=doc["checks_total"],
+                 probes=doc["probes_run"], seconds=f"{doc['duration_ms'] / 1000:.1f}") + _incomplete(doc)
+    return f"{_verdict_word(doc)} {_verdict_rest(doc)}"
+
+
+def _verdict_word(doc: Document) -> str:
+    """``PROBLEM``: the verdict as the summary's first word."""
+    return verdict_word(doc["verdict"]).upper()
+
+
+def _verdict_rest(doc: Document) -> str:
+    """``stale-positions: Positions stop updating (2 pass, 2 fail)``: what follows the verdict word."""
+    counts = counts_words(doc["counts"]) or t("no checks")
+    return f"{doc['symptom']['id']}: {doc['symptom']['title']} ({counts}){_incomplete(doc)}"
+
+
+def _incomplete(doc: Document) -> str:
+    return f" ({why_incomplete(doc, short=True)})" if why_incomplete(doc) else ""
 
 
 def next_step(doc: Document) -> str | None:
@@ -48,28 +74,33 @@ def next_step(doc: Document) -> str | None:
         return None
     if doc["verdict"] == "inconclusive":   # nothing concluded: no fix yet, what would let it conclude
         if any(c.get("conclusive") is False for c in doc["checks"]):
-            return ("give the logs timestamps, or a log command that takes the window (each caveat says which "
-                    "log), then run again")
-        return "make the checks that did not conclude runnable (see their messages), then run again"
+            return t("give the logs timestamps, or a log command that takes the window (each caveat says which "
+                     "log), then run again")
+        return t("make the checks that did not conclude runnable (see their messages), then run again")
     for solution in doc["solutions"]:
         if solution["applies"]:
-            return f"{solution['title']} ({_risk_words(solution)}; steps in the report)"
+            return t("{solution} ({risk}; steps in the report)", solution=solution["title"],
+                     risk=_risk_words(solution))
     if doc["verdict"] == "problem":
-        return f"read the evidence in the report and the FAQ page {doc['symptom']['page_url']}"
+        return t("read the evidence in the report and the FAQ page {url}", url=doc["symptom"]["page_url"])
     return None
 
 
 def _risk_words(solution: dict[str, Any]) -> str:
     """``risk: trading, approval first (trader: Li Wei)``: what the operator must know before the steps."""
+    from diagnose.kb.steps import risk_word
+
     risk = solution.get("risk")
     if not risk:
-        return "read each step first"
+        return t("read each step first")
     roles: list[str] = []
     for step in solution.get("steps") or []:
         approve = step.get("approve") if isinstance(step, dict) else None
         if approve and approve.get("role") not in [r.split(":")[0] for r in roles]:
             roles.append(f"{approve['role']}: {approve['who']}" if approve.get("who") else approve["role"])
-    return f"risk: {risk}" + (f", approval first ({'; '.join(roles)})" if roles else "")
+    if roles:
+        return t("risk: {risk}, approval first ({roles})", risk=risk_word(risk), roles="; ".join(roles))
+    return t("risk: {risk}", risk=risk_word(risk))
 
 
 def print_summary(document: Document, report_path: str | Path | None, *, stream: TextIO | None = None,
@@ -87,21 +118,38 @@ def print_summary(document: Document, report_path: str | Path | None, *, stream:
 def _plain_lines(doc: Document, report_path: str | Path | None, quiet: bool) -> list[str]:
     lines = [verdict_line(doc)]
     if not quiet:
-        width = max((len(c["title"]) for c in doc["checks"]), default=0)
+        width = max((_cells(c["title"]) for c in doc["checks"]), default=0)
+        labels = {status: status_word(status).upper() for status in SYMBOLS}
+        label_width = max(_cells(label) for label in labels.values())
         for c in doc["checks"]:
-            lines.append(f"  [{c['status'].upper():<7}] {c['title']:<{width}}  {_one_line(c['message'])}"
+            label = labels.get(c["status"], c["status"].upper())
+            lines.append(f"  [{_pad(label, label_width)}] {_pad(c['title'], width)}  {_one_line(c['message'])}"
                          f"  ({c['duration_ms']:g} ms)")
         if doc["causes"]:
             top = doc["causes"][0]
-            label = "Risk (not the symptom yet)" if doc["verdict"] == "risk" else "Cause"
-            lines.append(f"{label}: {top['title']}: {_one_line(top['text'])}")
+            lines.append(f"{_cause_label(doc)} {top['title']}: {_one_line(top['text'])}")
         step = next_step(doc)
         if step:
-            lines.append(f"Next step: {step}")
+            lines.append(f"{t('Next step:')} {step}")
         lines += _settings_lines(doc) + note_lines(doc)
     if report_path is not None:
-        lines.append(f"Report: {report_path}")
+        lines.append(f"{t('Report:')} {report_path}")
     return lines
+
+
+def _cause_label(doc: Document) -> str:
+    """``Cause:``, or for a risk ``Risk (not the symptom yet):``: what the top cause line starts with."""
+    return t("Risk (not the symptom yet):") if doc["verdict"] == "risk" else t("Cause:")
+
+
+def _cells(text: str) -> int:
+    """The columns ``text`` takes in a terminal: a wide character (Chinese) takes two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    """``text`` padded with spaces to ``width`` terminal columns (``str.ljust`` counts a Chinese character as one)."""
+    return text + " " * max(0, width - _cells(text))
 
 
 def _print_rich(doc: Document, report_path: str | Path | None, stream: TextIO, quiet: bool) -> None:
@@ -111,8 +159,8 @@ def _print_rich(doc: Document, report_path: str | Path | None, stream: TextIO, q
 
     console = Console(file=stream, highlight=False, soft_wrap=False)
     head = Text()
-    head.append(f" {doc['verdict'].upper()} ", style=VERDICT_STYLES[doc["verdict"]])
-    head.append(" " + verdict_line(doc).split(" ", 1)[1])
+    head.append(f" {_verdict_word(doc)} ", style=VERDICT_STYLES[doc["verdict"]])
+    head.append(" " + _verdict_rest(doc))
     console.print(head)
     if not quiet:
         table = Table(show_header=False, box=None, padding=(0, 1), pad_edge=False)
@@ -122,24 +170,25 @@ def _print_rich(doc: Document, report_path: str | Path | None, stream: TextIO, q
         table.add_column(style="dim", justify="right", no_wrap=True)
         for c in doc["checks"]:
             status = c["status"]
-            table.add_row(Text(f"{SYMBOLS[status]} {status}", style=STYLES[status]), Text(c["title"]),
+            table.add_row(Text(f"{SYMBOLS[status]} {status_word(status)}", style=STYLES[status]), Text(c["title"]),
                           Text(_one_line(c["message"])), Text(f"{c['duration_ms']:g} ms"))
         console.print(table)
         if doc["causes"]:
             top = doc["causes"][0]
-            line = Text("Risk (not the symptom yet): " if doc["verdict"] == "risk" else "Cause: ", style="bold")
+            line = Text(_cause_label(doc) + " ", style="bold")
             line.append(top["title"], style="bold red")
             line.append(": " + _one_line(top["text"]))
             console.print(line)
         step = next_step(doc)
         if step:
-            console.print(Text("Next step: ", style="bold") + Text(step))
+            console.print(Text(t("Next step:") + " ", style="bold") + Text(step))
+        label = t("Settings: {settings}", settings="")
         for changed in _settings_lines(doc):
-            console.print(Text("Settings: ", style="bold") + Text(changed.removeprefix("Settings: ")))
+            console.print(Text(label, style="bold") + Text(changed.removeprefix(label)))
         for note in note_lines(doc):
             console.print(Text(note, style="yellow"))
     if report_path is not None:
-        console.print(Text("Report: ", style="bold") + Text(str(report_path), style="cyan"))
+        console.print(Text(t("Report:") + " ", style="bold") + Text(str(report_path), style="cyan"))
 
 
 def _triage_lines(doc: Document, report_path: str | Path | None, quiet: bool) -> list[tuple[str, str]]:
@@ -148,41 +197,44 @@ def _triage_lines(doc: Document, report_path: str | Path | None, quiet: bool) ->
     problems = [s for s in doc["symptoms"] if s["verdict"] == "problem"]
     if not quiet:
         for s in problems:
-            cause = f"; likely cause: {s['causes'][0]['title']}" if s["causes"] else ""
+            cause = t("; likely cause: {cause}", cause=s["causes"][0]["title"]) if s["causes"] else ""
             if s.get("follows"):
-                cause = f"; follows from {', '.join(s['follows'])}"
-            out.append((f"{s['rank']:>2}. {s['id']}: {s['title']} (score {s['score']:g}){cause}", "bold"))
+                cause = t("; follows from {ids}", ids=", ".join(s["follows"]))
+            out.append((t("{rank}. {id}: {title} (score {score}){cause}", rank=f"{s['rank']:>2}", id=s["id"],
+                          title=s["title"], score=f"{s['score']:g}", cause=cause), "bold"))
             failed = [c for c in s["checks"] if c["status"] == "fail"]
             for c in failed[:MAX_EVIDENCE_LINES]:
                 out.append((f"      {SYMBOLS['fail']} {_one_line(c['message'])}", STYLES["fail"]))
             if len(failed) > MAX_EVIDENCE_LINES:
-                out.append((f"      … {len(failed) - MAX_EVIDENCE_LINES} more failed check(s) in the report", "dim"))
+                out.append(("      … " + t("{n} more failed check(s) in the report",
+                                            n=len(failed) - MAX_EVIDENCE_LINES), "dim"))
         risks = [s for s in doc["symptoms"] if s["verdict"] == "risk"]
         if risks:
-            out.append(("Risks (a cause without the symptom, yet; fix before it shows):", STYLES["timeout"]))
+            out.append((t("Risks (a cause without the symptom, yet; fix before it shows):"), STYLES["timeout"]))
             for s in risks:
-                cause = s["causes"][0]["title"] if s["causes"] else "see the report"
+                cause = s["causes"][0]["title"] if s["causes"] else t("see the report")
                 out.append((f"    {s['id']}: {cause}", ""))
         unsure = [s for s in doc["symptoms"] if s["verdict"] == "inconclusive"]
         if unsure:
             names = ", ".join(f"{s['id']} ({_not_concluded(s)})" for s in unsure)
-            out.append((f"Inconclusive: {names}", STYLES["error"]))
+            out.append((f"{t('Inconclusive:')} {names}", STYLES["error"]))
         if problems:
-            out.append((f"Next step: diagnose {problems[0]['id']}  (the top finding's own report and fix)", ""))
+            out.append((f"{t('Next step:')} diagnose {problems[0]['id']}  "
+                        + t("(the top finding's own report and fix)"), ""))
         out += [(line, "") for line in _settings_lines(doc)]
         out += [(note, "yellow") for note in note_lines(doc)]
     if report_path is not None:
-        out.append((f"Report: {report_path}", "cyan"))
+        out.append((f"{t('Report:')} {report_path}", "cyan"))
     return out
 
 
 def _not_concluded(symptom: dict[str, Any]) -> str:
     counts = symptom["counts"]
-    parts = [f"{counts[k]} {k}" for k in ("error", "timeout", "skip") if counts.get(k)]
+    parts = [t("{n} {what}", n=counts[k], what=status_word(k)) for k in ("error", "timeout", "skip") if counts.get(k)]
     unwindowed = sum(1 for c in symptom["checks"] if c.get("conclusive") is False)
     if unwindowed:
-        parts.append(f"{unwindowed} on log lines without a time")
-    return ", ".join(parts)
+        parts.append(t("{n} on log lines without a time", n=unwindowed))
+    return t(", ").join(parts)
 
 
 def _print_lines(pairs: list[tuple[str, str]], stream: TextIO, rich: bool) -> None:
@@ -222,11 +274,11 @@ def progress(total: int, enabled: bool, *, stream: TextIO | None = None) -> Iter
     console = Console(file=stream or sys.stderr, highlight=False)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   console=console, transient=True) as bar:
-        task = bar.add_task("running checks", total=total)
+        task = bar.add_task(t("running checks"), total=total)
 
         def tick(result: Any) -> None:
             title = getattr(result, "title", "") or ""
-            bar.update(task, advance=1, description=f"done: {title}"[:60])
+            bar.update(task, advance=1, description=t("done: {title}", title=title)[:60])
 
         yield tick
 

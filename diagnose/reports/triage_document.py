@@ -14,6 +14,7 @@ from diagnose.kb.model import Pack
 from diagnose.masking import Masker
 from diagnose.reports.document import (
     CHECK_SCHEMA,
+    LANG_SCHEMA,
     SCHEMA_VERSION,
     SETTING_SCHEMA,
     TIME_SCHEMA,
@@ -83,6 +84,7 @@ TRIAGE_SCHEMA: JsonSchema = {
     "properties": {
         "schema_version": {"enum": [1, SCHEMA_VERSION]},
         "kind": {"const": KIND},
+        "lang": LANG_SCHEMA,
         "generated_at": TIME_SCHEMA, "started_at": TIME_SCHEMA, "finished_at": TIME_SCHEMA,
         "verdict": {"enum": ["problem", "risk", "healthy", "inconclusive"]},
         "exit_code": {"enum": [0, 1, 3, 4, 129, 130, 143]},

@@ -26,13 +26,14 @@ ERRORS_PAGE = "guide/errors.md"
 CATEGORY_DIR = "categories"
 REFERENCE_DIR = "reference"
 FIX_PAGE = "guide/before-a-fix.md"
+GLOSSARY_PAGE = "guide/glossary.md"
 
 #: the site's reference section, in navigation order (generated and shipped pages)
 REFERENCE_PAGES = tuple(f"{REFERENCE_DIR}/{name}.md" for name in (
     "writing-an-entry", "entry-format", "check-kinds", "profile", "cli", "report-schema", "least-privilege",
     "own-session", "faults"))
 #: the quick-diagnosis section: generated pages for someone who knows only what they see
-QUICK_PAGES = (GUIDE_PAGE, ERRORS_PAGE, FIX_PAGE)
+QUICK_PAGES = (GUIDE_PAGE, ERRORS_PAGE, FIX_PAGE, GLOSSARY_PAGE)
 
 
 def entry_page(entry_id: str) -> str:

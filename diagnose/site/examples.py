@@ -62,8 +62,11 @@ _NOT_IN_REPORTS = ("site", "cli")
 
 
 def cache_key(pack: Pack) -> str:
-    """Pack digest + the source that runs checks and renders reports: either changing may change them."""
-    h = hashlib.sha256(f"{CACHE_FORMAT}\0{pack.digest}\0".encode())
+    """Pack digest, its language + the source that runs checks and renders reports: any changing may change
+    them."""
+    from diagnose.i18n import language
+
+    h = hashlib.sha256(f"{CACHE_FORMAT}\0{pack.digest}\0{pack.lang}\0{language()}\0".encode())
     package = Path(__file__).resolve().parent.parent
     for path in sorted(package.rglob("*.py")):
         rel = path.relative_to(package)

@@ -17,6 +17,7 @@ from diagnose.kb.model import Pack
 from diagnose.site import (
     ERRORS_PAGE,
     FIX_PAGE,
+    GLOSSARY_PAGE,
     GUIDE_PAGE,
     QUICK_PAGES,
     REFERENCE_DIR,
@@ -29,7 +30,7 @@ from diagnose.site import (
 RESERVED_IDS = frozenset({"index"})
 
 
-def load_site_pack(roots: Sequence[Path] = (), builtin: bool = True) -> Pack:
+def load_site_pack(roots: Sequence[Path] = (), builtin: bool = True, lang: str = "en") -> Pack:
     """The packs the site documents: the built-in one unless ``builtin`` is false or
     ``$DIAGNOSE_NO_BUILTIN`` is set, then ``roots`` (the plugin's ``checks:``), then the folders of
     ``$DIAGNOSE_CHECKS`` (set by ``--checks``; separated by the OS path separator)."""
@@ -37,13 +38,15 @@ def load_site_pack(roots: Sequence[Path] = (), builtin: bool = True) -> Pack:
 
     extra = [Path(p) for p in os.environ.get("DIAGNOSE_CHECKS", "").split(os.pathsep) if p]
     no_builtin = os.environ.get("DIAGNOSE_NO_BUILTIN", "").strip().lower() in ("1", "true", "t", "yes", "y", "on")
-    return load_packs([*roots, *extra], builtin=builtin and not no_builtin)   # the values click reads as true
+    return load_packs([*roots, *extra], builtin=builtin and not no_builtin,   # the values click reads as true
+                      lang=lang)
 
 
 def site_files(pack: Pack, reports: dict[str, Any]) -> dict[str, str]:
     """``docs-relative path -> content`` of every generated file."""
     from diagnose.site.clidoc import cli_page
     from diagnose.site.fixguide import before_fix_page
+    from diagnose.site.glossary_page import glossary_page
     from diagnose.site.guide import errors_page, guide_page
     from diagnose.site.kinds import check_kinds_page
     from diagnose.site.own_session import own_session_page
@@ -62,6 +65,7 @@ def site_files(pack: Pack, reports: dict[str, Any]) -> dict[str, str]:
         GUIDE_PAGE: guide_page(pack),
         ERRORS_PAGE: errors_page(pack),
         FIX_PAGE: before_fix_page(pack),
+        GLOSSARY_PAGE: glossary_page(pack),
         f"{REFERENCE_DIR}/entry-format.md": entry_format_page(),
         f"{REFERENCE_DIR}/check-kinds.md": check_kinds_page(pack),
         f"{REFERENCE_DIR}/profile.md": profile_page(pack),
@@ -118,7 +122,19 @@ def expand_nav(nav: list[Any] | None, pack: Pack) -> list[Any] | None:
         missing = [page for page in pages if page not in named]
         if missing:
             expanded.append({title: missing})
-    return expanded
+    return translate_nav(expanded)
+
+
+def translate_nav(nav: Any) -> Any:
+    """The navigation's section titles in the language in force (a symptom's or category's title is the
+    pack's own, already in it; a title the catalog does not know stays as written)."""
+    from diagnose.i18n import t
+
+    if isinstance(nav, list):
+        return [translate_nav(item) for item in nav]
+    if isinstance(nav, dict):
+        return {t(title) if isinstance(title, str) else title: translate_nav(value) for title, value in nav.items()}
+    return nav
 
 
 def _pages_of(nav: Any) -> list[str]:

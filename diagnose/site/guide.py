@@ -9,7 +9,9 @@ search lands on the right page.
 
 from __future__ import annotations
 
+from diagnose.i18n import t
 from diagnose.kb.model import Pack
+from diagnose.reports.document import severity_word
 from diagnose.site import category_page, entry_page
 from diagnose.site.mdtext import code, heading_text, plain
 from diagnose.site.samples import sample
@@ -23,24 +25,25 @@ def _entry_link(pack: Pack, entry_id: str) -> str:
 def guide_page(pack: Pack) -> str:
     """``guide/index.md``: what you see -> which page, as a table and by category."""
     groups = pack.by_category()
-    out = ["---", "title: Quick diagnosis", "description: Find the FAQ entry for what you see.", "---", "",
-           "# Quick diagnosis", "",
-           "Find what you see in the first column and open its page, or run the command on the machine that "
-           "reaches your systems. Have an error message? Paste it into the search box, look it up in the "
-           "[error-message index](errors.md), or run `diagnose explain \"<message>\"`. Not sure at all? "
-           "`diagnose triage` runs every symptom's checks and ranks what it finds.", "",
-           "## Every symptom { #every-symptom }", "",
-           "| What you see | Category | Severity | Run |", "|---|---|---|---|"]
+    out = ["---", "title: " + t("Quick diagnosis"), "description: " + t("Find the FAQ entry for what you see."),
+           "---", "", "# " + t("Quick diagnosis"), "",
+           t("Find what you see in the first column and open its page, or run the command on the machine that "
+             "reaches your systems. Have an error message? Paste it into the search box, look it up in the "
+             "[error-message index](errors.md), or run `diagnose explain \"<message>\"`. Not sure at all? "
+             "`diagnose triage` runs every symptom's checks and ranks what it finds."), "",
+           "## " + t("Every symptom") + " { #every-symptom }", "",
+           t("| What you see | Category | Severity | Run |"), "|---|---|---|---|"]
     for category, entries in groups.items():
         for entry in entries:
             seen = f"<br>*{plain(entry.seen[0], in_table=True)}*" if entry.seen else ""
             out.append(f"| {_entry_link(pack, entry.id)}{seen} | [{category}](../{category_page(category)}) | "
-                       f"{entry.severity} | `diagnose {entry.id}` |")
-    out += ["", "## By category { #by-category }", ""]
+                       f"{severity_word(entry.severity)} | `diagnose {entry.id}` |")
+    out += ["", "## " + t("By category") + " { #by-category }", ""]
     for category, entries in groups.items():
         out += [f"### {pack.category_title(category)} {{ #{category} }}", ""]
         for entry in entries:
-            out.append(f"- {_entry_link(pack, entry.id)} (`{entry.id}`, {entry.severity})")
+            out.append("- " + t("{title} (`{id}`, {severity})", title=_entry_link(pack, entry.id), id=entry.id,
+                                severity=severity_word(entry.severity)))
             for seen in entry.seen:
                 out.append(f"    - *{plain(seen)}*")
         out.append("")
@@ -55,20 +58,20 @@ def error_rows(pack: Pack) -> list[tuple[str, str, str]]:
 
 def errors_page(pack: Pack) -> str:
     """``guide/errors.md``: every error message and every reported message -> its entry."""
-    out = ["---", "title: Error messages", "description: Every error message the knowledge base explains, "
-           "and the FAQ entry for it.", "---", "",
-           "# Error messages", "",
-           "Every error message the knowledge base explains, and the symptom page for it. Each pattern is a "
-           "regular expression matched against what you paste into `diagnose explain \"<message>\"`; the "
-           "message column is an example it matches. The site's search finds these messages too.", "",
-           "## Error patterns { #error-patterns }", "",
-           "| Message | Pattern | Symptom |", "|---|---|---|"]
+    out = ["---", "title: " + t("Error messages"),
+           "description: " + t("Every error message the knowledge base explains, and the FAQ entry for it."),
+           "---", "", "# " + t("Error messages"), "",
+           t("Every error message the knowledge base explains, and the symptom page for it. Each pattern is a "
+             "regular expression matched against what you paste into `diagnose explain \"<message>\"`; the "
+             "message column is an example it matches. The site's search finds these messages too."), "",
+           "## " + t("Error patterns") + " { #error-patterns }", "",
+           t("| Message | Pattern | Symptom |"), "|---|---|---|"]
     for text, pattern, entry_id in error_rows(pack):
         out.append(f"| {plain(text, in_table=True)} | {code(pattern)} | "
                    f"{_entry_link(pack, entry_id)} |")
-    out += ["", "## As users report it { #reported }", "",
-            "What operators and users write in tickets and chats, word for word.", "",
-            "| Message | Symptom |", "|---|---|"]
+    out += ["", "## " + t("As users report it") + " { #reported }", "",
+            t("What operators and users write in tickets and chats, word for word."), "",
+            t("| Message | Symptom |"), "|---|---|"]
     reported = sorted(((seen, entry.id) for entry in pack.entries for seen in entry.seen),
                       key=lambda r: (r[0].casefold(), r[1]))
     out += [f"| {plain(seen, in_table=True)} | {_entry_link(pack, entry_id)} |" for seen, entry_id in reported]

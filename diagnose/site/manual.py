@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from diagnose.checks.durations import interval_text
+from diagnose.i18n import t
 from diagnose.checks.sql_text import sql_literal
 from diagnose.kb.model import Check, Entry
 from diagnose.site.mdtext import fence
@@ -79,14 +80,14 @@ def manual_markdown(check: Check, entry: Entry) -> str:
     parts = []
     if check.kind == "sql":
         database = source[1] if source else "db"
-        parts += [f'Paste into `psql "$DATABASE_URL_{database}"` (the `{database}` database):', "",
-                  fence(paste_sql(check, entry), "sql")]
+        parts += [t('Paste into `psql "$DATABASE_URL_{database}"` (the `{database}` database):', database=database),
+                  "", fence(paste_sql(check, entry), "sql")]
         other = check.manual or default_manual(check)
         if other:
-            label = "What the entry's author runs" if check.manual else "Or in one command"
-            parts += ["", f"{label}:", "", fence(other.strip(), "bash")]
+            label = t("What the entry's author runs:") if check.manual else t("Or in one command:")
+            parts += ["", label, "", fence(other.strip(), "bash")]
         return "\n".join(parts)
     command = check.manual or default_manual(check)
     if not command:
         return ""
-    return "\n".join(["By hand:", "", fence(command.strip(), "bash")])
+    return "\n".join([t("By hand:"), "", fence(command.strip(), "bash")])

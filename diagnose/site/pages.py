@@ -12,11 +12,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from diagnose.i18n import t
 from diagnose.kb.model import Entry, Pack
 from diagnose.kb.steps import avoid_line, proven_on, provenance_words, risk_and_proof, solution_markdown
 from diagnose.site import category_page, entry_page, report_file
 from diagnose.site.examples import ExampleReport
 from diagnose.site.manual import manual_markdown
+from diagnose.reports.document import severity_word
 from diagnose.site.mdtext import (cell, code, demote_headings, fence, first_sentence, heading_text, indent, plain,
                                   python_markdown)
 from diagnose.site.samples import sample
@@ -25,7 +27,8 @@ from diagnose.site.samples import sample
 
 def entry_tags(entry: Entry) -> list[str]:
     """Tags of a symptom page: its category, its severity, the kinds of its checks."""
-    return [entry.category, f"{entry.severity} severity", *sorted({f"{c.kind} check" for c in entry.checks})]
+    return [entry.category, t("{severity} severity", severity=severity_word(entry.severity)),
+            *sorted({t("{kind} check", kind=c.kind) for c in entry.checks})]
 
 
 def _front_matter(title: str, description: str, tags: list[str] | None = None) -> str:
@@ -52,15 +55,16 @@ def symptom_page(entry: Entry, pack: Pack, report: ExampleReport | None) -> str:
 
 
 def _badges(entry: Entry) -> str:
-    aliases = f" · also: {', '.join(code(a) for a in entry.aliases)}" if entry.aliases else ""
+    aliases = (" · " + t("also: {aliases}", aliases=t(", ").join(code(a) for a in entry.aliases))
+               if entry.aliases else "")
     return (f"{code(entry.id)} · [{entry.category}](../{category_page(entry.category)}) · "
-            f"severity **{entry.severity}**{aliases}")
+            + t("severity **{severity}**", severity=severity_word(entry.severity)) + aliases)
 
 
 def _seen(entry: Entry) -> str:
-    out = ["## What you see { #what-you-see }", "", python_markdown(entry.summary.strip()), ""]
+    out = ["## " + t("What you see") + " { #what-you-see }", "", python_markdown(entry.summary.strip()), ""]
     if entry.seen:
-        out += ['!!! quote "As users report it"', ""]
+        out += ['!!! quote "' + t("As users report it") + '"', ""]
         out += [f"    - {plain(s)}" for s in entry.seen] + [""]
     return "\n".join(out)
 
@@ -68,17 +72,17 @@ def _seen(entry: Entry) -> str:
 def _automate(entry: Entry, pack: Pack) -> str:
     from diagnose.sources import fields
 
-    out = ["## Diagnose it automatically { #diagnose }", "",
-           "On a machine that reaches the systems below, with a profile (`diagnose.yaml`) saying where they are:",
+    out = ["## " + t("Diagnose it automatically") + " { #diagnose }", "",
+           t("On a machine that reaches the systems below, with a profile (`diagnose.yaml`) saying where they are:"),
            "", fence(f"diagnose {entry.id}", "bash"), "",
-           f"It runs the {len(entry.checks)} checks of the [diagnosis steps](#diagnosis-steps) at once, each under "
-           "a timeout, names the cause it found with its evidence and the fix, and writes a report for the ticket "
-           f"(`--format html` or `json`; see [what the report looks like](#example-report)). "
-           f"`diagnose show {entry.id}` prints this page in the terminal.", ""]
+           t("It runs the {n} checks of the [diagnosis steps](#diagnosis-steps) at once, each under a timeout, names "
+             "the cause it found with its evidence and the fix, and writes a report for the ticket (`--format html` "
+             "or `json`; see [what the report looks like](#example-report)). `diagnose show {id}` prints this page "
+             "in the terminal.", n=len(entry.checks), id=entry.id), ""]
     sources = sorted({c.source for c in entry.checks if c.source})
     if sources:
-        out += ["It reads these sources of your [profile](../reference/profile.md):", "",
-                "| Source | What it is | Example |", "|---|---|---|"]
+        out += [t("It reads these sources of your [profile](../reference/profile.md):"), "",
+                t("| Source | What it is | Example |"), "|---|---|---|"]
         for field, name in sources:
             known = pack.sources.get(fields()[field], {}).get(name)
             out.append(f"| {field} `{name}` | {cell(known.description) if known else ''} | "
@@ -90,10 +94,10 @@ def _automate(entry: Entry, pack: Pack) -> str:
 def _errors(entry: Entry) -> str:
     if not entry.error_patterns:
         return ""
-    out = ["## Error messages { #error-messages }", "",
-           'Messages this symptom explains; paste yours into `diagnose explain "..."` '
-           "or the search box. The patterns are regular expressions.", "",
-           "| Message | Pattern |", "|---|---|"]
+    out = ["## " + t("Error messages") + " { #error-messages }", "",
+           t('Messages this symptom explains; paste yours into `diagnose explain "..."` or the search box. The '
+             "patterns are regular expressions."), "",
+           t("| Message | Pattern |"), "|---|---|"]
     for pattern in entry.error_patterns:
         text = sample(pattern)
         out.append(f"| {plain(text, in_table=True) if text else ''} | {code(pattern)} |")
@@ -112,38 +116,39 @@ def _source_text(check: Any) -> str:
     if not check.source:
         return ""
     field, name = check.source
-    return f" · reads {field} `{name}`"
+    return " · " + t("reads {field} `{name}`", field=field, name=name)
 
 
 def _steps(entry: Entry, pack: Pack) -> str:
-    out = ["## Diagnosis steps { #diagnosis-steps }", "",
-           "Each step is one check `diagnose` runs; the command under it does the same by hand.", ""]
+    out = ["## " + t("Diagnosis steps") + " { #diagnosis-steps }", "",
+           t("Each step is one check `diagnose` runs; the command under it does the same by hand."), ""]
     for number, check in enumerate(entry.checks, 1):
         out += [f"### {number}. {heading_text(check.title)} {{ #check-{check.id} }}", "",
-                f"`{check.id}` · {check.kind} check{_source_text(check)}", "",
-                f"**Healthy when**: {check.expects.strip()}", ""]
+                f"`{check.id}` · " + t("{kind} check", kind=check.kind) + _source_text(check), "",
+                t("**Healthy when**: {expects}", expects=check.expects.strip()), ""]
         if "expect" in check.raw:
-            out += [f"**Rule**: {code('expect: ' + flow_yaml(check.raw['expect']))}", ""]
+            out += [t("**Rule**: {rule}", rule=code("expect: " + flow_yaml(check.raw["expect"]))), ""]
         if check.provenance:
-            label = "**Assumed, not in the sources**" if check.provenance.source == "assumed" else "**Source**"
-            out += [f"{label}: {provenance_words(check.provenance)}", ""]
+            words = provenance_words(check.provenance)
+            out += [t("**Assumed, not in the sources**: {source}", source=words)
+                    if check.provenance.source == "assumed" else t("**Source**: {source}", source=words), ""]
         if check.causes:
-            links = ", ".join(f"[{heading_text(_cause_title(entry, c))}](#cause-{c})" for c in check.causes)
-            out += [f"**A failure points to**: {links}", ""]
+            links = t(", ").join(f"[{heading_text(_cause_title(entry, c))}](#cause-{c})" for c in check.causes)
+            out += [t("**A failure points to**: {causes}", causes=links), ""]
         if check.symptom:
-            out += ["**A failure shows the symptom itself.**", ""]
+            out += [t("**A failure shows the symptom itself.**"), ""]
         elif check.role == "history":
-            out += ["**A past event**: it names the cause of the symptom when the symptom is there; alone it "
-                    "is neither a problem nor a risk.", ""]
+            out += [t("**A past event**: it names the cause of the symptom when the symptom is there; alone it is "
+                      "neither a problem nor a risk."), ""]
         elif check.role == "context":
-            out += ["**Context**: it helps read the other steps; its failure alone changes no verdict.", ""]
+            out += [t("**Context**: it helps read the other steps; its failure alone changes no verdict."), ""]
         elif check.causes:
-            out += ["**Alone, a failure is a risk**: the cause is there, the symptom not (yet).", ""]
+            out += [t("**Alone, a failure is a risk**: the cause is there, the symptom not (yet)."), ""]
         if check.kind == "log" and (check.raw.get("since") or check.raw.get("after")):
-            out += ["**On a log without timestamps**: a file last written before the window counts nothing; "
-                    "otherwise lines without a time are counted in the whole file and the result says so, "
-                    "and when they decide it, it is not conclusive. "
-                    "[Give your logs timestamps](../reference/profile.md#untimed).", ""]
+            out += [t("**On a log without timestamps**: a file last written before the window counts nothing; "
+                      "otherwise lines without a time are counted in the whole file and the result says so, and "
+                      "when they decide it, it is not conclusive. "
+                      "[Give your logs timestamps](../reference/profile.md#untimed)."), ""]
         manual = manual_markdown(check, entry)
         if manual:
             out += [manual, ""]
@@ -157,23 +162,23 @@ def settings_section(entry: Entry) -> str:
         return ""
     from diagnose.kb.settings import setting_params
 
-    out = ["## Settings { #settings }", "",
-           "Thresholds of the checks above. Each has a default; a deployment whose normal differs sets its own "
-           "value in its [profile](../reference/profile.md#settings), and every report lists the values it used "
-           "and where each came from.", "",
-           "| Setting | Default | What it decides | Used by |", "|---|---|---|---|"]
+    out = ["## " + t("Settings") + " { #settings }", "",
+           t("Thresholds of the checks above. Each has a default; a deployment whose normal differs sets its own "
+             "value in its [profile](../reference/profile.md#settings), and every report lists the values it used "
+             "and where each came from."), "",
+           t("| Setting | Default | What it decides | Used by |"), "|---|---|---|---|"]
     for setting in entry.settings:
         users = [c for c in entry.checks if setting.name in setting_params(c.raw).values()]
-        used = ", ".join(f"[{heading_text(c.title)}](#check-{c.id})" for c in users)
-        limits = [f"at least {setting.minimum:g}" if setting.minimum is not None else "",
-                  f"at most {setting.maximum:g}" if setting.maximum is not None else ""]
-        kind = setting.type + (f"; {', '.join(x for x in limits if x)}" if any(limits) else "")
+        used = t(", ").join(f"[{heading_text(c.title)}](#check-{c.id})" for c in users)
+        limits = [t("at least {minimum}", minimum=f"{setting.minimum:g}") if setting.minimum is not None else "",
+                  t("at most {maximum}", maximum=f"{setting.maximum:g}") if setting.maximum is not None else ""]
+        kind = setting.type + (t("; ") + t(", ").join(x for x in limits if x) if any(limits) else "")
         out.append(f"| `{setting.name}` | {code(_default_text(setting))} ({kind}) | {cell(setting.description)} | "
                    f"{used} |")
-    snippet = ["# diagnose.yaml: this deployment's values (only those that differ from the defaults)", "settings:",
-               f"  {entry.id}:"]
-    snippet += [f"    {s.name}: {flow_yaml(s.default)}    # default" for s in entry.settings]
-    out += ["", "To change them for one deployment:", "", fence("\n".join(snippet), "yaml"), ""]
+    snippet = ["# " + t("diagnose.yaml: this deployment's values (only those that differ from the defaults)"),
+               "settings:", f"  {entry.id}:"]
+    snippet += [f"    {s.name}: {flow_yaml(s.default)}    # " + t("default") for s in entry.settings]
+    out += ["", t("To change them for one deployment:"), "", fence("\n".join(snippet), "yaml"), ""]
     return "\n".join(out)
 
 
@@ -188,33 +193,36 @@ def _cause_title(entry: Entry, cause_id: str) -> str:
 
 
 def _causes(entry: Entry) -> str:
-    out = ["## Causes { #causes }", ""]
+    out = ["## " + t("Causes") + " { #causes }", ""]
     for cause in entry.causes:
         out += [f"### {heading_text(cause.title)} {{ #cause-{cause.id} }}", "", python_markdown(cause.text.strip()), ""]
         if cause.provenance:
-            out += [f"*Source: {provenance_words(cause.provenance)}*", ""]
+            out += [t("*Source: {source}*", source=provenance_words(cause.provenance)), ""]
         shown = [c for c in entry.checks if cause.id in c.causes]
         fixes = [s for s in entry.solutions if not s.causes or cause.id in s.causes]
         facts = []
         if shown:
-            facts.append("Found by: " + ", ".join(f"[{heading_text(c.title)}](#check-{c.id})" for c in shown))
+            facts.append(t("Found by: {checks}", checks=t(", ").join(
+                f"[{heading_text(c.title)}](#check-{c.id})" for c in shown)))
         if fixes:
-            facts.append("Fixed by: " + ", ".join(f"[{heading_text(s.title)}](#solution-{s.id})" for s in fixes))
+            facts.append(t("Fixed by: {solutions}", solutions=t(", ").join(
+                f"[{heading_text(s.title)}](#solution-{s.id})" for s in fixes)))
         if facts:
             out += [" · ".join(facts), ""]
     return "\n".join(out)
 
 
 def _solutions(entry: Entry, pack: Pack) -> str:
-    out = ["## Solutions { #solutions }", "",
-           "Read each step before you type it: `diagnose` shows fixes, it never runs them. Every step says "
-           "what it can break (its risk), where it runs, who approves it, how to undo and verify it; "
-           "[before you run a fix](../guide/before-a-fix.md) says how to read them.", ""]
+    out = ["## " + t("Solutions") + " { #solutions }", "",
+           t("Read each step before you type it: `diagnose` shows fixes, it never runs them. Every step says what "
+             "it can break (its risk), where it runs, who approves it, how to undo and verify it; "
+             "[before you run a fix](../guide/before-a-fix.md) says how to read them."), ""]
     for solution in entry.solutions:
         out += [f"### {heading_text(solution.title)} {{ #solution-{solution.id} }}", ""]
         fixes = solution.causes or tuple(c.id for c in entry.causes)
-        causes = ", ".join(f"[{heading_text(_cause_title(entry, c))}](#cause-{c})" for c in fixes)
-        out += [f"Fixes: {causes} · {risk_and_proof(solution.risk, proven_on(solution, entry))}", ""]
+        causes = t(", ").join(f"[{heading_text(_cause_title(entry, c))}](#cause-{c})" for c in fixes)
+        out += [t("Fixes: {causes}", causes=causes) + " · " + risk_and_proof(solution.risk, proven_on(solution, entry)),
+                ""]
         out += [python_markdown(solution_markdown(solution, entry, pack.policy_of(entry), site=True)), ""]
     return "\n".join(out)
 
@@ -222,44 +230,45 @@ def _solutions(entry: Entry, pack: Pack) -> str:
 def _avoid(entry: Entry) -> str:
     if not entry.avoid:
         return ""
-    return "\n".join(["## What not to do { #avoid }", ""] + [avoid_line(item) for item in entry.avoid]) + "\n"
+    return "\n".join(["## " + t("What not to do") + " { #avoid }", ""] + [avoid_line(item) for item in entry.avoid]) + "\n"
 
 
 def _prevention(entry: Entry) -> str:
     if not entry.prevention.strip():
         return ""
-    return "\n".join(["## Prevention { #prevention }", "", python_markdown(entry.prevention.strip()), ""])
+    return "\n".join(["## " + t("Prevention") + " { #prevention }", "", python_markdown(entry.prevention.strip()), ""])
 
 
 def _related(entry: Entry, pack: Pack) -> str:
     if not entry.related:
         return ""
-    out = ["## Related { #related }", ""]
+    out = ["## " + t("Related") + " { #related }", ""]
     for rid in entry.related:
         other = pack.get(rid)
-        line = f"- {_link(pack, rid)} (`{rid}`)"
-        if other:
-            line += f": {cell(first_sentence(other.summary))}"
-        out.append(line)
+        out.append("- " + (t("{title} (`{id}`): {summary}", title=_link(pack, rid), id=rid,
+                                summary=cell(first_sentence(other.summary))) if other
+                           else t("{title} (`{id}`)", title=_link(pack, rid), id=rid)))
     return "\n".join(out) + "\n"
 
 
 def example_section(entry: Entry, report: ExampleReport | None) -> str:
     """"What the report looks like": the real report, or why there is none."""
-    out = ["## What the report looks like { #example-report }", ""]
+    out = ["## " + t("What the report looks like") + " { #example-report }", ""]
     if report is None or not report.ok:
-        why = report.problem if report is not None else "the example reports were not built"
-        out += ['!!! warning "The example report could not be produced"', "",
-                indent(f"{cell(why)}. Build it yourself with a PostgreSQL installed: "
-                       f"`diagnose demo --example {entry.id}`."), ""]
+        why = report.problem if report is not None else t("the example reports were not built")
+        out += ['!!! warning "' + t("The example report could not be produced") + '"', "",
+                indent(t("{why}. Build it yourself with a PostgreSQL installed: `diagnose demo --example {id}`.",
+                         why=cell(why), id=entry.id)), ""]
         return "\n".join(out)
-    out += [f'!!! example "`diagnose {entry.id}` in the `{report.example}` example world"', "",
-            indent(f"{cell(report.description)} This report was written by the tool when this site was built, "
-                   "against that world built for real (a throwaway PostgreSQL, log and env files, servers on "
-                   f"127.0.0.1); its temporary paths are shown as `/srv/example`. "
-                   f"Run it yourself: `diagnose demo --example {entry.id}/{report.example}`."), "",
-            f"Download: [HTML]({entry.id}/report.html) (self-contained) · [JSON]({entry.id}/report.json)", "",
-            '=== "Report"', "", indent(python_markdown(demote_headings(report.markdown.strip(), 3))), "",
+    out += ['!!! example "' + t("`diagnose {id}` in the `{example}` example world", id=entry.id,
+                                example=report.example) + '"', "",
+            indent(t("{description} This report was written by the tool when this site was built, against that "
+                     "world built for real (a throwaway PostgreSQL, log and env files, servers on 127.0.0.1); its "
+                     "temporary paths are shown as `/srv/example`. Run it yourself: "
+                     "`diagnose demo --example {id}/{example}`.", description=cell(report.description),
+                     id=entry.id, example=report.example)), "",
+            t("Download: [HTML]({id}/report.html) (self-contained) · [JSON]({id}/report.json)", id=entry.id), "",
+            '=== "' + t("Report") + '"', "", indent(python_markdown(demote_headings(report.markdown.strip(), 3))), "",
             '=== "Markdown"', "", indent(fence(report.markdown.strip(), "markdown")), "",
             '=== "JSON"', "", indent(fence(report.json.strip(), "json")), ""]
     return "\n".join(out)
@@ -274,15 +283,17 @@ def report_files(entry: Entry, report: ExampleReport | None) -> dict[str, str]:
 
 def category_page_text(category: str, entries: list[Entry], title: str) -> str:
     """A category's landing page (a navigation tab): its symptoms, what each looks like."""
-    out = [_front_matter(f"{title} symptoms", f"Symptoms of the {category} category."),
-           f"# {title} symptoms", "",
-           "| Symptom | Severity | Run |", "|---|---|---|"]
-    out += [f"| [{heading_text(e.title)}](../{entry_page(e.id)}) | {e.severity} | `diagnose {e.id}` |"
+    heading = t("{title} symptoms", title=title)
+    out = [_front_matter(heading, t("Symptoms of the {category} category.", category=category)),
+           f"# {heading}", "",
+           t("| Symptom | Severity | Run |"), "|---|---|---|"]
+    out += [f"| [{heading_text(e.title)}](../{entry_page(e.id)}) | {severity_word(e.severity)} | `diagnose {e.id}` |"
             for e in entries]
     out.append("")
     for entry in entries:
         out += [f"## {heading_text(entry.title)} {{ #{entry.id} }}", "", python_markdown(entry.summary.strip()), ""]
         if entry.seen:
-            out += ["Seen as: " + " · ".join(f"*{plain(s)}*" for s in entry.seen), ""]
-        out += [f"[Diagnosis, causes and solutions](../{entry_page(entry.id)}) · `diagnose {entry.id}`", ""]
+            out += [t("Seen as: {messages}", messages=" · ".join(f"*{plain(s)}*" for s in entry.seen)), ""]
+        out += [t("[Diagnosis, causes and solutions]({page})", page=f"../{entry_page(entry.id)}")
+                + f" · `diagnose {entry.id}`", ""]
     return "\n".join(out)

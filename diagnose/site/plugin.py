@@ -27,6 +27,14 @@ Plain ``mkdocs build`` / ``serve`` and ``diagnose docs build`` / ``serve`` give 
   there is none; and the navigation: the configured one with every symptom page put under its
   category, or a whole one when the configuration has none;
 * ``on_serve`` also watches the packs, so editing an entry refreshes its page.
+
+**Languages.** A pack that declares ``languages: [en, zh]`` gets its site in each: English at ``/``, Chinese
+at ``/zh/`` (``on_post_build`` builds it with the same configuration, the pack's texts in Chinese, the theme
+in Chinese, into ``<site_dir>/zh``). Every page's language switcher (Material's ``extra.alternate``, set per
+page) lands on the same page in the other language. A hand-written page ``docs/X.zh.md`` is the Chinese of
+``docs/X.md`` (an English page without one stays English in the Chinese site). Chinese search works because
+Material's search plugin segments the pages with jieba at build time and the search separator includes the
+zero-width space it puts between words.
 """
 
 from __future__ import annotations
@@ -52,12 +60,19 @@ class DiagnoseConfig(base.Config):
     """Knowledge-pack folders, relative to mkdocs.yml, layered after the built-in pack."""
     builtin = c.Type(bool, default=True)
     """Include the built-in pack."""
+    lang = c.Choice(["en", "zh"], default="en")
+    """The language of this build (the site of the other languages is built under /<lang>/)."""
+    alternates = c.Type(bool, default=True)
+    """Also build the site in the pack's other languages (``languages:`` of pack.yaml), each under /<lang>/."""
 
 
 class DiagnosePlugin(BasePlugin[DiagnoseConfig]):
     def __init__(self) -> None:
         self.command = "build"
         self.pack: Pack | None = None
+        #: the other languages this build makes a site in, after its own (``/<lang>/``)
+        self.others: list[str] = []
+        self.previous_language: str | None = None
         #: the knowledge-base problems that stopped the last build (``diagnose docs build`` exits 2 on them)
         self.problems: list[Any] = []
 
@@ -71,21 +86,37 @@ class DiagnosePlugin(BasePlugin[DiagnoseConfig]):
     def on_config(self, config: Any) -> Any:
         from diagnose.kb.loader import KnowledgeBaseError
         from diagnose.site.generate import load_site_pack
-        from diagnose.site.siteconfig import add_markdown_extensions
+        from diagnose.site.siteconfig import add_markdown_extensions, home_pack
+
+        from diagnose import i18n
+        from diagnose.site.languages import CJK_CSS, alternates_for, point_alternates_at, site_root, use_switcher
 
         self.problems = []
+        logging.getLogger("jieba").setLevel(logging.WARNING)   # its "Building prefix dict" is not news
+        self.previous_language = i18n.chosen()
+        i18n.set_language(self.config.lang)          # the generated pages' own sentences (restored after)
         try:
-            pack = load_site_pack(self.roots(config), builtin=self.config.builtin)
+            pack = load_site_pack(self.roots(config), builtin=self.config.builtin, lang=self.config.lang)
         except KnowledgeBaseError as exc:
             self.problems = list(exc.problems)
             problems = "\n".join(f"  {p}" for p in exc.problems)
             raise PluginError(f"the knowledge base has {len(exc.problems)} problem(s) "
                               f"(run `diagnose lint`):\n{problems}") from None
         self.pack = pack
-        wanted = pack.site_url.rstrip("/") + "/" if pack.site_url else None
+        wanted = pack.site_url.rstrip("/") + "/" + site_root(self.config.lang) if pack.site_url else None
         if wanted and self.command != "serve" and (config.site_url or "").rstrip("/") + "/" != wanted:
             log.info("diagnose: site_url %s from %s/pack.yaml (reports link there)", wanted, pack.root)
             config.site_url = wanted
+        languages = home_pack(pack).languages
+        self.others = [x for x in languages if x != self.config.lang] \
+            if self.config.lang == "en" and self.config.alternates else []
+        if len(languages) > 1 and not config.extra.get("alternate"):
+            config.extra["alternate"] = alternates_for(languages)
+            # until a page points them at itself: each language's home (the 404 page is built first)
+            point_alternates_at(config.extra["alternate"], "", self.config.lang, config.site_url)
+            use_switcher(config)
+        if self.config.lang == "zh" and CJK_CSS not in config.extra_css:
+            config.extra_css.append(CJK_CSS)
         added = add_markdown_extensions(config)
         if added:
             log.info("diagnose: Markdown extensions added for the generated pages: %s", ", ".join(added))
@@ -94,6 +125,7 @@ class DiagnosePlugin(BasePlugin[DiagnoseConfig]):
     def on_files(self, files: Files, *, config: Any) -> Files:
         from diagnose.site.examples import example_reports
         from diagnose.site.generate import expand_nav, site_files
+        from diagnose.site.languages import CJK_CSS, cjk_css, translated_pages
         from diagnose.site.siteconfig import (
             HOME_PAGE,
             TAGS_PAGE,
@@ -106,6 +138,7 @@ class DiagnosePlugin(BasePlugin[DiagnoseConfig]):
         pack = self.pack
         if pack is None:  # pragma: no cover - on_config always runs first
             raise PluginError("diagnose plugin: the knowledge base was not loaded")
+        files = translated_pages(files, config, self.config.lang)
         hand_written = [f.src_uri for f in files.documentation_pages()]
         reports = example_reports(pack)
         try:
@@ -119,6 +152,8 @@ class DiagnosePlugin(BasePlugin[DiagnoseConfig]):
                                   "remove the hand-written file")
             files.append(File.generated(config, src_uri, content=content))
         extra = dict(shipped)
+        if self.config.lang == "zh":
+            files.append(File.generated(config, CJK_CSS, content=cjk_css()))
         extra[HOME_PAGE] = home_page(pack)
         tags = any(name == "tags" or name.endswith("/tags") for name in config.plugins)
         if tags:
@@ -129,6 +164,31 @@ class DiagnosePlugin(BasePlugin[DiagnoseConfig]):
         config.nav = expand_nav(config.nav, pack) if config.nav else default_nav(pack, hand_written, tags=tags)
         log.info("diagnose: %d generated file(s) from %s %s", len(generated), pack.name, pack.version)
         return files
+
+    def on_page_markdown(self, markdown: str, *, page: Any, config: Any, files: Files) -> str:
+        from diagnose.site.languages import join_cjk_lines
+
+        return join_cjk_lines(markdown) if self.config.lang == "zh" else markdown
+
+    def on_page_context(self, context: Any, *, page: Any, config: Any, nav: Any) -> Any:
+        from diagnose.site.languages import point_alternates_at
+
+        if config.extra.get("alternate"):
+            point_alternates_at(config.extra["alternate"], page.url, self.config.lang, config.site_url)
+        return context
+
+    def on_post_build(self, *, config: Any) -> None:
+        from diagnose import i18n
+        from diagnose.site.languages import build_language
+
+        i18n.set_language(self.previous_language)
+        for lang in self.others:
+            build_language(config, lang, self.command)
+
+    def on_build_error(self, *, error: Exception) -> None:
+        from diagnose import i18n
+
+        i18n.set_language(self.previous_language)
 
     def on_serve(self, server: Any, *, config: Any, builder: Any) -> Any:
         if self.pack is not None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from diagnose.i18n import t
 from diagnose.kb.model import Pack
 from diagnose.site import ERRORS_PAGE, GUIDE_PAGE, QUICK_PAGES, REFERENCE_DIR, REFERENCE_PAGES, category_page, entry_page
 
@@ -56,8 +57,9 @@ THEME: dict[str, Any] = {
          "toggle": {"icon": "material/weather-sunny", "name": "Light mode"}},
     ],
 }
-#: search words split as in the repository's site: log lines, error codes and CJK punctuation
-SEARCH_SEPARATOR = r'[\s\-_,:;!=\[\]()"`/，。：；！？（）【】、]+|\.(?!\d)|&[lg]t;|(?!\b)(?=[A-Z][a-z])'
+#: search words split as in the repository's site: log lines, error codes, CJK punctuation and the zero-width
+#: space Material's search puts between the Chinese words it segments (with jieba) at build time
+SEARCH_SEPARATOR = r'[\s\u200b\-_,:;!=\[\]()"`/，。：；！？（）【】、]+|\.(?!\d)|&[lg]t;|(?!\b)(?=[A-Z][a-z])'
 #: what ``--strict`` fails on
 VALIDATION = {"omitted_files": "warn", "absolute_links": "info", "unrecognized_links": "warn", "anchors": "warn"}
 
@@ -120,36 +122,40 @@ def home_page(pack: Pack) -> str:
     title = pack_title(own)
     description = (own.description or "").strip()
     meta = {"title": title, "description": first_sentence(description) if description else
-            f"Symptoms of {title}: how to diagnose them by hand or with one command, their causes and fixes."}
+            t("Symptoms of {title}: how to diagnose them by hand or with one command, their causes and fixes.",
+              title=title)}
     groups = pack.by_category()
-    categories = ", ".join(f"[{heading_text(pack.category_title(c))}]({category_page(c)})" for c in groups)
+    categories = t(", ").join(f"[{heading_text(pack.category_title(c))}]({category_page(c)})" for c in groups)
     out = ["---", yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=10_000).strip(), "---", "",
            f"# {heading_text(title)}", ""]
     if description:
         out += [python_markdown(description), ""]
-    out += ["This site has **one page per symptom**: what you see, the checks that tell the possible causes "
-            "apart, the causes, the fixes. Every page is generated from the knowledge base that the `diagnose` "
-            "tool runs, so the site and the tool cannot disagree.", ""]
+    out += [t("This site has **one page per symptom**: what you see, the checks that tell the possible causes "
+              "apart, the causes, the fixes. Every page is generated from the knowledge base that the `diagnose` "
+              "tool runs, so the site and the tool cannot disagree."), ""]
     if len(pack.packs) > 1:
-        out += ["Knowledge packs of this site:", ""]
+        out += [t("Knowledge packs of this site:"), ""]
         out += [f"- **{heading_text(pack_title(p))}** {p.version}" + (f": {first_sentence(p.description)}"
                                                                       if p.description else "") for p in pack.packs]
         out.append("")
-    out += ["## Where to start { #where-to-start }", "", '<div class="grid cards" markdown>', "",
-            "- **You have an error message**", "",
-            f"    Paste it into the search box, or look it up in the [error-message index]({ERRORS_PAGE}). "
-            "On the command line: `diagnose explain \"<the message>\"`.", "",
-            "- **You see a symptom**", "",
-            f"    Find it in the [quick-diagnosis guide]({GUIDE_PAGE})" + (f", or by category: {categories}."
-                                                                            if categories else "."), "",
-            "- **You can run the tool**", "",
-            "    `diagnose SYMPTOM` runs the checks against your systems and writes a report for the ticket; "
-            f"a [profile]({REFERENCE_DIR}/profile.md) says where your sources are.", "",
-            "- **You write knowledge**", "",
-            f"    [Writing a new entry]({REFERENCE_DIR}/writing-an-entry.md), the "
-            f"[entry format]({REFERENCE_DIR}/entry-format.md), the [check kinds]({REFERENCE_DIR}/check-kinds.md) "
-            f"and the [command line]({REFERENCE_DIR}/cli.md).", "",
-            "</div>", "", "## Symptoms { #symptoms }", ""]
+    out += ["## " + t("Where to start") + " { #where-to-start }", "", '<div class="grid cards" markdown>', "",
+            "- **" + t("You have an error message") + "**", "",
+            "    " + t("Paste it into the search box, or look it up in the [error-message index]({errors}). On the "
+                       "command line: `diagnose explain \"<the message>\"`.", errors=ERRORS_PAGE), "",
+            "- **" + t("You see a symptom") + "**", "",
+            "    " + (t("Find it in the [quick-diagnosis guide]({guide}), or by category: {categories}.",
+                        guide=GUIDE_PAGE, categories=categories) if categories
+                       else t("Find it in the [quick-diagnosis guide]({guide}).", guide=GUIDE_PAGE)), "",
+            "- **" + t("You can run the tool") + "**", "",
+            "    " + t("`diagnose SYMPTOM` runs the checks against your systems and writes a report for the ticket; "
+                       "a [profile]({profile}) says where your sources are.", profile=f"{REFERENCE_DIR}/profile.md"),
+            "",
+            "- **" + t("You write knowledge") + "**", "",
+            "    " + t("[Writing a new entry]({writing}), the [entry format]({format}), the [check kinds]({kinds}) "
+                       "and the [command line]({cli}).", writing=f"{REFERENCE_DIR}/writing-an-entry.md",
+                       format=f"{REFERENCE_DIR}/entry-format.md", kinds=f"{REFERENCE_DIR}/check-kinds.md",
+                       cli=f"{REFERENCE_DIR}/cli.md"), "",
+            "</div>", "", "## " + t("Symptoms") + " { #symptoms }", ""]
     for category, entries in groups.items():
         out += [f"### [{heading_text(pack.category_title(category))}]({category_page(category)}) "
                 f"{{ #category-{category} }}", ""]
@@ -160,9 +166,10 @@ def home_page(pack: Pack) -> str:
 
 def tags_page() -> str:
     """``tags.md``: mkdocs-material's tags listing (its plugin fills the marker in)."""
-    return "\n".join(["---", "title: Tags", "description: Symptoms by category, severity and the kinds of checks "
-                      "they run.", "---", "", "# Tags", "",
-                      "Symptoms grouped by category, by severity, and by the kinds of checks they run.", "",
+    return "\n".join(["---", "title: " + t("Tags"),
+                      "description: " + t("Symptoms by category, severity and the kinds of checks they run."), "---",
+                      "", "# " + t("Tags"), "",
+                      t("Symptoms grouped by category, by severity, and by the kinds of checks they run."), "",
                       "<!-- material/tags -->", ""])
 
 
@@ -172,9 +179,9 @@ def default_nav(pack: Pack, hand_written: list[str], *, tags: bool) -> list[Any]
     from diagnose.site.generate import expand_nav
 
     home = [HOME_PAGE, *sorted(p for p in hand_written if p not in (HOME_PAGE, TAGS_PAGE))]
-    nav: list[Any] = [{"Home": home}, {"Quick diagnosis": [*QUICK_PAGES, *([TAGS_PAGE] if tags else [])]}]
+    nav: list[Any] = [{t("Home"): home}, {t("Quick diagnosis"): [*QUICK_PAGES, *([TAGS_PAGE] if tags else [])]}]
     nav += [{pack.category_title(c): [category_page(c)]} for c in pack.by_category()]
-    nav.append({"Reference": list(REFERENCE_PAGES)})
+    nav.append({t("Reference"): list(REFERENCE_PAGES)})
     return expand_nav(nav, pack) or nav
 
 

@@ -20,11 +20,11 @@ class Result:
 @pytest.fixture
 def diagnose(tmp_path, monkeypatch):
     """Run the real CLI in a subprocess (no TTY), from a scratch working directory."""
-    env = dict(os.environ, DIAGNOSE_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(ROOT))
-    env.pop("DIAGNOSE_PROFILE", None)
-    env.pop("DIAGNOSE_CHECKS", None)
-
     def run(*args: str, timeout: float = 60) -> Result:
+        # the environment as it is when the command runs (a test may set LANG after this fixture)
+        env = dict(os.environ, DIAGNOSE_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(ROOT))
+        env.pop("DIAGNOSE_PROFILE", None)
+        env.pop("DIAGNOSE_CHECKS", None)
         proc = subprocess.run([sys.executable, "-m", "diagnose", *args], capture_output=True, text=True,
                               cwd=tmp_path, env=env, timeout=timeout, stdin=subprocess.DEVNULL)
         assert "Traceback" not in proc.stderr, proc.stderr

@@ -16,11 +16,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def copy_pack(tmp_path: Path, only: str = "stale-positions") -> Path:
-    """A copy of the built-in pack holding only one entry (so `related` stays resolvable)."""
+    """A copy of the built-in pack holding only one entry and its translation (so `related` stays resolvable)."""
     dest = tmp_path / "kb"
     shutil.copytree(builtin_root(), dest)
     for path in dest.rglob("*.yaml"):
-        if path.parent.name in ("connection", "service", "data") and path.stem != only:
+        if path.parent.name in ("connection", "service", "data") and path.name.split(".")[0] != only:
             path.unlink()
     entry = next(dest.rglob(f"{only}.yaml"))
     data = yaml.safe_load(entry.read_text())

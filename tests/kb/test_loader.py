@@ -44,7 +44,7 @@ def test_cache_is_used_and_invalidated_by_any_change(pack_copy):
     cached = list(cache_dir().glob("kb-*.json"))
     assert len(cached) == 1
     data = json.loads(cached[0].read_text())
-    assert "stale-positions" in {entry["id"] for _, entry in data["entries"]}
+    assert "stale-positions" in {entry["id"] for _, entry, _translations in data["entries"]}
     # a change in a file changes the digest, so the broken file is validated, not served from cache
     edit(pack_copy / "data" / "stale-positions.yaml", "severity: high", "severity: nope")
     with pytest.raises(KnowledgeBaseError):

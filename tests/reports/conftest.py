@@ -3,15 +3,23 @@
 Three scenarios, each a real ``Run``: ``stale-positions`` (problem, exit 1, with secrets and
 hostile text planted in the evidence), ``healthy`` (exit 0), ``inconclusive`` (exit 3: error,
 timeout and skip). Times, host and paths are fixed so rendered reports are reproducible.
+
+Every test speaks English unless it asks for another language (``speak("zh")``), whatever the
+locale of the machine; :func:`in_chinese` gives a run as a pack loaded in Chinese would (the
+knowledge base's texts translated, evidence and the tool's own messages as they are).
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from diagnose import i18n
 from diagnose.checks.base import CheckResult, Evidence, Status
 from diagnose.kb.model import Cause, Check, Entry, FixPolicy, Pack, Solution, Step
 from diagnose.runner import Run
@@ -188,6 +196,88 @@ def inconclusive_run() -> Run:
 SCENARIOS = {"stale-positions": problem_run, "risk": risk_run, "healthy": healthy_run,
              "inconclusive": inconclusive_run}
 
+#: the knowledge base's texts of the scenarios as its Chinese overlay would have them (``*.zh.yaml``);
+#: ids, commands, evidence and the tool's own messages (errors, timeouts, skips) are not translated
+KB_ZH = {
+    "Positions stop updating": "持仓不再更新",
+    "Pushes to Polar fail": "推送到极星失败",
+    "Market data arrives late": "行情延迟",
+    "The desk shows positions whose prices and status no longer change.": "交易台上持仓的价格和状态不再变化。",
+    "Alert when `updated_at` is older than **10 minutes**.": "`updated_at` 超过 **10 分钟**未更新时告警。",
+    "The position sync task stopped": "持仓同步任务停止了",
+    "position_sync no longer runs, so nothing refreshes rows.": "position_sync 不再运行，所以没有任何东西刷新这些行。",
+    "The exchange rejects the API key": "交易所拒绝了 API 密钥",
+    "BYBIT_API_KEY is wrong, expired or lacks permission.": "BYBIT_API_KEY 错误、已过期或缺少权限。",
+    "The desk database is unreachable": "连不上交易台数据库",
+    "The backend cannot write positions.": "后端无法写入持仓。",
+    "Replace the Bybit API key": "更换 Bybit API 密钥",
+    "Create a key with *Positions* permission.": "创建一个带 *Positions* 权限的密钥。",
+    "Put it in `backend/.env`.": "把它写进 `backend/.env`。",
+    "restore the old line": "恢复原来那一行",
+    "Recreate the backend so it reads the key.": "重建后端，让它读取新密钥。",
+    "the backend service": "后端服务",
+    "the sync log shows no error": "同步日志中没有错误",
+    "Restart the sync task": "重启同步任务",
+    "Restart the backend.": "重启后端。",
+    "Check the database": "检查数据库",
+    "Run `pg_isready -h db`.": "运行 `pg_isready -h db`。",
+    "the change manager": "变更负责人",
+    "not during a trading session": "不要在交易时段内",
+    "OPEN positions refreshed recently": "OPEN 持仓最近有刷新",
+    "no OPEN position older than 10 minutes": "没有超过 10 分钟未更新的 OPEN 持仓",
+    "No position_sync_failed in the execution log": "执行日志中没有 position_sync_failed",
+    "0 matching lines in the last hour": "最近一小时内没有匹配的日志行",
+    "BYBIT_API_KEY is set": "BYBIT_API_KEY 已设置",
+    "Desk database reachable": "交易台数据库可连接",
+    "2 OPEN position(s) not updated for 2h | oldest: BTCUSDT": "有 2 个 OPEN 持仓已 2h 未更新 | 最早的：BTCUSDT",
+    "14 position_sync_failed line(s) in the last hour": "最近一小时内有 14 行 position_sync_failed",
+    "3 position_sync_failed line(s) in the last hour": "最近一小时内有 3 行 position_sync_failed",
+    "127.0.0.1:5432 accepts connections": "127.0.0.1:5432 可以接受连接",
+}
+KB_ZH.update({f"{english}: {word}": f"{KB_ZH[english]}：{zh}" for english in
+              ("OPEN positions refreshed recently", "No position_sync_failed in the execution log",
+               "BYBIT_API_KEY is set", "Desk database reachable")
+              for word, zh in (("ok", "正常"), ("failed", "失败"))})
+#: what a translation never touches: evidence, the run's facts and notes, a check's YAML, paths
+_NOT_KB = {"evidence", "profile", "notes", "host", "raw", "path", "root", "id", "kind", "where", "shell", "sql",
+           "manual", "env"}
+
+
+def in_chinese(value: Any) -> Any:
+    """``value`` (a Run, a Triage, an Entry...) with the knowledge base's texts in Chinese (:data:`KB_ZH`),
+    as ``load_pack(lang="zh")`` would give them."""
+    if isinstance(value, str):
+        return KB_ZH.get(value, value)
+    if isinstance(value, (list, tuple)):
+        return type(value)(in_chinese(v) for v in value)
+    if isinstance(value, dict):
+        return {k: in_chinese(v) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type) and not isinstance(value, Evidence):
+        return dataclasses.replace(value, **{f.name: in_chinese(getattr(value, f.name))
+                                             for f in dataclasses.fields(value) if f.init and f.name not in _NOT_KB})
+    return value
+
+
+@pytest.fixture(autouse=True)
+def english_unless_asked() -> Iterator[None]:
+    """English whatever the machine's locale (``LANG=zh_CN.UTF-8`` must not change the golden files); the
+    language chosen by a test is undone after it."""
+    i18n.set_language("en")
+    yield
+    i18n.set_language(None)
+
+
+@pytest.fixture
+def in_lang():
+    """``in_lang(run, lang)``: the run as a pack loaded in ``lang`` gives it."""
+    return lambda value, lang: in_chinese(value) if lang == "zh" else value
+
+
+@pytest.fixture
+def speak():
+    """``speak("zh")``: the language of the rest of the test (undone after it)."""
+    return i18n.set_language
+
 
 @pytest.fixture
 def scenarios():
@@ -207,7 +297,7 @@ def factory():
     return types.SimpleNamespace(make_check=make_check, make_entry=make_entry, make_pack=make_pack,
                                  result=result, make_run=make_run, profile=profile, CHECKS=CHECKS,
                                  CAUSES=CAUSES, SOLUTIONS=SOLUTIONS, JWT=JWT, GENERATED=GENERATED,
-                                 STARTED=STARTED)
+                                 STARTED=STARTED, in_chinese=in_chinese)
 
 
 def masker_for(run: Run):

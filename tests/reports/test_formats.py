@@ -1,8 +1,9 @@
 """The three report formats: golden files, hostile data, escaping, self-containment.
 
-Golden files live in ``tests/reports/golden/<scenario>.<exit code>.<format>``; after an
-intended change, regenerate them with ``DIAGNOSE_UPDATE_GOLDEN=1 pytest tests/reports`` and
-review the diff.
+Golden files live in ``tests/reports/golden/<scenario>.<exit code>.<format>``, and those of the same
+documents in Chinese (``--lang zh``, the knowledge base loaded in Chinese) in
+``tests/reports/golden/zh/<scenario>.<exit code>.<format>``; after an intended change, regenerate them
+with ``DIAGNOSE_UPDATE_GOLDEN=1 pytest tests/reports`` and review the diff.
 """
 
 from __future__ import annotations
@@ -21,6 +22,21 @@ from diagnose.reports import render
 
 GOLDEN = Path(__file__).parent / "golden"
 FORMATS = ("md", "html", "json")
+LANGS = ("en", "zh")
+
+
+def golden_dir(lang: str) -> Path:
+    """Where the golden files of ``lang`` are: English beside this module's ``golden``, others in a folder each."""
+    return GOLDEN if lang == "en" else GOLDEN / lang
+
+
+def check_golden(path: Path, actual: str) -> None:
+    if os.environ.get("DIAGNOSE_UPDATE_GOLDEN") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(actual, encoding="utf-8")
+    assert path.exists(), f"{path.name} missing: run with DIAGNOSE_UPDATE_GOLDEN=1 to create it"
+    assert actual == path.read_text(encoding="utf-8"), \
+        f"{path} differs; if intended, regenerate with DIAGNOSE_UPDATE_GOLDEN=1 and review the diff"
 
 
 def normalise(text: str, document: dict) -> str:
@@ -36,22 +52,19 @@ def normalise(text: str, document: dict) -> str:
 
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("scenario", ["stale-positions", "risk", "healthy", "inconclusive"])
-def test_golden(scenarios, build, scenario, fmt):
-    document = build(scenarios[scenario]())
+@pytest.mark.parametrize("lang", LANGS)
+def test_golden(scenarios, build, speak, in_lang, scenario, fmt, lang):
+    speak(lang)
+    document = build(in_lang(scenarios[scenario](), lang))
     actual = normalise(render(document, fmt), document)
-    path = GOLDEN / f"{scenario}.{document['exit_code']}.{fmt}"
-    if os.environ.get("DIAGNOSE_UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(actual, encoding="utf-8")
-    assert path.exists(), f"{path.name} missing: run with DIAGNOSE_UPDATE_GOLDEN=1 to create it"
-    assert actual == path.read_text(encoding="utf-8"), \
-        f"{path.name} differs; if intended, regenerate with DIAGNOSE_UPDATE_GOLDEN=1 and review the diff"
+    check_golden(golden_dir(lang) / f"{scenario}.{document['exit_code']}.{fmt}", actual)
 
 
 def test_golden_scenarios_have_the_expected_exit_codes():
-    names = {p.name for p in GOLDEN.iterdir()}
-    for stem in ("stale-positions.1", "risk.4", "healthy.0", "inconclusive.3"):
-        assert {f"{stem}.{fmt}" for fmt in FORMATS} <= names
+    for lang in LANGS:
+        names = {p.name for p in golden_dir(lang).iterdir()}
+        for stem in ("stale-positions.1", "risk.4", "healthy.0", "inconclusive.3"):
+            assert {f"{stem}.{fmt}" for fmt in FORMATS} <= names
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

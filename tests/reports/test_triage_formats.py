@@ -1,14 +1,13 @@
 """The triage report in every format: golden files, the contract's `symptoms` list, no secrets.
 
-Golden files: ``tests/reports/golden/triage-<scenario>.<exit code>.<format>``; regenerate with
+Golden files: ``tests/reports/golden/triage-<scenario>.<exit code>.<format>``, in Chinese
+``tests/reports/golden/zh/triage-<scenario>.<exit code>.<format>``; regenerate with
 ``DIAGNOSE_UPDATE_GOLDEN=1 pytest tests/reports`` and review the diff.
 """
 
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -18,9 +17,8 @@ from diagnose.reports.triage_document import TRIAGE_SCHEMA, build_triage_documen
 from diagnose.triage import Finding, Triage
 
 from .conftest import GENERATED, STARTED, healthy_run, inconclusive_run, masker_for, problem_run, risk_run
-from .test_formats import normalise
+from .test_formats import LANGS, check_golden, golden_dir, normalise
 
-GOLDEN = Path(__file__).parent / "golden"
 FORMATS = ("md", "html", "json")
 
 
@@ -60,15 +58,11 @@ def document(triage: Triage) -> dict:
 
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
-def test_triage_golden(scenario, fmt):
-    doc = document(SCENARIOS[scenario]())
-    actual = normalise(render(doc, fmt), doc)
-    path = GOLDEN / f"triage-{scenario}.{doc['exit_code']}.{fmt}"
-    if os.environ.get("DIAGNOSE_UPDATE_GOLDEN") == "1":
-        path.write_text(actual, encoding="utf-8")
-    assert path.exists(), f"{path.name} missing: run with DIAGNOSE_UPDATE_GOLDEN=1 to create it"
-    assert actual == path.read_text(encoding="utf-8"), \
-        f"{path.name} differs; if intended, regenerate with DIAGNOSE_UPDATE_GOLDEN=1 and review the diff"
+@pytest.mark.parametrize("lang", LANGS)
+def test_triage_golden(speak, in_lang, scenario, fmt, lang):
+    speak(lang)
+    doc = document(in_lang(SCENARIOS[scenario](), lang))
+    check_golden(golden_dir(lang) / f"triage-{scenario}.{doc['exit_code']}.{fmt}", normalise(render(doc, fmt), doc))
 
 
 def test_triage_json_follows_its_schema_and_ranks_problems_first():

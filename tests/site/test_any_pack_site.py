@@ -68,7 +68,8 @@ def test_the_home_page_is_the_pack_s_title_and_description(site):
 
 def test_every_page_of_the_pack_and_the_format_reference_is_built(site):
     expected = {f"faq/{ENTRY}/index.html", "categories/general/index.html", "guide/index.html",
-                "guide/errors/index.html", "guide/before-a-fix/index.html", "tags/index.html", "index.html",
+                "guide/errors/index.html", "guide/before-a-fix/index.html", "guide/glossary/index.html",
+                "tags/index.html", "index.html",
                 *(f"{page.removesuffix('.md')}/index.html" for page in REFERENCE_PAGES)}
     assert page_paths(site.root) == expected
     entry = site.page(f"faq/{ENTRY}/")

@@ -171,3 +171,46 @@ def test_search_for_an_error_text_finds_the_symptom(browser, page, site_url, pac
         screenshot(page, "search")
     assert pack.get(SYMPTOM).title in page.locator(".md-search-result__list").inner_text()
     assert_offline_and_clean(browser)
+
+
+@pytest.mark.parametrize("query, symptom", [("下单被拒绝", "stale-positions"), ("收不到通知", "notification-failed")])
+def test_chinese_search_finds_the_symptom_and_opens_it(browser, page, site_url, query, symptom):
+    from diagnose.kb.loader import load_pack
+
+    page.goto(f"{site_url}zh/", wait_until="networkidle")
+    box = page.locator('[data-md-component="search-query"]')
+    if not box.is_visible():
+        page.locator('label[for="__search"]:visible').first.click()
+    box.click()
+    box.press_sequentially(query)
+    first = page.locator(".md-search-result__list a").first
+    try:
+        first.wait_for(state="visible")
+        assert f"zh/faq/{symptom}/" in (first.get_attribute("href") or ""), first.get_attribute("href")
+        first.click()
+        page.wait_for_url(f"**/zh/faq/{symptom}/**")
+        heading = page.locator("article h1").first.inner_text()
+    finally:
+        screenshot(page, f"search-zh-{symptom}")
+    assert load_pack(lang="zh").get(symptom).title.split("（")[0] in heading.replace("\u200b", "")
+    assert_offline_and_clean(browser)
+
+
+def test_switching_language_on_a_symptom_page_stays_on_it(browser, page, site_url, pack):
+    from diagnose.kb.loader import load_pack
+
+    page.goto(f"{site_url}faq/{SYMPTOM}/", wait_until="networkidle")
+    try:
+        page.locator(".md-header__option .md-select button").first.hover()
+        page.locator('.md-select__link[hreflang="zh"]').first.click()
+        page.wait_for_url(f"**/zh/faq/{SYMPTOM}/")
+        assert load_pack(lang="zh").get(SYMPTOM).title.split("（")[0] in page.locator("article h1").first.inner_text()
+        assert page.locator("html").get_attribute("lang") == "zh"
+        page.locator(".md-header__option .md-select button").first.hover()
+        page.locator('.md-select__link[hreflang="en"]').first.click()
+        page.wait_for_url(f"**/faq/{SYMPTOM}/")
+        assert "/zh/" not in page.url
+        assert pack.get(SYMPTOM).title in page.locator("article h1").first.inner_text()
+    finally:
+        screenshot(page, "switch-language")
+    assert_offline_and_clean(browser)

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import yaml
 from pathlib import Path
 
+from diagnose.kb.loader import load_pack
 from diagnose.site.examples import broken_example
 from diagnose.site.samples import sample
 
@@ -144,8 +145,9 @@ def test_pasted_error_messages_are_indexed_on_their_page(site, pack):
     by_page: dict[str, str] = {}
     for doc in index["docs"]:
         page = doc["location"].split("#")[0]
-        by_page[page] = by_page.get(page, "") + " " + " ".join(html.unescape(re.sub(r"<[^>]+>", " ",
-                                                                             doc["text"] + " " + doc["title"])).split())
+        # the zero-width spaces are where the search put word breaks into Chinese (jieba): not in the text
+        text = (doc["text"] + " " + doc["title"]).replace("\u200b", "")
+        by_page[page] = by_page.get(page, "") + " " + " ".join(html.unescape(re.sub(r"<[^>]+>", " ", text)).split())
     errors_page = by_page["guide/errors/"]
     for entry in pack.entries:
         text = by_page[f"faq/{entry.id}/"]
@@ -183,3 +185,57 @@ def test_mkdocs_yml_site_url_matches_the_pack(pack):
 
 def test_internal_briefs_are_not_published(site):
     assert not (site.root / "dev").exists()
+
+
+# --- the Chinese site -------------------------------------------------------------------------------------
+
+
+def test_every_entry_has_its_chinese_page_at_zh_faq_id(site):
+    from diagnose.kb.words import cjk
+
+    zh = load_pack(lang="zh")
+    for entry in zh.entries:
+        page = site.page(f"zh/faq/{entry.id}/")
+        assert page.h1.startswith(entry.title.split("（")[0][:12]), (entry.id, page.h1)
+        assert cjk(page.h1)
+    assert '<html lang="zh"' in site.file("zh/index.html").read_text(encoding="utf-8")
+    assert '<html lang="en"' in site.file("index.html").read_text(encoding="utf-8")
+
+
+def test_the_language_switcher_leads_to_the_same_page(site, pack):
+    """Each page's switcher links to itself and to the same page in the other language, relative to the page
+    (so it works wherever the site is served, and from disk); the page head names both by absolute path."""
+    root = urlsplit(site.site_url).path.rstrip("/")
+    for entry in pack.entries:
+        for rel in (f"faq/{entry.id}/", f"zh/faq/{entry.id}/"):
+            page = site.file(rel)
+            text = page.read_text(encoding="utf-8")
+            links = dict((m.group(2), m.group(1)) for m in
+                         re.finditer(r'<a href="([^"]+)" hreflang="(\w+)" class="md-select__link">', text))
+            assert set(links) == {"en", "zh"}, (rel, links)
+            assert site.local_target(page, links["en"])[0] == site.file(f"faq/{entry.id}/"), (rel, links)
+            assert site.local_target(page, links["zh"])[0] == site.file(f"zh/faq/{entry.id}/"), (rel, links)
+            heads = set(re.findall(r'<link rel="alternate" href="([^"]+)" hreflang="\w+">', text))
+            assert heads == {f"{root}/faq/{entry.id}/", f"{root}/zh/faq/{entry.id}/"}, (rel, heads)
+
+
+def test_hand_written_pages_have_their_chinese_and_no_page_is_built_twice(site):
+    assert not list(site.root.rglob("index.zh/")) and not (site.root / "using.zh").exists()
+    english, chinese = site.page("index.html"), site.page("zh/index.html")
+    assert "--lang" in english.text and "--lang" in chinese.text
+    assert "语言" in chinese.text
+
+
+def test_chinese_paragraphs_have_no_line_break_spaces_and_chinese_fonts_come_first(site):
+    page = site.file("zh/faq/polar-push-failed/").read_text(encoding="utf-8")
+    body = re.sub(r"<(pre|code)[^>]*>.*?</\1>", "", page, flags=re.S)
+    assert not re.search(r"[\u4e00-\u9fff]\n[\u4e00-\u9fff]", body)
+    css = (site.root / "zh" / "assets" / "diagnose-cjk.css").read_text(encoding="utf-8")
+    assert "Noto Sans CJK SC" in css and "diagnose-cjk.css" in site.file("zh/index.html").read_text(encoding="utf-8")
+
+
+def test_the_chinese_search_index_is_cut_into_words(site):
+    index = json.loads((site.root / "zh" / "search" / "search_index.json").read_text(encoding="utf-8"))
+    assert "\\u200b" in index["config"]["separator"] or "\u200b" in index["config"]["separator"]
+    titles = {doc["location"]: doc["title"] for doc in index["docs"]}
+    assert "\u200b通知\u200b" in titles["faq/notification-failed/"]

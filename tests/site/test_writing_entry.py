@@ -20,10 +20,11 @@ from diagnose.selftest import run_selftest
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "reference" / "writing-an-entry.md"
 
 
-def the_pages_entry() -> tuple[str, str]:
-    """``(file name, YAML)`` of the block titled ``checks/<category>/<id>.yaml``."""
-    match = re.search(r'^```yaml title="checks/(\w+/[\w-]+\.yaml)"\n(.*?)^```$', PAGE.read_text(encoding="utf-8"),
-                      re.M | re.S)
+def the_pages_entry(suffix: str = "") -> tuple[str, str]:
+    """``(file name, YAML)`` of the block titled ``checks/<category>/<id><suffix>.yaml`` (``.zh``: its
+    translation)."""
+    match = re.search(rf'^```yaml title="checks/(\w+/[\w-]+{re.escape(suffix)}\.yaml)"\n(.*?)^```$',
+                      PAGE.read_text(encoding="utf-8"), re.M | re.S)
     assert match, "the page has no ```yaml title=\"checks/<category>/<id>.yaml\" block"
     return match.group(1), match.group(2)
 
@@ -38,7 +39,13 @@ def test_the_example_entry_lints_and_passes_its_selftest(tmp_path, monkeypatch, 
     assert entry_id in PAGE.read_text(encoding="utf-8").split("diagnose selftest ", 1)[1][:80]
 
     result = CliRunner().invoke(cli, ["lint", "--no-builtin", str(root)])
+    assert result.exit_code == 2 and f"{name.replace('.yaml', '.zh.yaml')}:1: missing translation" in result.output
+    zh_name, zh_text = the_pages_entry(".zh")     # the page's translation completes it
+    assert zh_name == name.replace(".yaml", ".zh.yaml")
+    (root / zh_name).write_text(zh_text, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["lint", "--no-builtin", "--stamp", str(root / zh_name), str(root)])
     assert result.exit_code == 0, result.output
+    assert load_pack(root, use_cache=False, lang="zh").get(entry_id).title == yaml.safe_load(zh_text)["title"]
 
     pack = load_pack(root, use_cache=False)
     entry = pack.get(entry_id)
