@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("cli_speed", "triage_speed", "triage_precision", "site_speed", "log_speed", "mask_speed")
+BENCHMARKS = ("cli_speed", "triage_speed", "triage_precision", "site_speed", "docs_edit_loop", "log_speed",
+              "mask_speed")
 
 
 def main(argv: list[str]) -> int:

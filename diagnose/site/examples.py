@@ -6,10 +6,11 @@ on a throwaway PostgreSQL, log and env files, small servers on 127.0.0.1, exactl
 rendered in every format. Nothing is mocked, so a page cannot show a report the tool would
 not write.
 
-That costs a PostgreSQL start and a few seconds, so the results are cached in the cache
-folder (:func:`diagnose.kb.loader.cache_dir`) under a key made of the pack digest and the
-source of the ``diagnose`` package: a rebuild with the same knowledge base and code starts no
-server. When no PostgreSQL can start, every entry gets an :class:`ExampleReport` whose
+That costs a PostgreSQL start and a few seconds, so each entry's report is cached in the cache
+folder (:func:`diagnose.kb.loader.cache_dir`) under a key made of that entry's file and
+translations, its pack's shared files (pack.yaml, schemas, worlds), the language and the source of
+the ``diagnose`` package: a rebuild with the same knowledge base and code starts no server, and
+editing one entry rebuilds that entry's report alone. When no PostgreSQL can start, every entry gets an :class:`ExampleReport` whose
 ``problem`` says why; the pages show that instead of a report and the build still succeeds.
 Failures are never cached, so the next build tries again.
 """
@@ -28,7 +29,7 @@ from typing import Any
 
 from diagnose.kb.model import Entry, Example, Pack
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 #: what a report shows instead of the build machine's own host name and temporary folders
 EXAMPLE_HOST = "example-host"
 EXAMPLE_DIR = "/srv/example"
@@ -61,45 +62,79 @@ def broken_example(entry: Entry) -> Example | None:
 _NOT_IN_REPORTS = ("site", "cli")
 
 
-def cache_key(pack: Pack) -> str:
-    """Pack digest, its language + the source that runs checks and renders reports: any changing may change
-    them."""
-    from diagnose.i18n import language
-
-    h = hashlib.sha256(f"{CACHE_FORMAT}\0{pack.digest}\0{pack.lang}\0{language()}\0".encode())
+def code_digest() -> str:
+    """The source that runs checks and renders reports: changing it may change every report."""
+    h = hashlib.sha256()
     package = Path(__file__).resolve().parent.parent
     for path in sorted(package.rglob("*.py")):
         rel = path.relative_to(package)
         if rel.parts[0] in _NOT_IN_REPORTS and path != Path(__file__).resolve():
             continue
         h.update(str(rel).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def _pack_inputs(root: Path) -> bytes:
+    """What every report of a pack depends on besides its own entry: pack.yaml and its translations (site
+    address, approvers, preconditions), the reference schemas and the worlds its examples build on."""
+    parts = []
+    for path in sorted([*root.glob("pack*.yaml"), *(root / "schemas").rglob("*"), *(root / "worlds").rglob("*")]):
+        if path.is_file():
+            parts.append(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return b"\0".join(parts)
+
+
+def cache_key(pack: Pack, entry: Entry, code: str | None = None) -> str:
+    """What ``entry``'s example report is made from: its own file and translations, its pack's shared files,
+    the language, and the code. Another entry's edit leaves it as it is, so editing one entry (``docs serve``)
+    rebuilds one report, not all."""
+    from diagnose.i18n import language
+    from diagnose.kb.translations import overlay_path
+
+    layer = pack.layer_of(entry)
+    h = hashlib.sha256(f"{CACHE_FORMAT}\0{code or code_digest()}\0{pack.lang}\0{language()}\0".encode())
+    h.update(_pack_inputs(layer.root))
+    for path in (entry.path, *(overlay_path(entry.path, lang) for lang in layer.languages)):
+        if path.is_file():
+            h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()[:32]
 
 
 def example_reports(pack: Pack, *, jobs: int = 4, timeout: float = 10.0,
                     use_cache: bool = True) -> dict[str, ExampleReport]:
-    """``entry id -> ExampleReport`` for every entry of ``pack`` (from the cache when it can)."""
+    """``entry id -> ExampleReport`` for every entry of ``pack``: each from the cache when its inputs are
+    unchanged, the others built together on one throwaway PostgreSQL."""
     from diagnose.kb.loader import cache_dir
 
-    cache_file = cache_dir() / f"site-examples-{cache_key(pack)}.json"
+    code = code_digest()
+    files = {e.id: cache_dir() / f"site-example-{cache_key(pack, e, code)}.json" for e in pack.entries}
+    reports: dict[str, ExampleReport] = {}
     if use_cache:
-        cached = _read_cache(cache_file)
-        if cached is not None and set(cached) == {e.id for e in pack.entries}:
-            log.info("diagnose: example reports from the cache (%s)", cache_file)
-            return cached
-    reports = build_reports(pack, jobs=jobs, timeout=timeout)
-    if use_cache and reports and all(r.ok for r in reports.values()):
-        _write_cache(cache_file, reports)
-    return reports
+        for entry_id, path in files.items():
+            cached = _read_cache(path)
+            if cached is not None and cached.entry == entry_id:
+                reports[entry_id] = cached
+    missing = [e for e in pack.entries if e.id not in reports]
+    if reports:
+        log.info("diagnose: %d example report(s) from the cache", len(reports))
+    if missing:
+        built = build_reports(pack, entries=missing, jobs=jobs, timeout=timeout)
+        for entry_id, report in built.items():
+            if use_cache and report.ok:
+                _write_cache(files[entry_id], report)
+        reports.update(built)
+    return {e.id: reports[e.id] for e in pack.entries}
 
 
-def build_reports(pack: Pack, *, jobs: int = 4, timeout: float = 10.0) -> dict[str, ExampleReport]:
-    """Build every entry's broken example on one throwaway PostgreSQL and render its report."""
+def build_reports(pack: Pack, *, entries: list[Entry] | None = None, jobs: int = 4,
+                  timeout: float = 10.0) -> dict[str, ExampleReport]:
+    """Build the broken example of each of ``entries`` (default: every entry) on one throwaway PostgreSQL
+    and render its report."""
     from diagnose.pg.binaries import PostgresUnavailable
     from diagnose.pg.server import PostgresStartError, TempPostgres
     from diagnose.world.build import reference_database
 
-    todo = [(entry, broken_example(entry)) for entry in pack.entries]
+    todo = [(entry, broken_example(entry)) for entry in (pack.entries if entries is None else entries)]
     try:
         with TempPostgres() as pg, tempfile.TemporaryDirectory(prefix="diagnose-site-") as tmp:
             log.info("diagnose: building %d example report(s) on PostgreSQL %s", len(todo), pg.version)
@@ -166,21 +201,21 @@ def _replace_strings(value: Any, replacements: dict[str, str]) -> Any:
     return value
 
 
-def _read_cache(path: Path) -> dict[str, ExampleReport] | None:
+def _read_cache(path: Path) -> ExampleReport | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return {item["entry"]: ExampleReport(**item) for item in data["reports"]}
+        return ExampleReport(**data["report"]) if data.get("format") == CACHE_FORMAT else None
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
-def _write_cache(path: Path, reports: dict[str, ExampleReport]) -> None:
+def _write_cache(path: Path, report: ExampleReport) -> None:
     """Best effort, atomic: a read-only cache folder only costs the next build some seconds."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"format": CACHE_FORMAT, "reports": [asdict(r) for r in reports.values()]},
-                                  ensure_ascii=False), encoding="utf-8")
+        tmp.write_text(json.dumps({"format": CACHE_FORMAT, "report": asdict(report)}, ensure_ascii=False),
+                       encoding="utf-8")
         os.replace(tmp, path)
     except OSError:
         pass

@@ -1,8 +1,7 @@
-"""Example reports: cached by pack digest, and a site that builds without any PostgreSQL."""
+"""Example reports: cached per entry, and a site that builds without any PostgreSQL."""
 
 from __future__ import annotations
 
-import copy
 import os
 import re
 import shutil
@@ -36,18 +35,40 @@ def test_a_second_build_takes_the_reports_from_the_cache(site, pack, site_cache,
     no_postgres.mkdir()
     monkeypatch.setenv("DIAGNOSE_PG_BIN", str(no_postgres))
     monkeypatch.setenv("DIAGNOSE_CACHE_DIR", str(site_cache))
-    assert list(site_cache.glob("site-examples-*.json")), "the build wrote no cache file"
+    assert list(site_cache.glob("site-example-*.json")), "the build wrote no cache file"
     reports = example_reports(pack)
     assert set(reports) == {e.id for e in pack.entries}
     assert all(r.ok for r in reports.values()), [r.problem for r in reports.values() if not r.ok]
     assert reports["stale-positions"].markdown.startswith("# diagnose report:")
 
 
-def test_the_cache_key_follows_the_pack_digest(pack):
-    other = copy.copy(pack)
-    other.digest = "0" * 64
-    assert examples.cache_key(other) != examples.cache_key(pack)
-    assert examples.cache_key(copy.copy(pack)) == examples.cache_key(pack)
+def test_an_entrys_report_is_keyed_by_its_own_inputs_not_the_other_entries(tmp_path, monkeypatch):
+    """Editing one entry (``docs serve``) rebuilds its report alone; pack.yaml, its translation and the
+    language change every key."""
+    from diagnose import i18n
+
+    monkeypatch.setenv("DIAGNOSE_CACHE_DIR", str(tmp_path / "cache"))
+    root = tmp_path / "checks"
+    shutil.copytree(builtin_root(), root)
+
+    def keys() -> dict[str, str]:
+        pack = load_pack(root, use_cache=False)
+        return {e.id: examples.cache_key(pack, e, "code") for e in pack.entries}
+
+    before = keys()
+    entry = root / "data" / "stale-positions.yaml"
+    entry.write_text(entry.read_text(encoding="utf-8").replace("title: Orders blocked", "title: Orders held", 1),
+                     encoding="utf-8")
+    after = keys()
+    assert [k for k in before if before[k] != after[k]] == ["stale-positions"]
+    overlay = root / "connection" / "ws-disconnect.zh.yaml"
+    overlay.write_text(overlay.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert [k for k, v in keys().items() if after[k] != v] == ["ws-disconnect"]
+    (root / "pack.yaml").write_text((root / "pack.yaml").read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    changed = keys()
+    assert all(changed[k] != after[k] for k in changed)
+    i18n.set_language("zh")
+    assert all(v != changed[k] for k, v in keys().items())
 
 
 def test_docs_build_without_postgresql_still_succeeds(tmp_path):
@@ -77,7 +98,7 @@ def test_docs_build_without_postgresql_still_succeeds(tmp_path):
         assert "The example report could not be produced" in page, entry.id
         assert "no PostgreSQL could start" in page
         assert not (out / "faq" / entry.id / "report.html").exists()
-    assert not list((tmp_path / "cache").glob("site-examples-*.json")), "a failed build must not be cached"
+    assert not list((tmp_path / "cache").glob("site-example-*.json")), "a failed build must not be cached"
     new_id = yaml.safe_load(text)["id"]
     assert f'href="../../faq/{new_id}/"' in (out / "categories" / "data" / "index.html").read_text(encoding="utf-8")
 
