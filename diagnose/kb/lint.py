@@ -118,16 +118,22 @@ def schema_problems(loc: Located, schema: dict, base: tuple, name: str, instance
                 missing = [r for r in leaf.validator_value if r not in leaf.instance]
                 index = missing_seen[path] = missing_seen.get(path, -1) + 1
                 field = missing[index] if index < len(missing) else None
+            if leaf.validator == "additionalProperties" and isinstance(leaf.instance, dict):
+                # every unknown key at its own line, not only the first
+                extra = [k for k in leaf.instance if k not in leaf.schema.get("properties", {})]
+                for key in extra or [None]:
+                    message = _friendly(leaf, key)
+                    where = path + (key,) if key is not None else path
+                    if (where, message) not in seen:
+                        seen.add((where, message))
+                        problems.append(Problem(name, loc.line_of(where), format_path(where), message))
+                continue
             message = _friendly(leaf, field)
             if (path, message) in seen:
                 continue
             seen.add((path, message))
             lacking = (leaf.validator == "required" and field in unfinished and path == base) or \
                       (leaf.validator == "minItems" and len(path) == len(base) + 1 and path[-1] in unfinished)
-            if leaf.validator == "additionalProperties" and isinstance(leaf.instance, dict):
-                extra = [k for k in leaf.instance if k not in leaf.schema.get("properties", {})]
-                if extra:
-                    path = path + (extra[0],)
             problems.append(Problem(name, loc.line_of(path), format_path(path), message, unfinished=lacking))
     return problems
 
@@ -153,9 +159,10 @@ def _friendly(error: Any, field: str | None = None) -> str:
     if v == "additionalProperties" and isinstance(inst, dict):
         allowed = list(error.schema.get("properties", {}))
         extra = [k for k in inst if k not in allowed]
-        hint = difflib.get_close_matches(str(extra[0]), allowed, n=1) if extra else []
+        key = field if field is not None else (extra[0] if extra else None)
+        hint = difflib.get_close_matches(str(key), allowed, n=1) if key is not None else []
         tip = f" (did you mean '{hint[0]}'?)" if hint else f" (allowed: {', '.join(allowed)})"
-        return f"unknown field '{printable(str(extra[0])) if extra else '?'}'{tip}"
+        return f"unknown field '{printable(str(key)) if key is not None else '?'}'{tip}"
     if v == "type":
         want: list[str] = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
         return f"expected {' or '.join(_TYPE_NAMES.get(t, t) for t in want)}, got {type(inst).__name__} {inst!r:.60}"

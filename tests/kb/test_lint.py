@@ -119,3 +119,12 @@ def test_every_subcommand_is_reserved():
     from diagnose.kb.lint import RESERVED
 
     assert set(COMMANDS) <= RESERVED
+
+
+def test_every_unknown_field_is_reported_at_its_own_line(pack_copy):
+    problems = problems_after(pack_copy, ("severity: ", "sevrity_note: x\nowner: desk\nseverity: "))
+    unknown = [p for p in problems if "unknown field" in p]
+    assert len(unknown) == 2, problems
+    assert "unknown field 'sevrity_note'" in unknown[0] and "unknown field 'owner'" in unknown[1]
+    lines = [int(p.split(":")[1]) for p in unknown]
+    assert lines[1] == lines[0] + 1
