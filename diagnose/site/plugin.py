@@ -73,6 +73,8 @@ class DiagnosePlugin(BasePlugin[DiagnoseConfig]):
         #: the other languages this build makes a site in, after its own (``/<lang>/``)
         self.others: list[str] = []
         self.previous_language: str | None = None
+        #: this build's language switcher is the plugin's (a site's own ``extra.alternate`` is left as written)
+        self.switcher = False
         #: the knowledge-base problems that stopped the last build (``diagnose docs build`` exits 2 on them)
         self.problems: list[Any] = []
 
@@ -84,12 +86,11 @@ class DiagnosePlugin(BasePlugin[DiagnoseConfig]):
         return [(base_dir / p) for p in self.config.checks]
 
     def on_config(self, config: Any) -> Any:
+        from diagnose import i18n
         from diagnose.kb.loader import KnowledgeBaseError
         from diagnose.site.generate import load_site_pack
-        from diagnose.site.siteconfig import add_markdown_extensions, home_pack
-
-        from diagnose import i18n
         from diagnose.site.languages import CJK_CSS, alternates_for, point_alternates_at, site_root, use_switcher
+        from diagnose.site.siteconfig import add_markdown_extensions, home_pack
 
         self.problems = []
         logging.getLogger("jieba").setLevel(logging.WARNING)   # its "Building prefix dict" is not news
@@ -110,7 +111,8 @@ class DiagnosePlugin(BasePlugin[DiagnoseConfig]):
         languages = home_pack(pack).languages
         self.others = [x for x in languages if x != self.config.lang] \
             if self.config.lang == "en" and self.config.alternates else []
-        if len(languages) > 1 and not config.extra.get("alternate"):
+        self.switcher = len(languages) > 1 and not config.extra.get("alternate")
+        if self.switcher:
             config.extra["alternate"] = alternates_for(languages)
             # until a page points them at itself: each language's home (the 404 page is built first)
             point_alternates_at(config.extra["alternate"], "", self.config.lang, config.site_url)
@@ -173,7 +175,7 @@ class DiagnosePlugin(BasePlugin[DiagnoseConfig]):
     def on_page_context(self, context: Any, *, page: Any, config: Any, nav: Any) -> Any:
         from diagnose.site.languages import point_alternates_at
 
-        if config.extra.get("alternate"):
+        if self.switcher:
             point_alternates_at(config.extra["alternate"], page.url, self.config.lang, config.site_url)
         return context
 

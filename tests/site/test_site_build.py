@@ -239,3 +239,23 @@ def test_the_chinese_search_index_is_cut_into_words(site):
     assert "\\u200b" in index["config"]["separator"] or "\u200b" in index["config"]["separator"]
     titles = {doc["location"]: doc["title"] for doc in index["docs"]}
     assert "\u200b通知\u200b" in titles["faq/notification-failed/"]
+
+
+def test_a_sites_own_language_switcher_is_left_as_written(tmp_path, monkeypatch):
+    """A mkdocs.yml with its own ``extra.alternate`` keeps its links on every page (the plugin points only
+    the switcher it made itself)."""
+    import types
+
+    from mkdocs.config import load_config
+
+    monkeypatch.setenv("DIAGNOSE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.chdir(ROOT)
+    own = [{"name": "English", "link": "https://docs.example.com/", "lang": "en"},
+           {"name": "中文", "link": "https://docs.example.cn/", "lang": "zh"}]
+    config = load_config(config_file=str(ROOT / "mkdocs.yml"), extra={"alternate": [dict(x) for x in own]})
+    plugin = config.plugins["diagnose"]
+    plugin.on_startup(command="build", dirty=False)
+    plugin.on_config(config)
+    plugin.on_page_context({}, page=types.SimpleNamespace(url="faq/ws-disconnect/"), config=config, nav=None)
+    assert config.extra["alternate"] == own
+    plugin.on_build_error(error=RuntimeError("test over"))
