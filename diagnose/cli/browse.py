@@ -43,10 +43,11 @@ def entry_markdown(entry: Entry, pack: Pack, approvers: dict[str, str] | None = 
     """The FAQ entry as Markdown: what you see, the command, the checks, causes, solutions (with who
     approves each risky step, from the profile's ``approvers`` when there is one)."""
     from diagnose.kb.steps import avoid_line, proven_on, provenance_words, risk_and_proof, solution_markdown
+    from diagnose.reports.document import severity_word
     from diagnose.runner import default_manual
 
     out = [f"# {entry.title}", "", f"`{entry.id}` · {entry.category} · " + t("severity {severity}",
-                                                                            severity=t(entry.severity))]
+                                                                            severity=severity_word(entry.severity))]
     if entry.aliases:
         out.append(t("aliases: {aliases}", aliases=", ".join(entry.aliases)))
     out += ["", "## " + t("What you see"), "", entry.summary.strip()]

@@ -38,12 +38,15 @@ NON_ENTRY_DIRS = frozenset({"schemas", "worlds"})
 
 
 def entry_files(root: Path) -> list[Path]:
-    return sorted(p for p in _yaml_files(root) if not is_overlay(p) and p != root / GLOSSARY)
+    return pack_files(root)[0]
 
 
-def overlay_files(root: Path) -> list[Path]:
-    """The translations of a pack's entries and of its pack.yaml (``<name>.<lang>.yaml``)."""
-    return sorted(p for p in _yaml_files(root) if is_overlay(p))
+def pack_files(root: Path) -> tuple[list[Path], list[Path]]:
+    """The pack's entries, and the translations of its entries and pack.yaml (``<name>.<lang>.yaml``), from
+    one walk of its folder."""
+    found = _yaml_files(root)
+    return (sorted(p for p in found if not is_overlay(p) and p != root / GLOSSARY),
+            sorted(p for p in found if is_overlay(p)))
 
 
 #: the pack's domain glossary (terms in both languages), beside pack.yaml
@@ -55,12 +58,12 @@ def _yaml_files(root: Path) -> list[Path]:
             and p.is_file() and p.relative_to(root).parts[0] not in NON_ENTRY_DIRS]
 
 
-def digest_of(root: Path, files: list[Path]) -> str:
+def digest_of(root: Path, files: list[Path], overlays: list[Path]) -> str:
     """sha256 over the pack's files (names and bytes); a file that cannot be read is a problem
     naming it, like any other (KnowledgeBaseError), never a traceback."""
     h = hashlib.sha256()
     unreadable = []
-    for path in [root / "pack.yaml", *files, *overlay_files(root), root / GLOSSARY]:
+    for path in [root / "pack.yaml", *files, *overlays, root / GLOSSARY]:
         if path.is_file():
             try:
                 data = path.read_bytes()
@@ -129,13 +132,13 @@ def load_pack(root: Path | str | None = None, *, use_cache: bool = True, allow_u
         what = "is a file, not a knowledge-base folder" if root.exists() else "knowledge base folder does not exist"
         raise KnowledgeBaseError([Problem(str(root), 1, "", f"{what} (give a folder with pack.yaml and "
                                           "<category>/<id>.yaml files)")])
-    files = entry_files(root)
-    digest = digest_of(root, files)
+    files, overlays = pack_files(root)
+    digest = digest_of(root, files, overlays)
     cached = _read_cache(digest) if use_cache else None
     if cached is not None:
         manifest, entries, unfinished = cached
     else:
-        manifest, entries, unfinished = _validate(root, files)
+        manifest, entries, unfinished = _validate(root, files, overlays)
         if use_cache:
             _write_cache(digest, manifest, entries, unfinished)
     if any(not p.translation for p in unfinished) and not allow_unfinished:
@@ -146,7 +149,7 @@ def load_pack(root: Path | str | None = None, *, use_cache: bool = True, allow_u
     return pack
 
 
-def _validate(root: Path, files: list[Path]) -> tuple[dict, list, list[Problem]]:
+def _validate(root: Path, files: list[Path], overlays: list[Path]) -> tuple[dict, list, list[Problem]]:
     from diagnose.kb import glossary, lint
 
     manifest, problems = lint.check_manifest(root)
@@ -165,14 +168,15 @@ def _validate(root: Path, files: list[Path]) -> tuple[dict, list, list[Problem]]
         raise KnowledgeBaseError(problems)
     for _, loc in located:
         _note_statement_kinds(loc.data)
-    translated, translation_problems = _translations(root, manifest, located)
+    translated, translation_problems = _translations(root, manifest, located, overlays)
     manifest = {**manifest, "_translations": translated.pop("pack.yaml", {}), "_glossary": terms}
     entries = [(str(path.relative_to(root)), loc.data, translated.get(str(path.relative_to(root)), {}))
                for path, loc in located]
     return manifest, entries, problems + translation_problems
 
 
-def _translations(root: Path, manifest: dict, located: list) -> tuple[dict[str, dict[str, dict]], list[Problem]]:
+def _translations(root: Path, manifest: dict, located: list,
+                  overlays: list[Path]) -> tuple[dict[str, dict[str, dict]], list[Problem]]:
     """Each file's usable translations (``{rel: {lang: {node: value}}}``, pack.yaml's under "pack.yaml") and
     every translation problem: each overlay checked against its English, each declared language complete."""
     from diagnose.kb import translations as tr
@@ -194,9 +198,8 @@ def _translations(root: Path, manifest: dict, located: list) -> tuple[dict[str, 
             problems += checked.problems
             if checked.usable:
                 out.setdefault(str(path.relative_to(root)), {})[lang] = checked.usable
-    for overlay in overlay_files(root):
-        lang = tr.language_of(overlay)
-        source = overlay.with_name(overlay.name.replace(f".{lang}.", "."))
+    for overlay in overlays:
+        lang, source = tr.language_of(overlay), tr.english_of(overlay)
         if source not in english:
             problems.append(Problem(name_in_pack(root, overlay), 1, "", f"a translation of {source.name}, which is not an "
                                     "entry of this pack (rename it with the entry, or remove it)", translation=True))
@@ -231,7 +234,7 @@ def _cache_file(digest: str) -> Path:
 
 def _read_cache(digest: str) -> tuple[dict, list, list[Problem]] | None:
     try:
-        data = json.loads(_cache_file(digest).read_text())
+        data = json.loads(_cache_file(digest).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if data.get("format") != CACHE_FORMAT:
@@ -242,14 +245,18 @@ def _read_cache(digest: str) -> tuple[dict, list, list[Problem]] | None:
 
 
 def _write_cache(digest: str, manifest: dict, entries: list, unfinished: list[Problem]) -> None:
-    """Best effort: a read-only home or a full disk only costs speed, never a failure."""
-    target = _cache_file(digest)
+    write_cache_file(_cache_file(digest), {"format": CACHE_FORMAT, "manifest": manifest, "entries": entries,
+                                           "unfinished": [[p.file, p.line, p.path, p.message, p.translation]
+                                                          for p in unfinished]})
+
+
+def write_cache_file(target: Path, data: Any) -> None:
+    """``data`` as JSON at ``target`` in the cache folder, atomically (a reader never sees half a file). Best
+    effort: a read-only home or a full disk only costs the next run some speed, never a failure."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"format": CACHE_FORMAT, "manifest": manifest, "entries": entries,
-                                   "unfinished": [[p.file, p.line, p.path, p.message, p.translation]
-                                                  for p in unfinished]}))
+        tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, target)
     except OSError:
         pass

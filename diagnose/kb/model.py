@@ -348,7 +348,8 @@ class Pack:
         return f"{site.rstrip('/')}{language}/faq/{entry_id}/"
 
 
-_FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
+#: a ``{name}`` a message template is filled at (by :func:`render_message`; a translation keeps each one)
+MESSAGE_FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
 
 
 #: how a message shows a value that is not there
@@ -376,4 +377,4 @@ def render_message(template: str, variables: dict[str, Any]) -> str:
             return NONE_SHOWN if v is None else str(v)
         return match.group(0)
 
-    return _FIELD.sub(value, template)
+    return MESSAGE_FIELD.sub(value, template)

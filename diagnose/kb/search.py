@@ -144,12 +144,9 @@ def _documents(pack: Pack, translations: Sequence[Pack], vocabulary: Vocabulary,
     text of the pack: tens of milliseconds a run saves)."""
     import hashlib
     import json
-    import os
-
-    from diagnose.kb.loader import cache_dir
-    from diagnose.kb.words import words
 
     from diagnose.kb import words as words_module
+    from diagnose.kb.loader import cache_dir, write_cache_file
 
     # what the index is made from: the packs and languages, this code, the pinyin table, and whether the
     # segmenter is there (an index cut by character pairs alone is not one cut by jieba)
@@ -168,16 +165,10 @@ def _documents(pack: Pack, translations: Sequence[Pack], vocabulary: Vocabulary,
         counted: dict[str, float] = defaultdict(float)
         for same in [entry, *(o[entry.id] for o in others if entry.id in o)]:
             for field, text in _fields(same):
-                for word, n in words(text, vocabulary, segment=segment).items():
+                for word, n in words_module.words(text, vocabulary, segment=segment).items():
                     counted[word] += FIELD_WEIGHTS[field] * n
         documents[entry.id] = dict(counted)
-    try:   # best effort, atomic: a read-only cache folder costs only speed
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(documents, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, cached)
-    except OSError:
-        pass
+    write_cache_file(cached, documents)
     return documents
 
 

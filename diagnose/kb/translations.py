@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from diagnose.i18n import DEFAULT, LANGUAGES
+from diagnose.kb.model import MESSAGE_FIELD
 from diagnose.kb.problems import Problem
 
 #: the language of every entry and pack.yaml, and the languages an overlay may be in
@@ -93,6 +94,11 @@ def is_overlay(path: Path) -> bool:
     entry?"""
     stem = Path(path.stem)
     return stem.suffix[1:] in LANGUAGES and stem.suffix[1:] != SOURCE and path.suffix in (".yaml", ".yml")
+
+
+def english_of(overlay: Path) -> Path:
+    """The English file an overlay translates, beside it (``x/a.zh.yaml`` -> ``x/a.yaml``)."""
+    return overlay.with_name(overlay.name.replace(f".{language_of(overlay)}.", "."))
 
 
 def language_of(path: Path) -> str:
@@ -228,16 +234,16 @@ def overlay_schema(spec: dict[str, Any]) -> dict[str, Any]:
 
 # --- checking an overlay against its English -------------------------------------------------------------
 
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
-_FENCE = re.compile(r"^[ \t]*(```|~~~)[^\n]*\n.*?^[ \t]*\1[ \t]*$", re.S | re.M)
+#: a fenced code block of Markdown, from its opening fence line to the closing one
+FENCE = re.compile(r"^[ \t]*(```|~~~)[^\n]*\n.*?^[ \t]*\1[ \t]*$", re.S | re.M)
 _CODE = re.compile(r"(?<!`)`([^`]+)`(?!`)")     # a span may wrap onto the next line
 
 
 def _marks(text: str) -> tuple[list[str], set[str], set[str]]:
     """What a translation must keep as it is: fenced blocks, inline code spans, ``{placeholders}``."""
-    fences = sorted(m.group(0).strip() for m in _FENCE.finditer(text))
-    rest = _FENCE.sub("", text)
-    return fences, {" ".join(c.split()) for c in _CODE.findall(rest)}, set(_PLACEHOLDER.findall(text))
+    fences = sorted(m.group(0).strip() for m in FENCE.finditer(text))
+    rest = FENCE.sub("", text)
+    return fences, {" ".join(c.split()) for c in _CODE.findall(rest)}, set(MESSAGE_FIELD.findall(text))
 
 
 def _leaves(english: Any, translated: Any, path: tuple) -> Iterator[tuple[tuple, str, Any]]:
@@ -475,7 +481,7 @@ def stamp_file(overlay: Path) -> int:
     target = overlay.resolve()
     if not target.is_file():
         raise StampError(f"{overlay}: no such file")
-    source = overlay.with_name(overlay.name.replace(f".{language_of(overlay)}.", "."))   # beside it in its pack
+    source = english_of(overlay)        # beside the overlay in its pack, wherever a link leads
     if not source.is_file():
         raise StampError(f"{overlay}: its English {source.name} is not there")
     mode = stat.S_IMODE(target.stat().st_mode)

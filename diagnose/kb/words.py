@@ -119,6 +119,10 @@ def _segmenter(extra: tuple[str, ...]) -> Any:
     return rjieba
 
 
+#: the English endings a glossary word may be found with ("rolled", "notifications")
+_ENDINGS = "s|es|ed|d|ing"
+
+
 class Vocabulary:
     """The glossary as lookups: each word (either language, any case) -> its term's key."""
 
@@ -133,8 +137,8 @@ class Vocabulary:
         self._chinese = re.compile("|".join(map(re.escape, chinese))) if chinese else None
         # an English word also with its endings: "rolled" is "roll", "notifications" "notification"
         self._latin = re.compile(r"(?<![a-z0-9_])(?:" + "|".join(map(re.escape, latin)) +
-                                 r")(?:s|es|ed|d|ing)?(?![a-z0-9_])") if latin else None
-        self.chinese_words = tuple(w for w in chinese)
+                                 rf")(?:{_ENDINGS})?(?![a-z0-9_])") if latin else None
+        self.chinese_words = tuple(chinese)
         self._pinyin_keys: dict[str, str] | None = None
 
     def term_of_pinyin(self, word: str) -> str | None:
@@ -154,11 +158,11 @@ class Vocabulary:
                 found += [self._term(m.group(0)) for m in pattern.finditer(lowered)]
         return found
 
-
     def _term(self, matched: str) -> str:
+        """The term key of a word the English pattern matched, with or without its ending."""
         if matched in self.key:
             return self.key[matched]
-        stem = re.sub(r"(s|es|ed|d|ing)$", "", matched)
+        stem = re.sub(rf"({_ENDINGS})$", "", matched)
         return self.key.get(stem) or next(self.key[w] for w in self.key if matched.startswith(w))
 
 
@@ -188,7 +192,7 @@ def words(text: str, vocabulary: Vocabulary, *, segment: bool = True, pinyin_too
                     out[term] += 1
     runs = _CJK.findall(lowered)
     if runs:
-        cutter = _segmenter(vocabulary.chinese_words) if segment else None
+        cutter = segmenter_of(vocabulary) if segment else None
         for run in runs:
             if cutter is not None:
                 for word in cutter.cut(run):

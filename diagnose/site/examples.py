@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -74,26 +73,28 @@ def code_digest() -> str:
     return h.hexdigest()
 
 
-def _pack_inputs(root: Path) -> bytes:
-    """What every report of a pack depends on besides its own entry: pack.yaml and its translations (site
-    address, approvers, preconditions), the reference schemas and the worlds its examples build on."""
-    parts = []
+def pack_inputs(root: Path) -> str:
+    """A digest of what every report of a pack depends on besides its own entry: pack.yaml and its
+    translations (site address, approvers, preconditions), the reference schemas and the worlds its examples
+    build on."""
+    h = hashlib.sha256()
     for path in sorted([*root.glob("pack*.yaml"), *(root / "schemas").rglob("*"), *(root / "worlds").rglob("*")]):
         if path.is_file():
-            parts.append(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
-    return b"\0".join(parts)
+            h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
 
 
-def cache_key(pack: Pack, entry: Entry, code: str | None = None) -> str:
+def cache_key(pack: Pack, entry: Entry, code: str | None = None, shared: dict[Path, str] | None = None) -> str:
     """What ``entry``'s example report is made from: its own file and translations, its pack's shared files,
     the language, and the code. Another entry's edit leaves it as it is, so editing one entry (``docs serve``)
-    rebuilds one report, not all."""
+    rebuilds one report, not all. ``code`` and ``shared`` (:func:`code_digest`, :func:`pack_inputs` per pack
+    root), when given, are those digests made once for all the entries."""
     from diagnose.i18n import language
     from diagnose.kb.translations import overlay_path
 
     layer = pack.layer_of(entry)
     h = hashlib.sha256(f"{CACHE_FORMAT}\0{code or code_digest()}\0{pack.lang}\0{language()}\0".encode())
-    h.update(_pack_inputs(layer.root))
+    h.update((shared[layer.root] if shared and layer.root in shared else pack_inputs(layer.root)).encode())
     for path in (entry.path, *(overlay_path(entry.path, lang) for lang in layer.languages)):
         if path.is_file():
             h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
@@ -106,8 +107,8 @@ def example_reports(pack: Pack, *, jobs: int = 4, timeout: float = 10.0,
     unchanged, the others built together on one throwaway PostgreSQL."""
     from diagnose.kb.loader import cache_dir
 
-    code = code_digest()
-    files = {e.id: cache_dir() / f"site-example-{cache_key(pack, e, code)}.json" for e in pack.entries}
+    code, shared = code_digest(), {layer.root: pack_inputs(layer.root) for layer in pack.packs}
+    files = {e.id: cache_dir() / f"site-example-{cache_key(pack, e, code, shared)}.json" for e in pack.entries}
     reports: dict[str, ExampleReport] = {}
     if use_cache:
         for entry_id, path in files.items():
@@ -210,12 +211,6 @@ def _read_cache(path: Path) -> ExampleReport | None:
 
 
 def _write_cache(path: Path, report: ExampleReport) -> None:
-    """Best effort, atomic: a read-only cache folder only costs the next build some seconds."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"format": CACHE_FORMAT, "report": asdict(report)}, ensure_ascii=False),
-                       encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError:
-        pass
+    from diagnose.kb.loader import write_cache_file
+
+    write_cache_file(path, {"format": CACHE_FORMAT, "report": asdict(report)})

@@ -17,13 +17,13 @@ from typing import Any
 from mkdocs.structure.files import File, Files
 
 from diagnose.i18n import DEFAULT, LANGUAGES, NAMES
+from diagnose.kb.translations import FENCE
 
 log = logging.getLogger("mkdocs.plugins.diagnose")
 
 #: Chinese characters and the full-width punctuation written between them
 _CJK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef"
 _SOFT_BREAK = re.compile(rf"(?<=[{_CJK}])[ \t]*\n[ \t]*(?=[{_CJK}])")
-_FENCE = re.compile(r"^[ \t]*(```|~~~).*?^[ \t]*\1[ \t]*$", re.S | re.M)
 #: the fonts Chinese readers' systems have, tried before the theme's own (no font is downloaded)
 CJK_FONTS = ('"PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", '
              '"WenQuanYi Micro Hei"')
@@ -89,7 +89,7 @@ def join_cjk_lines(markdown: str) -> str:
     """A Chinese paragraph wrapped over several lines, joined: browsers show a line break between two Chinese
     characters as a space, which Chinese does not have. Code blocks are left as they are."""
     out, last = [], 0
-    for block in _FENCE.finditer(markdown):
+    for block in FENCE.finditer(markdown):
         out.append(_SOFT_BREAK.sub("", markdown[last:block.start()]))
         out.append(block.group(0))
         last = block.end()
