@@ -12,6 +12,9 @@
 * ``gz/week.log.gz``: the same bytes at gzip level 1 (in its own directory, so it is not taken
   as a rotated sibling of ``week.log``).
 * ``nonl.log``: ``--nonl-size`` bytes of ``abcdefgh`` repeated, not one newline.
+* ``rotated/app.log`` and ``rotated/app.log.1.gz`` .. ``app.log.6.gz``: ``week.log`` cut at midnight as
+  logrotate leaves a week (the live file the last day, one ``.gz`` per earlier day, gzip level 1), each
+  file's modification time that of its last line.
 
 Why it is fast (about 15 s per GiB, the .gz compressed by a thread on the second core): a pool
 of "one second of log" blocks is built once, with a NUL byte where each timestamp goes; each
@@ -177,6 +180,55 @@ def write_week(path: Path, gz_path: Path, size: int) -> int:
     return written
 
 
+def write_rotated(week: Path, folder: Path) -> None:
+    """``week`` cut into one file per day, in logrotate's names: the last day is ``app.log``, the day before
+    ``app.log.1.gz`` and so on, each ``.gz`` compressed on a thread of its own (level 1)."""
+    import gzip
+    import os
+    import threading
+
+    sys.path.insert(0, str(ROOT))
+    from diagnose.logscan.timestamps import TimestampParser
+    from diagnose.logscan.window import window_start
+
+    folder.mkdir(parents=True, exist_ok=True)
+    stamps = TimestampParser(timezone.utc, NOW)
+    cuts = [0]
+    for day in range(DAYS - 1, 0, -1):   # where each day after the first begins
+        start = window_start(str(week), NOW - timedelta(days=day), stamps)
+        assert start is not None and start.offset > cuts[-1]
+        with open(week, "rb") as f:   # the binary search stops before the day: step to its first line
+            f.seek(start.offset)
+            offset = start.offset
+            for line in f:
+                stamp = stamps.parse(line[:160])
+                if stamp is not None and stamp >= NOW - timedelta(days=day):
+                    break
+                offset += len(line)
+        cuts.append(offset)
+    cuts.append(week.stat().st_size)
+    threads = []
+    for n, (begin, end) in enumerate(reversed(list(zip(cuts, cuts[1:])))):
+        target = folder / ("app.log" if n == 0 else f"app.log.{n}.gz")
+        last = (NOW - timedelta(days=n, seconds=1)).timestamp()
+
+        def copy(begin=begin, end=end, target=target, last=last) -> None:
+            with open(week, "rb") as source, (gzip.GzipFile(str(target), "wb", 1, mtime=0)
+                                             if target.suffix == ".gz" else open(target, "wb")) as out:
+                source.seek(begin)
+                left = end - begin
+                while left:
+                    chunk = source.read(min(left, 8 << 20))
+                    out.write(chunk)
+                    left -= len(chunk)
+            os.utime(target, (last, last))
+
+        threads.append(threading.Thread(target=copy))
+        threads[-1].start()
+    for thread in threads:
+        thread.join()
+
+
 def write_nonl(path: Path, size: int) -> None:
     """``size`` bytes of ``abcdefgh`` repeated, no newline, in 64 MiB writes."""
     block = NONL_UNIT * ((64 << 20) // len(NONL_UNIT))
@@ -205,6 +257,13 @@ def ensure(size: int, nonl_size: int, regen: bool = False, say=print) -> dict:
         manifest["week"] = wanted_week
         say(f"log_data: wrote {week} ({actual / 2**20:.0f} MiB) and {gz.name} "
             f"({gz.stat().st_size / 2**20:.0f} MiB) in {time.perf_counter() - started:.1f} s")
+    rotated = DATA / "rotated"
+    if regen or manifest.get("rotated") != manifest.get("week") or not (rotated / "app.log.6.gz").exists():
+        started = time.perf_counter()
+        write_rotated(week, rotated)
+        manifest["rotated"] = manifest.get("week")
+        say(f"log_data: wrote {rotated}/app.log and app.log.1.gz .. app.log.{DAYS - 1}.gz "
+            f"in {time.perf_counter() - started:.1f} s")
     if regen or manifest.get("nonl") != nonl_size or not nonl.exists() or nonl.stat().st_size != nonl_size:
         started = time.perf_counter()
         write_nonl(nonl, nonl_size)
@@ -212,7 +271,9 @@ def ensure(size: int, nonl_size: int, regen: bool = False, say=print) -> dict:
         say(f"log_data: wrote {nonl} ({nonl_size / 1e9:.2f} GB) in {time.perf_counter() - started:.1f} s")
     manifest_path.write_text(json.dumps(manifest))
     return {"now": NOW.isoformat(), "week": str(week), "gz": str(gz), "nonl": str(nonl),
-            "week_size": week.stat().st_size, "gz_size": gz.stat().st_size, "nonl_size": nonl_size}
+            "week_size": week.stat().st_size, "gz_size": gz.stat().st_size, "nonl_size": nonl_size,
+            "rotated": str(rotated / "app.log"),
+            "rotated_gz": [str(rotated / f"app.log.{n}.gz") for n in range(DAYS - 1, 0, -1)]}
 
 
 def main() -> int:

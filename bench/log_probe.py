@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Run ``kind: log`` checks over one file through the public probe runner; print JSON.
 
-    python bench/log_probe.py --path FILE --now ISO [--timeout S] [--separately] CHECK_JSON...
+    python bench/log_probe.py --path FILE --now ISO [--timeout S] [--separately] [--rotated] CHECK_JSON...
 
 Used by bench/log_speed.py as a fresh process per measurement, so its wall time includes
 start-up (as the grep/rg baselines do) and its peak memory can be read. Each CHECK_JSON is a
 check mapping as in the knowledge base (``{"id", "kind": "log", "log": "app", "pattern", ...}``);
-the source ``app`` resolves to ``FILE`` (UTC, no rotated siblings). All checks go to ONE
+the source ``app`` resolves to ``FILE`` (UTC; its rotated siblings too with ``--rotated``). All checks go to ONE
 ``run_probes`` call, or with ``--separately`` to one call each.
 
 Prints ``{"elapsed", "rchar", "maxrss_kb", "children", "results": [...]}``: seconds spent in
@@ -98,6 +98,7 @@ def main() -> int:
     parser.add_argument("--now", required=True, type=datetime.fromisoformat)
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--separately", action="store_true", help="one run_probes call per check")
+    parser.add_argument("--rotated", action="store_true", help="FILE's rotated siblings too (FILE.1.gz ...)")
     parser.add_argument("checks", nargs="+", type=json.loads)
     args = parser.parse_args()
     # imported here, so that log_speed.py can import differences() without diagnose
@@ -105,7 +106,7 @@ def main() -> int:
     from diagnose.probes import run_probes
     from diagnose.sources import LogSpec
 
-    spec = LogSpec(name="app", paths=(args.path,), timezone="UTC", rotated=False)
+    spec = LogSpec(name="app", paths=(args.path,), timezone="UTC", rotated=args.rotated)
     resolve = lambda kind, name: spec
     checks = [as_check(raw, args.timeout) for raw in args.checks]
     load_kind("log")  # its imports are start-up, not reading

@@ -14,6 +14,10 @@ Figures, over bench/data/logs/ (built by bench/log_data.py when missing):
   5    the .gz against `zcat F.gz | grep -c literal`, inflated by ISA-L (the default when the
        isal package is installed; goal: >= 2.5x) and by zlib (DIAGNOSE_GUNZIP=zlib, the
        fallback; goal: no slower)
+  5b   a week as logrotate leaves it (the live file, six daily .gz): whole files against
+       `{ zcat *.gz; cat app.log; } | grep -c`, the .gz scanned at once up to the processors and one at
+       a time (DIAGNOSE_GZ_WORKERS=1) (goal: >= 2.5x); `since: 1h` over the same set (every .gz skipped
+       by its modification time; goal: >= 20x)
   6    peak RSS (process + children): week.log full scan, nonl.log (2 GB, no newline) with an
        absent literal and with one that matches; rg's for information    goal: < 150 MB
   7    five checks in one run_probes call against one call each           goal: bytes read
@@ -104,14 +108,19 @@ def run_cmd(argv: list[str], env: dict) -> Sample:
 
 
 def run_ours(path: str, checks: list[dict], timeout: float, plain: bool = False,
-             separately: bool = False, gunzip: str | None = None) -> Sample:
-    env = {k: v for k, v in os.environ.items() if k not in ("DIAGNOSE_LOGSCAN", "DIAGNOSE_GUNZIP")}
+             separately: bool = False, gunzip: str | None = None, rotated: bool = False,
+             gz_workers: int | None = None) -> Sample:
+    env = {k: v for k, v in os.environ.items() if k not in ("DIAGNOSE_LOGSCAN", "DIAGNOSE_GUNZIP",
+                                                              "DIAGNOSE_GZ_WORKERS")}
     if plain:
         env["DIAGNOSE_LOGSCAN"] = "plain"
     if gunzip:
         env["DIAGNOSE_GUNZIP"] = gunzip
+    if gz_workers:
+        env["DIAGNOSE_GZ_WORKERS"] = str(gz_workers)
     argv = [sys.executable, str(HERE / "log_probe.py"), "--path", path, "--now", log_data.NOW.isoformat(),
-            "--timeout", str(timeout)] + (["--separately"] if separately else []) + [json.dumps(c) for c in checks]
+            "--timeout", str(timeout)] + (["--separately"] if separately else []) + (["--rotated"] if rotated else []) \
+        + [json.dumps(c) for c in checks]
     started = time.perf_counter()
     proc = subprocess.run(argv, capture_output=True, env=env, cwd=ROOT, check=False)
     wall = time.perf_counter() - started
@@ -177,13 +186,14 @@ class Bench:
                           "" if ratio is None else f"{ratio:.2f}x", goal_text,
                           met(ok) + (" (differs from plain)" if same.startswith("no") else "")))
 
-    def plain_check(self, label: str, ours: str, path: str, checks: list[dict]) -> str:
+    def plain_check(self, label: str, ours: str, path: str, checks: list[dict], rotated: bool = False) -> str:
         """Compare the first sample of ``ours`` with one plain-scan run of the same checks."""
         got = self.samples.get(ours)
         if not isinstance(got, list) or not got:
             return "not compared"
         try:
-            same = differences(got[0].data, run_ours(path, checks, self.args.timeout, plain=True).data)
+            plain = run_ours(path, checks, self.args.timeout, plain=True, rotated=rotated)
+            same = differences(got[0].data, plain.data)
         except Failed as exc:
             same = f"not compared (plain scan failed: {exc})"
         self.notes.append(f"identical to the plain scan, {label}: {same}")
@@ -252,6 +262,37 @@ class Bench:
         self.speed_row("week.log.gz, literal (zlib fallback): ours vs zcat | grep -c", "ours gz, zlib",
                        "zcat | grep -c", 1, size, same_zlib)
 
+    def rotated(self) -> None:
+        """A week as logrotate leaves it: the live file and six ``.gz``, one a day. Whole files: the .gz scanned
+        at once up to the processors (the default) and one at a time; ``since: 1h``: every .gz skipped."""
+        live, gzs, size = self.files["rotated"], self.files["rotated_gz"], self.files["week_size"]
+        whole, recent = [check("rotated", LITERAL)], [check("rotated 1h", LITERAL, since="1h")]
+        pipeline = ["sh", "-c", '{ zcat "$@"; cat "$0"; } | grep -c -- ' + LITERAL, live, *gzs]
+        self.measure(**{"ours rotated": lambda: run_ours(live, whole, self.args.timeout, rotated=True),
+                        "ours rotated, 1 worker": lambda: run_ours(live, whole, self.args.timeout, rotated=True,
+                                                                   gz_workers=1),
+                        "ours rotated 1h": lambda: run_ours(live, recent, self.args.timeout, rotated=True),
+                        "zcat | grep -c, rotated": self.zcat and self.grep and (lambda: run_cmd(pipeline, self.env))})
+        same = self.plain_check("rotated week", "ours rotated", live, whole, rotated=True)
+        same_1h = self.plain_check("rotated week, since 1h", "ours rotated 1h", live, recent, rotated=True)
+        cores = len(os.sched_getaffinity(0))
+        self.speed_row(f"rotated week (6 .gz + live), literal, {cores} at once: ours vs zcat | grep -c",
+                       "ours rotated", "zcat | grep -c, rotated", GOAL_GZ, size, same)
+        self.speed_row("  the same, one .gz at a time (DIAGNOSE_GZ_WORKERS=1)", "ours rotated, 1 worker",
+                       "zcat | grep -c, rotated", GOAL_GZ, size)
+        self.speed_row("  at once vs one at a time", "ours rotated", "ours rotated, 1 worker", None, None)
+        peak = self.samples.get("ours rotated")
+        if isinstance(peak, list) and peak:
+            self.notes.append(f"rotated week, {cores} .gz at once: peak RSS {max(x.rss_kb for x in peak) / 1024:.0f} MB "
+                              f"(process + largest child; goal < {GOAL_RSS_MB} MB)")
+        got = self.samples.get("ours rotated 1h")
+        if isinstance(got, list) and got:
+            files = got[0].data["results"][0]["vars"].get("files")
+            self.notes.append(f"rotated week, since 1h: files read {files} (the live file; the six .gz skipped "
+                              f"unopened, by their modification time)")
+        self.speed_row("rotated week, since: 1h: ours vs zcat | grep -c", "ours rotated 1h",
+                       "zcat | grep -c, rotated", 20, None, same_1h)
+
     def memory(self) -> None:
         nonl, rg = self.files["nonl"], self.rg
         jobs = {}
@@ -301,7 +342,8 @@ class Bench:
             self.rows.append(("5 checks: one run_probes call vs one call each", "failed", "", "", "<= 1.2x", "no"))
 
 
-STEPS = ("full scan, literal", "full scan, regex", "full scan, ignore-case", "since", "gz", "memory", "one pass")
+STEPS = ("full scan, literal", "full scan, regex", "full scan, ignore-case", "since", "gz", "rotated", "memory",
+         "one pass")
 
 
 def warm(paths: list[str]) -> None:
@@ -328,11 +370,12 @@ def main() -> int:
         return 2
     bench = Bench(args, files)
     started = time.perf_counter()
-    warm([files["week"], files["gz"], files["nonl"]])
+    warm([files["week"], files["gz"], files["nonl"], files["rotated"], *files["rotated_gz"]])
     steps = [("full scan, literal", lambda: bench.full_scan("literal", LITERAL, False, "")),
              ("full scan, regex", lambda: bench.full_scan("regex", REGEX, False, "P")),
              ("full scan, ignore-case", lambda: bench.full_scan("ignore-case", ICASE, True, "")),
-             ("since", bench.since), ("gz", bench.gz), ("memory", bench.memory), ("one pass", bench.one_pass)]
+             ("since", bench.since), ("gz", bench.gz), ("rotated", bench.rotated), ("memory", bench.memory),
+             ("one pass", bench.one_pass)]
     for name, step in steps:
         if args.only and name not in args.only:
             continue

@@ -107,6 +107,32 @@ def prepare(checks: list[Check], resolve: Callable[[str, str], Any], timeout: fl
             pass
 
 
+def preload(checks: list[Check]) -> None:
+    """Start importing, on a helper thread, the modules the kinds of ``checks`` import when they run (their
+    ``PRELOAD``): psycopg alone is a fifth of a symptom run on the demo world, and this way its import
+    overlaps what the run does before its first probe. Never raises: the probe's own import says what fails."""
+    modules: list[str] = []
+    for kind_name in dict.fromkeys(check.kind for check in checks):
+        try:
+            wanted = getattr(load_kind(kind_name), "PRELOAD", ())
+        except Exception:  # an unknown or broken kind: its checks report it
+            continue
+        if isinstance(wanted, (tuple, list)):
+            modules += [name for name in wanted if isinstance(name, str) and name not in modules]
+    if modules:
+        threading.Thread(target=_import_quietly, args=(modules,), daemon=True, name="diagnose-preload").start()
+
+
+def _import_quietly(modules: list[str]) -> None:
+    import importlib
+
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception:  # the probe's own import reports it, in its check's result
+            pass
+
+
 def deadline_message(deadline: float | None) -> str:
     return f"did not finish before the run's deadline ({deadline:g}s)"
 

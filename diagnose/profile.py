@@ -171,7 +171,7 @@ def _marker(data: Any) -> Path | None:
     import hashlib
     import json
 
-    from diagnose.kb.loader import cache_dir
+    from diagnose.cache import cache_dir
 
     try:
         text = json.dumps(data, sort_keys=True, default=str)

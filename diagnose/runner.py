@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from diagnose.checks import KindError, load_kind
+from diagnose.checks import manual_command
 from diagnose.checks.base import CheckResult, RunResources, Status
 from diagnose.kb.model import Check, Entry, Pack, Precondition, render_message, with_caveat  # noqa: F401 (render_message: re-exported)
 from diagnose.probes import (DEFAULT_TIMEOUT, GRACE, WORKERS, Probe, Stop, run_probe,  # noqa: F401 (re-exported)
@@ -161,7 +161,7 @@ def finish(check: Check, status: Status, detail: str, variables: dict, evidence:
         id=check.id, title=check.title, kind=check.kind, status=status, message=message,
         cause=list(check.causes), duration=duration, evidence=evidence,
         source=f"{source[0]}:{source[1]}" if source else None,
-        manual=check.manual or default_manual(check), template=template, vars=dict(variables),
+        manual=check.manual or manual_command(check.kind, check.raw), template=template, vars=dict(variables),
         role=check.role, caveat=caveat if status in (Status.PASS, Status.FAIL) else None,
         conclusive=conclusive or status not in (Status.PASS, Status.FAIL),
     )
@@ -202,18 +202,6 @@ def preconditions_of(entry: Entry, pack: Pack) -> list[Precondition]:
     wanted = dict.fromkeys(p for s in entry.solutions for step in s.steps for p in step.requires)
     policy = pack.policy_of(entry)
     return [policy.preconditions[p] for p in wanted if p in policy.preconditions]
-
-
-def default_manual(check: Check) -> str | None:
-    try:
-        kind = load_kind(check.kind)
-    except KindError:
-        return None
-    make = getattr(kind, "manual", None)
-    try:
-        return make(check.raw) if make else None
-    except Exception:  # a plugin's manual() that fails: the page and report show no command, not a crash
-        return None
 
 
 def run_checks(checks: list[Check], resolve: Callable[[str, str], Any], *,

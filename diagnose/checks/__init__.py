@@ -78,6 +78,21 @@ def load_kind(kind: str) -> ModuleType:
     return _load_plugin(kind)
 
 
+def manual_command(kind: str, check: dict) -> str | None:
+    """What a human would type to make the check by hand (psql, grep, curl), from its kind's optional
+    ``manual``; None when the kind has none, is unknown, or its ``manual`` fails (a page or a report then
+    shows no command, never a crash)."""
+    try:
+        module = load_kind(kind)
+    except KindError:
+        return None
+    make = getattr(module, "manual", None)
+    try:
+        return make(check) if make else None
+    except Exception:  # a plugin's manual() that fails
+        return None
+
+
 @functools.cache
 def _load_plugin(kind: str) -> ModuleType:
     """A plugin kind's module, imported and checked against the protocol once per process."""

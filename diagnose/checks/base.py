@@ -22,6 +22,9 @@ A check kind is a module (``diagnose/checks/sql.py``, or another package's, regi
 ``prepare(checks, ctx)`` (optional)
     once per run, before any probe, with all the run's checks of the kind (the SQL kind opens
     its sessions there).
+``PRELOAD`` (optional)
+    the modules ``run`` imports lazily, e.g. ``("psycopg",)``: a run that has checks of the kind starts
+    importing them on a helper thread as soon as it knows its checks (:func:`diagnose.probes.preload`).
 
 How a check is typed: a kind sees a check only after it has been validated against the
 common fields (:data:`diagnose.kb.schema.CHECK_COMMON`) and the kind's ``SCHEMA``, so a kind

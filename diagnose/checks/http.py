@@ -49,6 +49,8 @@ from .netaddr import (EndpointError, Unreachable, describe_os_error, display_url
 
 KIND = "http"
 SOURCE = "endpoint"
+#: imported when a check runs (diagnose.probes.preload starts it early)
+PRELOAD = ("http.client",)
 
 ALLOWED_METHODS = ("GET", "HEAD")
 DEFAULT_STATUS = {"min": 200, "max": 399}

@@ -39,11 +39,7 @@ import re
 import shlex
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any, Required, TypedDict, cast
-
-from diagnose.logscan.passes import LogPasses, Request
-from diagnose.logscan.scan import ScanResult, compile_pattern
-from diagnose.logscan.timestamps import TimestampParser, UnknownTimezone, zone
+from typing import TYPE_CHECKING, Any, Required, TypedDict, cast
 
 from . import expect as expectations
 from .base import CheckError, Context, Evidence, Outcome
@@ -51,8 +47,14 @@ from .durations import SINCE_PATTERN, ago, parse_since, since_note
 from .expect import Expectation, Operators
 from .params import PARAM_SCHEMA, Param, lint_params, resolve_params
 
+if TYPE_CHECKING:  # the scanner is imported when a check runs or is linted: `diagnose show` needs none of it
+    from diagnose.logscan.passes import Request
+    from diagnose.logscan.scan import ScanResult
+
 KIND = "log"
 SOURCE = "log"
+#: imported when a check runs (diagnose.probes.preload starts it early)
+PRELOAD = ("diagnose.logscan.passes",)
 
 DEFAULT_EXPECT: Operators = {"max": 0}
 DEFAULT_LAST = 5
@@ -106,6 +108,8 @@ class LogCheck(TypedDict, total=False):
 
 def lint(check: LogCheck) -> list[tuple[str, str]]:
     """The pattern compiles, ``since`` parses, expectation regexes compile, params and placeholders match."""
+    from diagnose.logscan.scan import compile_pattern
+
     problems: list[tuple[str, str]] = []
     pattern = check.get("pattern")
     if isinstance(pattern, str) and "params" in check:
@@ -167,6 +171,9 @@ def request(check: LogCheck, ctx: Context | None = None) -> Request:
     """What the check asks of its log; :class:`CheckError` naming the field that is invalid.
     (The run's shared pass reads the planned checks through this too.) A check with ``params``
     needs ``ctx`` to read them; without it, CheckError."""
+    from diagnose.logscan.passes import Request
+    from diagnose.logscan.scan import compile_pattern
+
     pattern, ignore_case = str(check["pattern"]), bool(check.get("ignore_case"))
     if check.get("params"):
         if ctx is None:
@@ -190,6 +197,9 @@ def request(check: LogCheck, ctx: Context | None = None) -> Request:
 
 
 def run(check: LogCheck, ctx: Context) -> Outcome:
+    from diagnose.logscan.passes import LogPasses
+    from diagnose.logscan.timestamps import TimestampParser, UnknownTimezone, zone
+
     spec = ctx.log(check["log"])
     name = check["log"]
     wanted = request(check, ctx)

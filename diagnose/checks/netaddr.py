@@ -142,9 +142,12 @@ def _resolve(host: str, port: int, timeout: float) -> list[tuple]:
     """``getaddrinfo`` bounded by ``timeout`` (it has no timeout of its own)."""
     result: dict[str, object] = {}
 
+    # an ASCII name as bytes: the same lookup, without importing the IDNA codec (and stringprep) for it
+    name: str | bytes = host.encode("ascii") if host.isascii() else host
+
     def lookup() -> None:
         try:
-            result["infos"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            result["infos"] = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)
         except OSError as exc:
             result["error"] = exc
 

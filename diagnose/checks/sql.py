@@ -33,11 +33,14 @@ from .base import CheckError, CheckTimeout, Context, Evidence, Outcome
 from .expect import Expectation
 from .params import PARAM_SCHEMA, Param, lint_params, resolve_params, shortened_windows
 from .sql_catalog import CATALOG_QUERY, catalog_parameters, judge, lint_calls
-from .sql_grammar import Calls, Refused, inspect
+from .sql_grammar import Calls, Refused
+from .sql_verdicts import inspect
 from .sql_text import jsonable, lint_placeholders, one_line, placeholders, render_manual
 
 KIND = "sql"
 SOURCE = "database"
+#: imported when a check runs; a run with sql checks starts importing it early (diagnose.probes.preload)
+PRELOAD = ("psycopg",)
 DEFAULT_MAX_ROWS = 20
 
 SCHEMA: dict[str, Any] = {

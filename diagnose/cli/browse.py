@@ -43,8 +43,8 @@ def entry_markdown(entry: Entry, pack: Pack, approvers: dict[str, str] | None = 
     """The FAQ entry as Markdown: what you see, the command, the checks, causes, solutions (with who
     approves each risky step, from the profile's ``approvers`` when there is one)."""
     from diagnose.kb.steps import avoid_line, proven_on, provenance_words, risk_and_proof, solution_markdown
-    from diagnose.reports.document import severity_word
-    from diagnose.runner import default_manual
+    from diagnose.reports.words import severity_word
+    from diagnose.checks import manual_command
 
     out = [f"# {entry.title}", "", f"`{entry.id}` · {entry.category} · " + t("severity {severity}",
                                                                             severity=severity_word(entry.severity))]
@@ -65,7 +65,7 @@ def entry_markdown(entry: Entry, pack: Pack, approvers: dict[str, str] | None = 
             out.append("   " + t("failure points to: {causes}", causes=", ".join(check.causes)))
         if check.symptom:
             out.append("   " + t("a failure shows the symptom itself"))
-        manual = check.manual or default_manual(check)
+        manual = check.manual or manual_command(check.kind, check.raw)
         if manual:
             out += ["   " + t("by hand:"), "   ```", *("   " + line for line in manual.strip().splitlines()), "   ```"]
     out += ["", "## " + t("Causes"), ""]
@@ -127,10 +127,10 @@ def explain(message: str, checks: PackChoice, profile_path: Path | None, limit: 
 
     profile = profile_or_exit(profile_path)
     pack = load_pack_or_exit(checks, profile, ad_hoc=True)
-    # the same entries in the pack's other languages: a Chinese message finds English text and back
-    others = [load_pack_or_exit(checks, profile, ad_hoc=True, lang=lang)
-              for lang in pack.languages if lang != pack.lang]
-    found = find_explanations(pack, message, limit=limit, translations=others)
+    # the same entries in the pack's other languages: a Chinese message finds English text and back (loaded
+    # only when the search index is not in the cache)
+    found = find_explanations(pack, message, limit=limit, translations=lambda: [
+        load_pack_or_exit(checks, profile, ad_hoc=True, lang=lang) for lang in pack.languages if lang != pack.lang])
     if not found:
         click.echo(t("No symptom in the knowledge base explains this message. `diagnose list` shows them all; "
                      "`diagnose triage` checks everything."))

@@ -130,7 +130,7 @@ def profile_or_exit(path: Path | None) -> Profile:
 
 def find_entry_or_exit(pack: Pack, symptom: str) -> Entry:
     from diagnose.cli import COMMANDS
-    from diagnose.kb.search import find, suggest
+    from diagnose.kb.lookup import find, suggest
 
     entry = find(pack, symptom)
     if entry is None:

@@ -47,6 +47,9 @@ def run(symptom: str, checks: PackChoice, target: Target, fmt: str, output: Path
     entry = find_entry_or_exit(pack, symptom)
     if not entry.checks:
         fail(f"{entry.id} has no checks yet ({entry.path}): add one, then `diagnose lint` says what else it lacks")
+    from diagnose.probes import preload
+
+    preload(list(entry.checks))
     warn_unfinished(pack, [entry])
     refuse_bad_targets(output, bundle)
     code = diagnose_entry(pack, entry, profile, fmt=fmt, output=output, timeout=timeout, quiet=quiet,

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+from diagnose.cache import cache_dir, write_cache_file
 from diagnose.kb.model import (Avoid, Cause, Check, Entry, Example, Fill, FixPolicy, Pack, Precondition, Solution,
                                 Source, Step, provenance_of)
 from diagnose.kb.problems import KnowledgeBaseError, Problem  # noqa: F401 (Problem: re-exported for callers)
-from diagnose.kb.translations import SOURCE, is_overlay
+from diagnose.i18n import DEFAULT as SOURCE, LANGUAGES
 
 CACHE_FORMAT = 7
 
@@ -53,6 +53,13 @@ def pack_files(root: Path) -> tuple[list[Path], list[Path]]:
 GLOSSARY = "glossary.yaml"
 
 
+def is_overlay(path: Path) -> bool:
+    """Is ``path`` a translation (``<name>.<lang>.yaml`` for a language other than the entries' own), not an
+    entry? (:mod:`diagnose.kb.translations` reads them; this module only tells them apart.)"""
+    stem = Path(path.stem)
+    return stem.suffix[1:] in LANGUAGES and stem.suffix[1:] != SOURCE and path.suffix in (".yaml", ".yml")
+
+
 def _yaml_files(root: Path) -> list[Path]:
     return [p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.name != "pack.yaml"
             and p.is_file() and p.relative_to(root).parts[0] not in NON_ENTRY_DIRS]
@@ -77,13 +84,6 @@ def digest_of(root: Path, files: list[Path], overlays: list[Path]) -> str:
     if unreadable:
         raise KnowledgeBaseError(unreadable)
     return h.hexdigest()
-
-
-def cache_dir() -> Path:
-    if os.environ.get("DIAGNOSE_CACHE_DIR"):
-        return Path(os.environ["DIAGNOSE_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "diagnose"
 
 
 @dataclass(frozen=True)
@@ -188,7 +188,7 @@ def _translations(root: Path, manifest: dict, located: list,
     english = {root / "pack.yaml": (manifest, tr.PACK)} if manifest else {}
     english.update({path: (loc.data, tr.ENTRY) for path, loc in located})
     for path, (data, spec) in english.items():
-        for lang in tr.LANGUAGES:
+        for lang in LANGUAGES:
             if lang == SOURCE:
                 continue
             overlay = tr.overlay_path(path, lang)
@@ -250,25 +250,14 @@ def _write_cache(digest: str, manifest: dict, entries: list, unfinished: list[Pr
                                                           for p in unfinished]})
 
 
-def write_cache_file(target: Path, data: Any) -> None:
-    """``data`` as JSON at ``target`` in the cache folder, atomically (a reader never sees half a file). Best
-    effort: a read-only home or a full disk only costs the next run some speed, never a failure."""
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, target)
-    except OSError:
-        pass
-
-
 def build_pack(root: Path, digest: str, manifest: dict, entries: list, lang: str = SOURCE) -> Pack:
     """The pack from its validated files, each text in ``lang`` where a usable translation has it."""
-    from diagnose.kb.translations import ENTRY, PACK, apply
     from diagnose.sources import source_types
 
     translated = (manifest.get("_translations") or {}).get(lang)
     if translated:
+        from diagnose.kb.translations import PACK, apply
+
         manifest = apply(manifest, translated, PACK)
 
     sources = {
@@ -289,9 +278,17 @@ def build_pack(root: Path, digest: str, manifest: dict, entries: list, lang: str
     pack.glossary = terms_of(manifest.get("_glossary") or [])
     pack.lang = lang
     pack.languages = (SOURCE, *[x for x in manifest.get("languages") or () if x != SOURCE])
-    pack.entries = [build_entry(root / rel, apply(data, overlays[lang], ENTRY) if lang in overlays else data)
-                    for rel, data, overlays in entries]
+    pack.entries = [build_entry(root / rel, _translated(data, overlays.get(lang))) for rel, data, overlays in entries]
     return pack
+
+
+def _translated(data: dict[str, Any], usable: dict | None) -> dict[str, Any]:
+    """An entry's data with its usable translation applied (an English run never imports the translations)."""
+    if usable is None:
+        return data
+    from diagnose.kb.translations import ENTRY, apply
+
+    return apply(data, usable, ENTRY)
 
 
 def build_policy(manifest: dict[str, Any]) -> FixPolicy:

@@ -1,60 +1,19 @@
-"""Finding entries: by id, alias or close text (``diagnose SYMPTOM``), and by error message
-(``diagnose explain``)."""
+"""Finding entries by an error message or a sentence (``diagnose explain``); by name is :mod:`.lookup`."""
 
 from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from diagnose import safe_regex
 from diagnose.kb.model import Entry, Pack
 
 if TYPE_CHECKING:
     from diagnose.kb.words import Vocabulary
-
-
-def _norm(text: str) -> str:
-    return re.sub(r"[\s_]+", "-", text.strip().lower())
-
-
-def find(pack: Pack, text: str) -> Entry | None:
-    """The entry named by ``text``: its id, an alias, or an unambiguous part of its title."""
-    wanted = _norm(text)
-    for entry in pack.entries:
-        if wanted == entry.id or wanted in (_norm(a) for a in entry.aliases):
-            return entry
-    words = [w for w in re.split(r"\W+", text.lower()) if w]
-    if len(words) >= 2:
-        hits = [e for e in pack.entries if all(w in e.title.lower() for w in words)]
-        if len(hits) == 1:
-            return hits[0]
-    return None
-
-
-def suggest(pack: Pack, text: str, extra: tuple[str, ...] = (), n: int = 3) -> list[str]:
-    """Closest ids and aliases to a name that matched nothing (``stale-position`` -> ``stale-positions``)."""
-    import difflib  # only a mistyped symptom needs it
-
-    names = {e.id: e.id for e in pack.entries}
-    for entry in pack.entries:
-        for alias in entry.aliases:
-            names.setdefault(_norm(alias), entry.id)
-    for name in extra:
-        names.setdefault(name, name)
-    wanted = _norm(text)
-    scored = sorted(((difflib.SequenceMatcher(None, wanted, name).ratio(), name) for name in names), reverse=True)
-    best = scored[0][0] if scored else 0.0
-    # only names about as close as the best one: "stale-position" is not "polar-positions-stale"
-    close = [name for ratio, name in scored if ratio >= max(0.5, best - 0.12)]
-    out: list[str] = []
-    for name in close:
-        if names[name] not in out:
-            out.append(names[name])
-    return out[:n]
 
 
 @dataclass
@@ -90,20 +49,34 @@ def _fields(entry: Entry) -> Iterator[tuple[str, str]]:
         yield "solution", solution.title
 
 
-def explain(pack: Pack, message: str, limit: int = 5, translations: Sequence[Pack] = ()) -> list[Explanation]:
+def explain(pack: Pack, message: str, limit: int = 5,
+            translations: Sequence[Pack] | Callable[[], Sequence[Pack]] = ()) -> list[Explanation]:
     """Entries that explain ``message``, best first.
 
     An entry whose ``error_patterns`` match the message ranks above every other, a longer matched span
     first (``position_mutex_blocked`` beats ``error``). The others are ranked by the words they share with
     the message (BM25F over their title, what users see, names, summary, causes, checks and solutions, in
-    every language the pack has: ``translations`` is the same pack loaded in the other languages), so a
-    Chinese sentence finds an entry written in English and the other way round (:mod:`diagnose.kb.words`).
+    every language the pack has: ``translations`` is the same pack loaded in the other languages, or a function
+    that loads it, called only when the index is not in the cache), so a Chinese sentence finds an entry written
+    in English and the other way round (:mod:`diagnose.kb.words`).
     """
     from diagnose.kb.words import Vocabulary, needs_chinese, words
+
+    vocabulary = Vocabulary(pack.glossary)
+    segment = needs_chinese(message)
+    if callable(translations):
+        languages = [lang for lang in pack.languages if lang != pack.lang]
+        index = _index(pack, languages, translations, vocabulary, segment)
+    else:
+        given = list(translations)
+        index = _index(pack, [p.lang for p in given], lambda: given, vocabulary, segment)
+    documents = index["documents"]
 
     found: dict[str, Explanation] = {}
     for entry in pack.entries:
         for pattern in entry.error_patterns:
+            if not _may_match(index["literals"].get(pattern), message):
+                continue   # cannot match: spared compiling it (a hundred patterns cost an English explain 10 ms)
             try:
                 match = safe_regex.search(pattern, message)
             except re.error:
@@ -113,9 +86,6 @@ def explain(pack: Pack, message: str, limit: int = 5, translations: Sequence[Pac
                 if entry.id not in found or hit > found[entry.id].score:
                     found[entry.id] = Explanation(entry, hit, match.group(0), pattern)
 
-    vocabulary = Vocabulary(pack.glossary)
-    segment = needs_chinese(message)
-    documents = _documents(pack, translations, vocabulary, segment)
     known: set[str] = set().union(*documents.values())
     weights = _with_close_words(words(message, vocabulary, segment=segment, pinyin_too=True), known)
     scores: dict[str, float] = defaultdict(float)
@@ -137,29 +107,49 @@ def explain(pack: Pack, message: str, limit: int = 5, translations: Sequence[Pac
     return sorted(found.values(), key=lambda x: (-x.score, x.entry.id))[:limit]
 
 
-def _documents(pack: Pack, translations: Sequence[Pack], vocabulary: Vocabulary,
-               segment: bool) -> dict[str, dict[str, float]]:
-    """Each entry's words (both languages) with their field-weighted counts: read from the cache when the
-    packs, their languages and this code are the ones it was made from (making it segments every Chinese
-    text of the pack: tens of milliseconds a run saves)."""
+class _Index(TypedDict):
+    #: entry id -> each of its words (every language) with its field-weighted count
+    documents: dict[str, dict[str, float]]
+    #: error pattern -> ``[strings, caseless]``: every match contains one of the strings; None when no such set
+    literals: dict[str, list | None]
+
+
+def _may_match(literals: list | None, message: str) -> bool:
+    """Could the pattern with these literals match ``message``? (False only when it surely cannot: none of its
+    literals is in the message. A message beyond ASCII is always tried, as case folding there is subtle.)"""
+    if literals is None or not message.isascii():
+        return True
+    strings, caseless = literals
+    text = message.lower() if caseless else message
+    return any((s.lower() if caseless else s) in text for s in strings)
+
+
+def _index(pack: Pack, languages: list[str], translations: Callable[[], Sequence[Pack]], vocabulary: Vocabulary,
+           segment: bool) -> _Index:
+    """The search index of the pack: read from the cache when the pack, its languages and this code are the
+    ones it was made from (making it loads the pack in its other ``languages``, segments every Chinese text
+    and parses every error pattern: tens of milliseconds a run saves)."""
     import hashlib
     import json
 
     from diagnose.kb import words as words_module
-    from diagnose.kb.loader import cache_dir, write_cache_file
+    from diagnose.cache import cache_dir, write_cache_file
 
     # what the index is made from: the packs and languages, this code, the pinyin table, and whether the
     # segmenter is there (an index cut by character pairs alone is not one cut by jieba)
-    made_of = [p.digest.encode() + p.lang.encode() for p in (pack, *translations)]
+    made_of = [pack.digest.encode() + lang.encode() for lang in (pack.lang, *languages)]  # one digest: every language
     made_of += [Path(f).read_bytes() for f in (__file__, words_module.__file__ or "", words_module.PINYIN_TABLE)]
     made_of += [b"segmented" if segment and words_module.segmenter_of(vocabulary) is not None else b""]
     key = hashlib.sha256(b"\0".join(made_of)).hexdigest()[:24]
     cached = cache_dir() / f"explain-{key}.json"
     try:
-        return json.loads(cached.read_text(encoding="utf-8"))
+        index = json.loads(cached.read_text(encoding="utf-8"))
+        if isinstance(index, dict) and isinstance(index.get("documents"), dict) \
+                and isinstance(index.get("literals"), dict):
+            return cast(_Index, index)
     except (OSError, ValueError):
         pass
-    others = [{e.id: e for e in other.entries} for other in translations]
+    others = [{e.id: e for e in other.entries} for other in translations()]
     documents: dict[str, dict[str, float]] = {}
     for entry in pack.entries:
         counted: dict[str, float] = defaultdict(float)
@@ -168,8 +158,20 @@ def _documents(pack: Pack, translations: Sequence[Pack], vocabulary: Vocabulary,
                 for word, n in words_module.words(text, vocabulary, segment=segment).items():
                     counted[word] += FIELD_WEIGHTS[field] * n
         documents[entry.id] = dict(counted)
-    write_cache_file(cached, documents)
-    return documents
+    made: _Index = {"documents": documents,
+                    "literals": {p: _literals_of(p) for e in pack.entries for p in e.error_patterns}}
+    write_cache_file(cached, made)
+    return made
+
+
+def _literals_of(pattern: str) -> list | None:
+    from diagnose.logscan.literals import required_literals
+
+    try:
+        found = required_literals(pattern)
+    except (re.error, OverflowError, RecursionError):
+        return None
+    return [sorted(found.strings), found.caseless] if found is not None else None
 
 
 def _idf(weights: dict[str, float], documents: dict[str, dict[str, float]]) -> dict[str, float]:

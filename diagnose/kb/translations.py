@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from diagnose.i18n import DEFAULT, LANGUAGES
+from diagnose.i18n import DEFAULT
 from diagnose.kb.model import MESSAGE_FIELD
 from diagnose.kb.problems import Problem
 
@@ -87,13 +87,6 @@ PACK = {
 def overlay_path(path: Path, lang: str) -> Path:
     """``x/ws-disconnect.yaml`` -> ``x/ws-disconnect.zh.yaml``."""
     return path.with_name(f"{path.stem}.{lang}{path.suffix}")
-
-
-def is_overlay(path: Path) -> bool:
-    """Is ``path`` a translation (``<name>.<lang>.yaml`` for a language other than the entries' own), not an
-    entry?"""
-    stem = Path(path.stem)
-    return stem.suffix[1:] in LANGUAGES and stem.suffix[1:] != SOURCE and path.suffix in (".yaml", ".yml")
 
 
 def english_of(overlay: Path) -> Path:
@@ -473,6 +466,7 @@ def stamp_file(overlay: Path) -> int:
     """Record in ``overlay`` that each part it translates is translated from today's English (written
     atomically, through a symbolic link to the file it names, its permissions kept); how many parts it
     stamped. :class:`StampError` names the file and why not."""
+    from diagnose.kb.loader import is_overlay
     from diagnose.kb.yamlsrc import YamlError, load
 
     if not is_overlay(overlay):

@@ -83,7 +83,9 @@ def pinyin(word: str) -> str:
 def _syllables() -> frozenset[str]:
     """The syllables of the table, less the interjections written as a lone consonant (n, m, hm, ng...),
     which would make half of English read as pinyin."""
-    return frozenset(s for s in _pinyin().values() if any(v in s for v in "aeiouv"))
+    with open(PINYIN_TABLE, encoding="utf-8") as lines:   # the first word of each line: no character map needed
+        return frozenset(syllable for line in lines if not line.startswith("#")
+                         for syllable in [line.partition(" ")[0]] if any(v in syllable for v in "aeiouv"))
 
 
 @lru_cache(maxsize=4096)

@@ -6,7 +6,9 @@
   (:mod:`.window`) and only the window is read, by the Python engine (:mod:`.scan`), which
   filters each line by time.
 * A whole file: ripgrep finds the candidate lines when every pattern has a literal it must
-  contain (:mod:`.ripgrep`), the Python engine otherwise, and for ``.gz`` files and commands.
+  contain (:mod:`.ripgrep`), the Python engine otherwise, and for commands. A ``.gz`` file goes
+  to ripgrep too, inflated by a thread of ours into its standard input; the rotated ``.gz`` of a
+  log are scanned at the same time, up to the processors there are (:func:`workers`).
 
 Every path returns what a plain full scan returns (``tests/logscan/test_engine.py``), except
 that a scan begun past a file's start does not know line numbers and gives byte offsets.
@@ -15,9 +17,11 @@ that a scan begun past a file's start does not know line numbers and gives byte 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
-from typing import Iterable
+from typing import Callable, Iterable
 
 from diagnose.checks.base import CheckError, Context
 
@@ -51,6 +55,8 @@ def scan_log(name: str, spec, wants: list[Want], stamps: TimestampParser, ctx: C
         raise CheckError(f"log '{name}': the profile gives neither paths nor a command")
     rg = ripgrep.rg_binary() if earliest is None else None
     literals = [prefilter_literals(w.pattern) for w in wants] if rg else []
+    fast = bool(rg and literals and all(literals))
+    plan: list[tuple[str, datetime | None, Callable[[], list[ScanResult]] | list[ScanResult]]] = []
     for log_file in logfiles.log_files(spec):
         path = log_file.path
         modified = _modified(name, path) if earliest is not None else None
@@ -58,19 +64,69 @@ def scan_log(name: str, spec, wants: list[Want], stamps: TimestampParser, ctx: C
             # last written before the window opened: nothing in it can count, whatever its lines say
             # (with a time or without); a rotated sibling is not even mentioned, the file itself is
             if not log_file.rotated:
-                add(path, [ScanResult(modified=modified, before_window=True) for _ in wants])
+                plan.append((path, modified, [ScanResult(modified=modified, before_window=True) for _ in wants]))
             continue
-        ctx.check_time()
         if earliest is not None and not log_file.compressed and not ripgrep.plain_only():
-            found = _windowed(name, path, wants, stamps, earliest, ctx)
-        elif rg and literals and all(literals) and not log_file.compressed:
-            found = _ripgrep(name, rg, path, wants, literals, stamps, ctx)
+            job = functools.partial(_windowed, name, path, wants, stamps, earliest, ctx)
+        elif fast and rg is not None and log_file.compressed:
+            job = functools.partial(_ripgrep_gz, name, rg, path, wants, literals, stamps, ctx)
+            plan.append((path, modified, _Parallel(job)))
+            continue
+        elif fast and rg is not None:
+            job = functools.partial(_ripgrep, name, rg, path, wants, literals, stamps, ctx)
         else:
-            found = _python(logfiles.file_chunks(name, path), wants, stamps, ctx)
+            job = functools.partial(_python, logfiles.file_chunks(name, path), wants, stamps, ctx)
+        plan.append((path, modified, job))
+    for path, modified, found in _run(plan, ctx):
         for result in found:
             result.modified = modified
         add(path, found)
     return results
+
+
+class _Parallel:
+    """A file's scan that may run at the same time as other files' (a ``.gz`` through ripgrep: its inflater
+    and its ripgrep are two processors' work, and hardly any of Python's)."""
+
+    def __init__(self, job: Callable[[], list[ScanResult]]):
+        self.job = job
+
+    def __call__(self) -> list[ScanResult]:
+        return self.job()
+
+
+def workers() -> int:
+    """How many ``.gz`` files of one log are inflated at once: ``$DIAGNOSE_GZ_WORKERS`` when it is a whole number
+    of at least 1 (1 on a busy host, to leave it its processors), else the processors this process may run on."""
+    wanted = os.environ.get("DIAGNOSE_GZ_WORKERS", "").strip()
+    if wanted.isdigit() and int(wanted) >= 1:
+        return int(wanted)
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _run(plan: list, ctx: Context) -> Iterable[tuple[str, datetime | None, list[ScanResult]]]:
+    """Each file's results in the plan's order; the parallel scans (several rotated ``.gz`` files) run up to
+    :func:`workers` at a time, from the start, while the others run one after another in this thread."""
+    parallel = [job for _, _, job in plan if isinstance(job, _Parallel)]
+    pool = None
+    futures: dict[int, Future] = {}
+    if len(parallel) > 1 and workers() > 1:
+        pool = ThreadPoolExecutor(max_workers=min(workers(), len(parallel)), thread_name_prefix="diagnose-gz")
+        futures = {id(job): pool.submit(job) for job in parallel}
+    try:
+        for path, modified, job in plan:
+            if isinstance(job, list):
+                yield path, modified, job
+                continue
+            ctx.check_time()
+            future = futures.get(id(job))
+            yield path, modified, future.result() if future is not None else job()
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _command(name: str, spec, wants: list[Want], stamps: TimestampParser, since: datetime | None,
@@ -113,6 +169,17 @@ def _windowed(name: str, path: str, wants: list[Want], stamps: TimestampParser, 
             return _python(logfiles.stream_chunks(name, path, f), wants, stamps, ctx)
         chunks = logfiles.stream_chunks(name, path, f, offset=start.offset)
         return _python(chunks, wants, stamps, ctx, offset=start.offset, carried_time=start.time)
+
+
+def _ripgrep_gz(name: str, rg: str, path: str, wants: list[Want], literals, stamps: TimestampParser,
+                ctx: Context) -> list[ScanResult]:
+    def read(argv, **kw):
+        return logfiles.command_chunks(name, argv, ctx, **kw)
+
+    try:
+        return ripgrep.scan_gz(rg, name, path, wants, literals, stamps, read)
+    except ripgrep.Unavailable:
+        return _python(logfiles.file_chunks(name, path), wants, stamps, ctx)
 
 
 def _ripgrep(name: str, rg: str, path: str, wants: list[Want], literals, stamps: TimestampParser,

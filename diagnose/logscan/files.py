@@ -16,6 +16,7 @@ of its own that the terminal's Ctrl-C never reaches.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import glob
 import os
@@ -26,6 +27,7 @@ import signal
 import subprocess
 import threading
 import zlib
+from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable, Generator, Iterator, Sequence
 
@@ -201,6 +203,75 @@ def gz_chunks(log: str, path: str, chunk_size: int = CHUNK) -> Iterator[bytes]:
         stop.set()
 
 
+class InflatedTail:
+    """The last ``size`` bytes of a stream being inflated, by offset: what a scan that reads the stream only
+    once (ripgrep fed through a pipe) reads back to find the time of a continuation line.
+
+    Thread-safe: the inflating thread appends while the scanning thread reads. Reading a range that
+    is no longer held (or not yet written) is an :class:`OSError`: the caller then scans the file the
+    plain way, whose result it would have matched anyway."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._pieces: deque[tuple[int, bytes]] = deque()
+        self._held = 0          # bytes in _pieces
+        self._end = 0           # offset just past the last byte appended
+        self._lock = threading.Lock()
+
+    def append(self, piece: bytes) -> None:
+        with self._lock:
+            self._pieces.append((self._end, piece))
+            self._end += len(piece)
+            self._held += len(piece)
+            while len(self._pieces) > 1 and self._held - len(self._pieces[0][1]) >= self.size:
+                self._held -= len(self._pieces.popleft()[1])
+
+    def read(self, begin: int, size: int) -> bytes:
+        with self._lock:
+            if not self._pieces or begin < self._pieces[0][0] or begin + size > self._end:
+                raise OSError(0, "that part of the inflated stream is no longer held")
+            out = []
+            for start, piece in self._pieces:
+                lo, hi = max(begin, start), min(begin + size, start + len(piece))
+                if lo < hi:
+                    out.append(piece[lo - start:hi - start])
+            return b"".join(out)
+
+    def __str__(self) -> str:
+        return "the inflated stream"
+
+
+def feed_gz(log: str, path: str, sink, tail: InflatedTail, failed: list[CheckError],
+            chunk_size: int = CHUNK) -> None:
+    """Inflate ``path`` into ``sink`` (a pipe to a scanning process, which owns it from here: closed at the
+    end, so the reader sees the end of input), keeping its tail in ``tail``. A damaged file ends the input
+    early and leaves its :class:`CheckError` in ``failed``; a reader that went away (broken pipe) just
+    stops it. Runs on a thread of its own: the inflaters and ``write`` let go of the GIL."""
+    fd = sink.fileno()
+
+    def put(piece: bytes) -> bool:
+        tail.append(piece)
+        view = memoryview(piece)
+        try:
+            while view:
+                view = view[os.write(fd, view):]
+        except OSError:   # the scanner stopped (killed at a timeout, or failed): nothing more to do
+            return False
+        return True
+
+    try:
+        with open(path, "rb") as raw:
+            _inflate(raw, chunk_size, put)
+    except (OSError, EOFError) as exc:
+        failed.append(read_error(log, path, exc))
+    except Exception as exc:   # zlib.error, isal's IsalError: the file's data; anything else, said as it is
+        data_error = isinstance(exc, (zlib.error, inflater_module().error))
+        failed.append(read_error(log, path, _gzip_error(exc) if data_error else exc))
+    finally:
+        with contextlib.suppress(OSError):
+            sink.close()
+
+
 def _inflate(raw, chunk_size: int, put) -> None:
     """Decompress every gzip member of ``raw``, handing out chunks of at most ``chunk_size``."""
     decompressobj = inflater_module().decompressobj
@@ -274,7 +345,8 @@ def command_chunks(log: str, argv: Sequence[str], ctx: Context, chunk_size: int 
 
     A command that fails without output raises :class:`CheckError`, unless ``exit`` is given:
     then its ``status`` and ``stderr`` are put there for the caller to judge. ``started`` sees
-    the process as soon as it runs (e.g. to limit its memory); ``stdin`` an open file it reads."""
+    the process as soon as it runs (e.g. to limit its memory); ``stdin`` an open file it reads, or
+    ``subprocess.PIPE``: ``started`` then hands ``proc.stdin`` to whatever writes it (and closes it)."""
     argv = list(argv)
     try:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL if stdin is None else stdin, stdout=subprocess.PIPE,

@@ -458,29 +458,3 @@ def masking_line(masking: dict[str, Any]) -> str:
                  replacements=masking["replacements"], kinds=kinds)
     return t("{secrets} secret(s) masked in {replacements} place(s)", secrets=masking["secrets"],
              replacements=masking["replacements"])
-
-
-# -- the words a reader sees for an enum value (the JSON keeps the value itself) ------------------------
-
-def status_word(status: str) -> str:
-    """A check's status as a reader sees it: ``pass`` (``通过`` in Chinese); the JSON keeps the value."""
-    words = {"pass": t("pass"), "fail": t("fail"), "error": t("error"), "timeout": t("timeout"), "skip": t("skip")}
-    return words.get(status, status)
-
-
-def verdict_word(verdict: str) -> str:
-    """A verdict as a reader sees it: ``problem`` (``有问题``); the JSON keeps the value."""
-    words = {"problem": t("problem"), "risk": t("risk"), "healthy": t("healthy"),
-             "inconclusive": t("inconclusive")}
-    return words.get(verdict, verdict)
-
-
-def severity_word(severity: str) -> str:
-    """An entry's severity as a reader sees it: ``high`` (``高``); the JSON keeps the value."""
-    words = {"low": t("low"), "medium": t("medium"), "high": t("high"), "critical": t("critical")}
-    return words.get(severity, severity)
-
-
-def counts_words(counts: dict[str, int], word: Callable[[str], str] = status_word) -> str:
-    """``2 pass, 2 fail``: the non-zero counts, each named as a reader sees it (``word``); ``""`` for none."""
-    return t(", ").join(t("{n} {what}", n=n, what=word(what)) for what, n in counts.items() if n)

@@ -25,11 +25,9 @@ from diagnose.reports.document import (
     masking_line,
     run_notes,
     setting_words,
-    severity_word,
-    status_word,
-    verdict_word,
     why_incomplete,
 )
+from diagnose.reports.words import severity_word, status_word, verdict_word
 
 if TYPE_CHECKING:
     import jinja2

@@ -19,17 +19,14 @@ from diagnose.i18n import t
 from diagnose.reports.document import (
     TRIAGE,
     Document,
-    counts_words,
     kind_of,
     log_line,
     masking_line,
     run_notes,
     setting_words,
-    severity_word,
-    status_word,
-    verdict_word,
     why_incomplete,
 )
+from diagnose.reports.words import counts_words, severity_word, status_word, verdict_word
 
 NAME = "md"
 EXTENSION = "md"

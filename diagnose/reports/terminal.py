@@ -24,13 +24,11 @@ from diagnose.reports.document import (
     TRIAGE,
     Document,
     changed_settings_line,
-    counts_words,
     kind_of,
     note_lines,
-    status_word,
-    verdict_word,
     why_incomplete,
 )
+from diagnose.reports.words import counts_words, status_word, verdict_word
 
 SYMBOLS = {"pass": "✓", "fail": "✗", "error": "!", "timeout": "⏱", "skip": "-"}
 STYLES = {"pass": "green", "fail": "bold red", "error": "yellow", "timeout": "magenta", "skip": "dim"}

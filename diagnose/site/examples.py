@@ -7,7 +7,7 @@ rendered in every format. Nothing is mocked, so a page cannot show a report the 
 not write.
 
 That costs a PostgreSQL start and a few seconds, so each entry's report is cached in the cache
-folder (:func:`diagnose.kb.loader.cache_dir`) under a key made of that entry's file and
+folder (:func:`diagnose.cache.cache_dir`) under a key made of that entry's file and
 translations, its pack's shared files (pack.yaml, schemas, worlds), the language and the source of
 the ``diagnose`` package: a rebuild with the same knowledge base and code starts no server, and
 editing one entry rebuilds that entry's report alone. When no PostgreSQL can start, every entry gets an :class:`ExampleReport` whose
@@ -105,7 +105,7 @@ def example_reports(pack: Pack, *, jobs: int = 4, timeout: float = 10.0,
                     use_cache: bool = True) -> dict[str, ExampleReport]:
     """``entry id -> ExampleReport`` for every entry of ``pack``: each from the cache when its inputs are
     unchanged, the others built together on one throwaway PostgreSQL."""
-    from diagnose.kb.loader import cache_dir
+    from diagnose.cache import cache_dir
 
     code, shared = code_digest(), {layer.root: pack_inputs(layer.root) for layer in pack.packs}
     files = {e.id: cache_dir() / f"site-example-{cache_key(pack, e, code, shared)}.json" for e in pack.entries}
@@ -211,6 +211,6 @@ def _read_cache(path: Path) -> ExampleReport | None:
 
 
 def _write_cache(path: Path, report: ExampleReport) -> None:
-    from diagnose.kb.loader import write_cache_file
+    from diagnose.cache import write_cache_file
 
     write_cache_file(path, {"format": CACHE_FORMAT, "report": asdict(report)})

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from diagnose.i18n import t
 from diagnose.kb.model import Pack
-from diagnose.reports.document import severity_word
+from diagnose.reports.words import severity_word
 from diagnose.site import category_page, entry_page
 from diagnose.site.mdtext import code, heading_text, plain
 from diagnose.site.samples import sample

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from diagnose.checks import manual_command
 from diagnose.checks.durations import interval_text
 from diagnose.i18n import t
 from diagnose.checks.sql_text import sql_literal
@@ -67,13 +68,6 @@ def paste_sql(check: Check, entry: Entry) -> str:
     return "\n".join([*lines, body])
 
 
-def default_manual(check: Check) -> str | None:
-    """The kind's own idea of the equivalent command, when the entry gives none."""
-    from diagnose.runner import default_manual as kind_manual
-
-    return kind_manual(check)
-
-
 def manual_markdown(check: Check, entry: Entry) -> str:
     """Markdown showing how to do ``check`` by hand."""
     source = check.source
@@ -82,12 +76,12 @@ def manual_markdown(check: Check, entry: Entry) -> str:
         database = source[1] if source else "db"
         parts += [t('Paste into `psql "$DATABASE_URL_{database}"` (the `{database}` database):', database=database),
                   "", fence(paste_sql(check, entry), "sql")]
-        other = check.manual or default_manual(check)
+        other = check.manual or manual_command(check.kind, check.raw)
         if other:
             label = t("What the entry's author runs:") if check.manual else t("Or in one command:")
             parts += ["", label, "", fence(other.strip(), "bash")]
         return "\n".join(parts)
-    command = check.manual or default_manual(check)
+    command = check.manual or manual_command(check.kind, check.raw)
     if not command:
         return ""
     return "\n".join([t("By hand:"), "", fence(command.strip(), "bash")])

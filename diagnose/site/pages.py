@@ -18,7 +18,7 @@ from diagnose.kb.steps import avoid_line, proven_on, provenance_words, risk_and_
 from diagnose.site import category_page, entry_page, report_file
 from diagnose.site.examples import ExampleReport
 from diagnose.site.manual import manual_markdown
-from diagnose.reports.document import severity_word
+from diagnose.reports.words import severity_word
 from diagnose.site.mdtext import (cell, code, demote_headings, fence, first_sentence, heading_text, indent, plain,
                                   python_markdown)
 from diagnose.site.samples import sample

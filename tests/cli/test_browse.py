@@ -110,3 +110,33 @@ def test_demo_builds_an_entry_example(diagnose, tmp_path):
     result = diagnose("demo", "--example", "stale-positions/sync-failing", "-q", "-o", str(tmp_path / "x.md"))
     assert result.code == 0, result.err
     assert result.out.startswith("PROBLEM stale-positions")
+
+
+#: what reading an entry never needs: a run's drivers, parser, scanner and report builder, the explain index,
+#: the translations of an English page (each costs `diagnose show` time: bench/cli_speed.py)
+NOT_FOR_READING = ("psycopg", "pglast", "diagnose.logscan", "diagnose.runner", "diagnose.probes",
+                   "diagnose.reports.document", "diagnose.kb.search", "diagnose.kb.translations")
+
+
+def test_show_and_list_import_nothing_a_run_needs(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = ("import atexit, sys\n"
+              f"atexit.register(lambda: print('LOADED', *[m for m in {NOT_FOR_READING!r} if m in sys.modules],"
+              " file=sys.stderr))\n"
+              "from diagnose.console import main\n"
+              "sys.argv = ['diagnose', *sys.argv[1:]]\n"
+              "main()\n")
+    env = dict(os.environ, DIAGNOSE_CACHE_DIR=str(tmp_path / "cache"),
+               PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    env.pop("DIAGNOSE_CHECKS", None)
+    for argv in (["show", "stale-positions"], ["list"]):
+        subprocess.run([sys.executable, "-c", script, *argv], capture_output=True, env=env, cwd=tmp_path, timeout=60)
+        warm = subprocess.run([sys.executable, "-c", script, *argv], capture_output=True, text=True, env=env,
+                              cwd=tmp_path, timeout=60)
+        assert warm.returncode == 0, warm.stderr
+        loaded = warm.stderr.split("LOADED", 1)[1].split()
+        assert loaded == [], f"diagnose {' '.join(argv)} imported {loaded}"

@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from diagnose.kb.loader import KnowledgeBaseError, cache_dir, load_pack
+from diagnose.cache import cache_dir
+from diagnose.kb.loader import KnowledgeBaseError, load_pack
 
 from .conftest import edit
 

@@ -21,7 +21,7 @@ import pytest
 
 from diagnose.checks import load_kind
 from diagnose.checks.base import CheckError, Context
-from diagnose.logscan import files, ripgrep, window
+from diagnose.logscan import engine, files, ripgrep, window
 from diagnose.logscan.scan import line_text
 from diagnose.sources import LogSpec
 
@@ -291,3 +291,119 @@ def test_unicode_escapes_in_an_ascii_pattern(tmp_path, monkeypatch, pattern):
     spec = LogSpec("app", paths=(str(path),), timezone="UTC")
     fast, plain, _, _ = fast_and_plain(monkeypatch, [{"log": "app", "pattern": pattern}], spec)
     assert fast == plain and fast[0][1]["count"] == 1
+
+
+# -- .gz through ripgrep -------------------------------------------------------------------------
+def gz_set(tmp_path, rng: random.Random, files_: int, lines: int) -> str:
+    """A live log and ``files_`` rotated ``.gz`` siblings (some multi-member), hours of lines each."""
+    for n in range(files_, 0, -1):
+        data = timed_log(rng, lines, NOW - timedelta(hours=2 * n + 2))
+        if n % 2:
+            multi_member(tmp_path / f"app.log.{n}.gz", data, rng)
+        else:
+            (tmp_path / f"app.log.{n}.gz").write_bytes(gzip.compress(data))
+    return old(tmp_path / "app.log", timed_log(rng, lines, NOW - timedelta(hours=2)), 0)
+
+
+@pytest.fixture
+def gz_scans(monkeypatch):
+    """Every .gz scan through ripgrep: ``calls`` (how many), ``fallbacks`` (how many the plain engine redid),
+    ``most`` (the most at once)."""
+    seen = {"calls": 0, "fallbacks": 0, "running": 0, "most": 0}
+    lock = __import__("threading").Lock()
+    real_gz, real_python = ripgrep.scan_gz, engine._python
+
+    def scan_gz(*args, **kw):
+        with lock:
+            seen["calls"] += 1
+            seen["running"] += 1
+            seen["most"] = max(seen["most"], seen["running"])
+        try:
+            return real_gz(*args, **kw)
+        except ripgrep.Unavailable:
+            with lock:
+                seen["fallbacks"] += 1
+            raise
+        finally:
+            with lock:
+                seen["running"] -= 1
+
+    monkeypatch.setattr(ripgrep, "scan_gz", scan_gz)
+    monkeypatch.setattr(engine, "_python", real_python)
+    return seen
+
+
+@pytest.mark.parametrize("gunzip", ["isal", "zlib"])
+def test_gz_through_ripgrep_reads_like_plain(tmp_path, monkeypatch, gz_scans, gunzip):
+    """Each rotated .gz is inflated into ripgrep's standard input: the results are the plain scan's, times of
+    continuation lines (read back in the inflated tail) included."""
+    if ripgrep.rg_binary() is None:
+        pytest.skip("no ripgrep")
+    if gunzip == "zlib":
+        monkeypatch.setenv("DIAGNOSE_GUNZIP", "zlib")
+    live = gz_set(tmp_path, random.Random(11), 3, 400)
+    spec = LogSpec("app", paths=(live,), timezone="UTC")
+    checks = [c for c in log_checks() if c["pattern"] in ("position_sync_failed", "行情数据", "(?i)FAIL")]
+    checks.append({"id": "untimed", "kind": "log", "log": "app", "pattern": "PositionSyncError", "last": 3})
+    fast, plain, fast_events, _ = fast_and_plain(monkeypatch, checks, spec)
+    for f, p in zip(fast, plain):
+        assert f == p
+    assert gz_scans["calls"] == 3 * len(checks) and gz_scans["fallbacks"] == 0
+    assert all(f[1]["files"] == 4 for f in fast) and fast[-1][1]["count"] > 0
+    assert sum(1 for kind, name in fast_events if kind == "popen" and "rg" in os.path.basename(name)) == 4 * len(checks)
+
+
+def test_gz_through_ripgrep_falls_back_when_a_time_lies_beyond_the_tail(tmp_path, monkeypatch, gz_scans):
+    """A continuation line whose timed line was inflated too long ago to read back: the plain engine scans that
+    file again, and the result is still the plain scan's."""
+    if ripgrep.rg_binary() is None:
+        pytest.skip("no ripgrep")
+    monkeypatch.setattr(ripgrep, "GZ_TAIL", 16)
+    live = gz_set(tmp_path, random.Random(12), 2, 300)
+    spec = LogSpec("app", paths=(live,), timezone="UTC")
+    checks = [{"id": "untimed", "kind": "log", "log": "app", "pattern": "PositionSyncError", "last": 3}]
+    fast, plain, _, _ = fast_and_plain(monkeypatch, checks, spec)
+    assert fast == plain and fast[0][1]["count"] > 0
+    assert gz_scans["fallbacks"] >= 1
+
+
+def test_rotated_gz_files_are_scanned_at_the_same_time(tmp_path, monkeypatch, gz_scans):
+    if ripgrep.rg_binary() is None:
+        pytest.skip("no ripgrep")
+    monkeypatch.setattr(engine, "workers", lambda: 3)
+    real = ripgrep.scan_gz
+
+    def slow(*args, **kw):   # long enough for the others to start
+        __import__("time").sleep(0.3)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(ripgrep, "scan_gz", slow)
+    live = gz_set(tmp_path, random.Random(13), 4, 200)
+    spec = LogSpec("app", paths=(live,), timezone="UTC")
+    check = {"id": "c", "kind": "log", "log": "app", "pattern": "position_sync_failed", "last": 4}
+    fast, plain, _, _ = fast_and_plain(monkeypatch, [check], spec)
+    assert fast == plain and fast[0][1]["files"] == 5
+    assert gz_scans["most"] == 3, "three workers: three .gz files at once"
+    monkeypatch.setattr(engine, "workers", lambda: 1)
+    gz_scans["most"] = 0
+    assert fast_and_plain(monkeypatch, [check], spec)[0] == fast and gz_scans["most"] == 1
+
+
+def test_a_damaged_gz_through_ripgrep_is_the_plain_error(tmp_path, monkeypatch, gz_scans):
+    if ripgrep.rg_binary() is None:
+        pytest.skip("no ripgrep")
+    good = gzip.compress(b"".join(py(m, "position_sync_failed").encode() + b"\n" for m in range(300, 200, -1)))
+    (tmp_path / "app.log.1.gz").write_bytes(good[:len(good) // 2])
+    (tmp_path / "app.log.2.gz").write_bytes(good[:-8] + b"\0\0\0\0" + good[-4:])
+    live = old(tmp_path / "app.log", [py(m, "position_sync_failed") for m in range(100, 0, -1)], 0)
+    spec = LogSpec("app", paths=(live,), timezone="UTC")
+    check = {"id": "c", "kind": "log", "log": "app", "pattern": "position_sync_failed"}
+    fast, plain, _, _ = fast_and_plain(monkeypatch, [check], spec)
+    assert fast == plain and fast[0][0] == "error" and "app.log.2.gz" in fast[0][1]
+    assert gz_scans["calls"] >= 1 and gz_scans["fallbacks"] == 0
+
+
+@pytest.mark.parametrize("value, expected", [("1", 1), ("3", 3), ("0", None), ("many", None), ("", None)])
+def test_gz_workers_from_the_environment(monkeypatch, value, expected):
+    monkeypatch.setenv("DIAGNOSE_GZ_WORKERS", value)
+    assert engine.workers() == (expected or len(os.sched_getaffinity(0)))
