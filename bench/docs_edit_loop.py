@@ -9,7 +9,8 @@ configuration, both languages) on 127.0.0.1; after the first build, one entry's 
 baseline measured in the same run:
 
   baseline   the first build of the served site (every page, every example report: cold caches)
-  edit       median time from saving the entry to its page showing the edit   aim: 3 s (issue 16)
+  edit       median time from saving the entry to its page showing the edit in both languages (the
+             whole rebuild, after which the browser reloads)                 aim: 3 s (issue 16)
 
 and, after each edit, the author's check of that one entry, against `python -c pass`:
 
@@ -76,6 +77,7 @@ def main() -> None:
                                    "--no-builtin", "--checks", str(pack)], cwd=tmp, env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         url = f"http://127.0.0.1:{port}/faq/stale-positions/"
+        zh_url = f"http://127.0.0.1:{port}/zh/faq/stale-positions/"
         try:
             first = wait_for(url, "stale-positions", 300)
             time.sleep(2)    # the watcher settles
@@ -85,7 +87,10 @@ def main() -> None:
             for n in range(args.edits):
                 marker = f"Edited{n}"
                 entry.write_text(original.replace(TITLE, f"title: {marker} orders blocked", 1), encoding="utf-8")
-                edits.append(wait_for(url, marker, 300))
+                shown = wait_for(url, marker, 300)
+                # the browser reloads when the whole rebuild is done: the Chinese site is built last, and its
+                # page shows the new English title too (its translation is stale until translated again)
+                edits.append(shown + wait_for(zh_url, marker, 300))
                 time.sleep(2)
         finally:
             server.terminate()

@@ -8,10 +8,13 @@ that do not compile, SQL that is not a query, settings bound but not declared or
 
 from __future__ import annotations
 
+import copy
 import difflib
+import hashlib
+import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from diagnose import safe_regex
 from diagnose.checks import KindError, kind_names, load_kind
@@ -51,8 +54,49 @@ def check_manifest(root: Path) -> tuple[dict, list[Problem]]:
     return (loc.data if isinstance(loc.data, dict) and not problems else {}), problems
 
 
+#: what :func:`check_file` and the solution rules last found for each file of a pack, with a digest of what they
+#: read, in a process that asked for it (:func:`remember`): ``diagnose docs serve`` validates the edited pack again
+#: at each rebuild, and only the edited entry changed
+_MEMO: dict[tuple, tuple[str, Any]] = {}
+_REMEMBER = [False]
+#: at most this many files are remembered (a pack of a thousand entries)
+MEMO_MOST = 2000
+
+
+def remember(on: bool = True) -> None:
+    """Validate each unchanged entry only once in this process (a served site's rebuilds); one result per file is
+    kept, so memory stays that of one validated pack."""
+    _REMEMBER[0] = on
+    if not on:
+        _MEMO.clear()
+
+
+def _remembered(place: tuple, digest: str, make: Callable[[], Any]) -> Any:
+    """``make()``, or a copy of what it gave at ``place`` for the same ``digest`` (results are never shared)."""
+    if not _REMEMBER[0]:
+        return make()
+    known = _MEMO.get(place)
+    if known is None or known[0] != digest:
+        if place not in _MEMO and len(_MEMO) >= MEMO_MOST:
+            _MEMO.clear()
+        _MEMO[place] = known = (digest, make())
+    return copy.deepcopy(known[1])
+
+
 def check_file(root: Path, path: Path) -> tuple[Located | None, list[Problem]]:
-    """Parse and validate one entry file against the schema."""
+    """Parse and validate one entry file against the schema (the same bytes give the same answer: remembered
+    when :func:`remember` asked for it)."""
+    if not _REMEMBER[0]:
+        return _check_file(root, path)
+    try:
+        content = path.read_bytes()
+    except OSError:
+        return _check_file(root, path)
+    return _remembered(("file", str(root), str(path)), hashlib.sha256(content).hexdigest(),
+                       lambda: _check_file(root, path))
+
+
+def _check_file(root: Path, path: Path) -> tuple[Located | None, list[Problem]]:
     from diagnose.kb.schema import check_schema, entry_schema
 
     name = name_in_pack(root, path)
@@ -202,6 +246,25 @@ def _reference_keys(root: Path, manifest: dict) -> dict[str, dict[str, set[str]]
     return keys
 
 
+def _solution_problems(path: Path, data: dict, manifest: dict,
+                       keys: dict[str, dict[str, set[str]]]) -> list[tuple[tuple, str]]:
+    """What :func:`~diagnose.kb.fixlint.check_solutions` says of one entry (parsing its steps' SQL and shell
+    is most of a pack's validation), remembered by the entry, the manifest and the reference keys."""
+    def run() -> list[tuple[tuple, str]]:
+        said: list[tuple[tuple, str]] = []
+        check_solutions(data, manifest, lambda where, message: said.append((where, message)), keys)
+        return said
+
+    if not _REMEMBER[0]:
+        return run()
+    try:
+        made_of = json.dumps([data, manifest, {db: {t: sorted(c) for t, c in tables.items()}
+                                               for db, tables in keys.items()}], sort_keys=True, default=repr)
+    except (TypeError, ValueError):
+        return run()
+    return _remembered(("solutions", str(path)), hashlib.sha256(made_of.encode()).hexdigest(), run)
+
+
 def check_pack(root: Path, manifest: dict, located: list[tuple[Path, Located]]) -> list[Problem]:
     """Cross-file rules: ids, references, sources, categories, examples."""
     problems: list[Problem] = []
@@ -262,7 +325,8 @@ def check_pack(root: Path, manifest: dict, located: list[tuple[Path, Located]]) 
             for c in sol.get("causes", []):
                 if c not in causes:
                     problem(("solutions", i, "causes"), f"unknown cause '{c}'")
-        check_solutions(data, manifest, problem, keys)
+        for where, message in _solution_problems(path, data, manifest, keys):
+            problem(where, message)
         for where, message in lint_settings(data):
             problem(where, message)
         for i, rel in enumerate(data.get("related", [])):

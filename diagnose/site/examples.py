@@ -17,10 +17,12 @@ Failures are never cached, so the next build tries again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import tempfile
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -137,7 +139,7 @@ def build_reports(pack: Pack, *, entries: list[Entry] | None = None, jobs: int =
 
     todo = [(entry, broken_example(entry)) for entry in (pack.entries if entries is None else entries)]
     try:
-        with TempPostgres() as pg, tempfile.TemporaryDirectory(prefix="diagnose-site-") as tmp:
+        with _server(TempPostgres) as pg, tempfile.TemporaryDirectory(prefix="diagnose-site-") as tmp:
             log.info("diagnose: building %d example report(s) on PostgreSQL %s", len(todo), pg.version)
             for name in sorted(pack.reference_schemas):
                 reference_database(pg, pack, name)
@@ -158,6 +160,36 @@ def build_reports(pack: Pack, *, entries: list[Entry] | None = None, jobs: int =
                                         example.verdict if example else "",
                                         problem=f"no PostgreSQL could start to build the example: {reason}")
                 for entry, example in todo}
+
+
+#: the server that builds example reports while a site is served (``docs serve``): started on the first need and
+#: kept until the process exits, so an entry's edit builds its world without starting PostgreSQL (~1 s)
+_KEPT: dict[str, Any] = {}
+
+
+def keep_server(on: bool = True) -> None:
+    """From now on, keep the PostgreSQL server of the example reports running between builds (a served site);
+    ``on=False`` stops the one kept."""
+    if on:
+        _KEPT.setdefault("wanted", True)
+        return
+    server = _KEPT.pop("server", None)
+    _KEPT.clear()
+    if server is not None:
+        server.stop()
+
+
+@contextlib.contextmanager
+def _server(make: Any) -> Iterator[Any]:
+    """A throwaway PostgreSQL for one build, or the one kept for the served site's builds."""
+    if not _KEPT.get("wanted"):
+        with make() as pg:
+            yield pg
+        return
+    pg = _KEPT.get("server")
+    if pg is None or pg.process is None or pg.process.poll() is not None:
+        pg = _KEPT["server"] = make().start()   # TempPostgres stops it at exit (atexit)
+    yield pg
 
 
 def _report(pack: Pack, entry: Entry, example: Example, pg: Any, workdir: Path, timeout: float) -> ExampleReport:

@@ -269,8 +269,9 @@ def example_section(entry: Entry, report: ExampleReport | None) -> str:
                      id=entry.id, example=report.example)), "",
             t("Download: [HTML]({id}/report.html) (self-contained) · [JSON]({id}/report.json)", id=entry.id), "",
             '=== "' + t("Report") + '"', "", indent(python_markdown(demote_headings(report.markdown.strip(), 3))), "",
-            '=== "Markdown"', "", indent(fence(report.markdown.strip(), "markdown")), "",
-            '=== "JSON"', "", indent(fence(report.json.strip(), "json")), ""]
+            '=== "Markdown"', "", indent(fence(report.markdown.strip(), "markdown")), ""]
+    # the JSON is the download above, not a third tab: highlighted inline it tripled the page (a thousand lines
+    # of tokens, ~600 KB a page) and most of the site's build time, for a file a browser shows as well
     return "\n".join(out)
 
 

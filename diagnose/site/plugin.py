@@ -26,6 +26,9 @@ Plain ``mkdocs build`` / ``serve`` and ``diagnose docs build`` / ``serve`` give 
   description when the docs have no ``index.md``, a tags page when the tags plugin is on and
   there is none; and the navigation: the configured one with every symptom page put under its
   category, or a whole one when the configuration has none;
+* ``on_env`` lets Material's search plugin skip the pages it read before, unchanged
+  (:mod:`diagnose.site.search_memo`); under ``serve``, a page whose Markdown did not change is not
+  converted again either (:mod:`diagnose.site.render_memo`);
 * ``on_serve`` also watches the packs, so editing an entry refreshes its page.
 
 **Languages.** A pack that declares ``languages: [en, zh]`` gets its site in each: English at ``/``, Chinese
@@ -77,9 +80,20 @@ class DiagnosePlugin(BasePlugin[DiagnoseConfig]):
         self.switcher = False
         #: the knowledge-base problems that stopped the last build (``diagnose docs build`` exits 2 on them)
         self.problems: list[Any] = []
+        #: what Material's search plugin read of each page, kept for the next build (:mod:`diagnose.site.search_memo`)
+        self.search_memo: Any = None
+        #: under ``serve``, the last build's pages (kept from the build before, converted)
+        self.rendered: tuple[int, int] = (0, 0)
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.command = command
+        if command == "serve":   # rebuilds convert only the pages that changed (never a published build)
+            from diagnose.kb import lint
+            from diagnose.site import examples, render_memo
+
+            render_memo.install()
+            examples.keep_server()   # and build an edited entry's example without starting PostgreSQL
+            lint.remember()          # and validate only the edited entries again
 
     def roots(self, config: Any) -> list[Path]:
         base_dir = Path(config.config_file_path).parent if config.config_file_path else Path.cwd()
@@ -167,6 +181,16 @@ class DiagnosePlugin(BasePlugin[DiagnoseConfig]):
         log.info("diagnose: %d generated file(s) from %s %s", len(generated), pack.name, pack.version)
         return files
 
+    def on_env(self, env: Any, *, config: Any, files: Files) -> Any:
+        from diagnose.site.search_memo import attach
+
+        self.search_memo = attach(config)
+        if self.command == "serve" and getattr(env, "bytecode_cache", None) is None:
+            from diagnose.site.render_memo import template_cache
+
+            env.bytecode_cache = template_cache()
+        return env
+
     def on_page_markdown(self, markdown: str, *, page: Any, config: Any, files: Files) -> str:
         from diagnose.site.languages import join_cjk_lines
 
@@ -184,6 +208,14 @@ class DiagnosePlugin(BasePlugin[DiagnoseConfig]):
         from diagnose.site.languages import build_language
 
         i18n.set_language(self.previous_language)
+        if self.search_memo is not None:
+            self.search_memo.save()
+        if self.command == "serve":
+            from diagnose.site import render_memo
+
+            self.rendered = kept, converted = render_memo.counts()
+            if kept:
+                log.info("diagnose: %d page(s) unchanged, not converted again (%d converted)", kept, converted)
         for lang in self.others:
             build_language(config, lang, self.command)
 

@@ -3,6 +3,7 @@ small servers on 127.0.0.1, sessions held open; and the target profile that poin
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 import re
@@ -349,10 +350,11 @@ def reference_database(pg: Any, pack: Pack, name: str) -> str | None:
     if not schema_file:
         return None
     cache = pg.__dict__.setdefault("_diagnose_templates", {})
-    key = (name, str(schema_file))     # two packs may each have their own `trading`
+    sql = Path(schema_file).read_text(encoding="utf-8")
+    # two packs may each have their own `trading`; a server kept between site builds sees a schema edited
+    key = (name, str(schema_file), hashlib.sha256(sql.encode()).hexdigest())
     if key not in cache:
         template = f"ref_{_sql_identifier(name)}_{len(cache)}"
-        sql = Path(schema_file).read_text(encoding="utf-8")
         with psycopg.connect(pg.dsn("postgres"), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{template}"')
             conn.execute(f'CREATE DATABASE "{template}"')

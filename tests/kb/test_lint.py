@@ -128,3 +128,35 @@ def test_every_unknown_field_is_reported_at_its_own_line(pack_copy):
     assert "unknown field 'sevrity_note'" in unknown[0] and "unknown field 'owner'" in unknown[1]
     lines = [int(p.split(":")[1]) for p in unknown]
     assert lines[1] == lines[0] + 1
+
+
+def test_a_process_validates_an_unchanged_entry_once_and_hands_out_copies(pack_copy, monkeypatch):
+    """``docs serve`` validates the edited pack at each rebuild: an entry whose bytes did not change is not
+    parsed and validated again, each caller gets its own copy, and a changed entry is validated anew."""
+    from diagnose.kb import fixlint, lint
+
+    entry = pack_copy / "data" / "stale-positions.yaml"
+    parsed: list[str] = []
+    real_load = lint.load
+    monkeypatch.setattr(lint, "load", lambda path, *a: parsed.append(path.name) or real_load(path, *a))
+    steps: list[str] = []
+    real_step = fixlint._check_step
+    monkeypatch.setattr(fixlint, "_check_step", lambda *a, **k: steps.append("x") or real_step(*a, **k))
+    monkeypatch.setattr(lint, "_MEMO", {})
+    monkeypatch.setattr(lint, "_REMEMBER", [True])   # as `diagnose docs serve` asks for it
+    first = load_pack(pack_copy, use_cache=False)
+    parsed_once, steps_once = len(parsed), len(steps)
+    assert parsed_once and steps_once
+    located, _ = lint.check_file(pack_copy, entry)
+    located.data["title"] = "changed by a caller"
+    again, _ = lint.check_file(pack_copy, entry)
+    assert again.data["title"] != "changed by a caller"          # a copy, not the remembered object
+    second = load_pack(pack_copy, use_cache=False)
+    assert [e.title for e in second.entries] == [e.title for e in first.entries]
+    assert len(steps) == steps_once, "unchanged solutions were checked again"
+    assert parsed.count("stale-positions.yaml") == 1
+    edit(entry, "title: Orders blocked", "title: Orders still blocked")
+    third = load_pack(pack_copy, use_cache=False)
+    assert parsed.count("stale-positions.yaml") == 2 and len(steps) > steps_once
+    assert third.get("stale-positions").title.startswith("Orders still blocked")
+    assert len(lint._MEMO) == 2 * len(third.entries), "one result per file, the edited entry's replaced"

@@ -186,6 +186,14 @@ def test_chinese_search_finds_the_symptom_and_opens_it(browser, page, site_url, 
     first = page.locator(".md-search-result__list a").first
     try:
         first.wait_for(state="visible")
+        # results are redrawn as each character is typed: wait for those of the whole query (bounded)
+        try:
+            page.wait_for_function("(want) => { const a = document.querySelector('.md-search-result__list a');"
+                                   " return a && a.getAttribute('href').includes(want); }",
+                                   arg=f"zh/faq/{symptom}/", timeout=10_000)
+        except Exception as exc:   # playwright's TimeoutError: the assertion below says what came first instead
+            if type(exc).__name__ != "TimeoutError":
+                raise
         assert f"zh/faq/{symptom}/" in (first.get_attribute("href") or ""), first.get_attribute("href")
         first.click()
         page.wait_for_url(f"**/zh/faq/{symptom}/**")

@@ -98,3 +98,27 @@ def test_a_closed_world_leaves_no_database_behind(pg_server, tmp_path):
             assert conn.execute("SELECT count(*) FROM pg_database WHERE datname LIKE %s", (tag + "%",)).fetchone()[0] == 2
     with psycopg.connect(pg_server.dsn("postgres")) as conn:
         assert conn.execute("SELECT count(*) FROM pg_database WHERE datname LIKE %s", (tag + "%",)).fetchone()[0] == 0
+
+
+def test_a_kept_server_builds_an_edited_reference_schema_anew(pg_server, tmp_path):
+    """``docs serve`` keeps its PostgreSQL between builds: a reference schema edited meanwhile gets a template of
+    its own, the unchanged one is reused."""
+    import shutil
+
+    from diagnose.kb.loader import builtin_root, load_pack
+    from diagnose.world.build import reference_database
+
+    root = tmp_path / "checks"
+    shutil.copytree(builtin_root(), root)
+    pack = load_pack(root, use_cache=False)
+    first = reference_database(pg_server, pack, "trading")
+    assert reference_database(pg_server, pack, "trading") == first
+    schema = pack.reference_schemas["trading"]
+    schema.write_text(schema.read_text(encoding="utf-8") + "\nCREATE TABLE kept_server_probe (id int);\n",
+                      encoding="utf-8")
+    second = reference_database(pg_server, pack, "trading")
+    assert second != first
+    with psycopg.connect(pg_server.dsn(second)) as conn:
+        assert conn.execute("SELECT to_regclass('kept_server_probe') IS NOT NULL").fetchone()[0]
+    with psycopg.connect(pg_server.dsn(first)) as conn:
+        assert not conn.execute("SELECT to_regclass('kept_server_probe') IS NOT NULL").fetchone()[0]
