@@ -23,14 +23,34 @@ def cache_dir() -> Path:
     return Path(base) / "diagnose"
 
 
+def trusted(path: Path) -> bool:
+    """May a run believe ``path``: a file of this user's, in a folder of this user's, that no one else may write
+    (as ssh judges its own files)? A cache shared with others (``$DIAGNOSE_CACHE_DIR`` on a group folder), or a
+    root run reading a user's cache (``sudo`` keeps ``$HOME``), is then read as missing: whatever it says is
+    worked out again, never taken from someone who could have forged it."""
+    try:
+        uid = os.geteuid()
+    except AttributeError:   # not POSIX: no owners to compare
+        return path.is_file()
+    try:
+        for item in (path, path.parent):
+            info = item.stat()
+            if info.st_uid != uid or info.st_mode & 0o022:
+                return False
+    except OSError:
+        return False
+    return True
+
+
 def write_cache_file(target: Path, data: Any) -> None:
     """``data`` as JSON at ``target`` in the cache folder, atomically (a reader never sees half a file). Best
     effort: a read-only home or a full disk only costs the next run some speed, never a failure."""
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
         # one temporary name per process and thread: two writers never share a half-written file
         tmp = target.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp")
         tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        os.chmod(tmp, 0o644)   # whatever the umask: a file others may write would not be trusted (trusted())
         os.replace(tmp, target)
     except OSError:
         pass

@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Mapping
+from pathlib import PurePath
 from typing import Any
 
 #: the languages of the tool; the first is its source language
@@ -20,6 +21,13 @@ LANGUAGES = ("en", "zh")
 DEFAULT = "en"
 #: each language's name in itself, for a reader of either
 NAMES = {"en": "English", "zh": "中文"}
+
+def is_translation(path: PurePath) -> bool:
+    """Is ``path`` a knowledge pack's translation, ``<name>.<lang>.yaml`` for a language other than the entries'
+    own (``stale-positions.zh.yaml``), rather than an entry? (:mod:`diagnose.kb.translations` reads them.)"""
+    stem = PurePath(path.stem)
+    return stem.suffix[1:] in LANGUAGES and stem.suffix[1:] != DEFAULT and path.suffix in (".yaml", ".yml")
+
 
 _chosen: str | None = None
 _catalogs: dict[str, dict[str, str]] = {}

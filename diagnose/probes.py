@@ -120,7 +120,26 @@ def preload(checks: list[Check]) -> None:
         if isinstance(wanted, (tuple, list)):
             modules += [name for name in wanted if isinstance(name, str) and name not in modules]
     if modules:
-        threading.Thread(target=_import_quietly, args=(modules,), daemon=True, name="diagnose-preload").start()
+        helper = threading.Thread(target=_import_quietly, args=(modules,), daemon=True, name="diagnose-preload")
+        helper.start()
+        _PRELOADING.append(helper)
+
+
+#: the helper threads importing ahead; the probes wait for them (:func:`_preloaded`), so no check imports a
+#: module while the helper is halfway through it
+_PRELOADING: list[threading.Thread] = []
+
+
+def _preloaded(timeout: float) -> None:
+    """Wait (at most ``timeout`` seconds) for the imports :func:`preload` started: by the first probe they are
+    needed anyway (the SQL kind's preparation imports psycopg first), and two threads importing the same
+    packages at once is how import locks deadlock."""
+    ends = time.monotonic() + max(0.0, timeout)
+    while _PRELOADING:
+        _PRELOADING[0].join(max(0.0, ends - time.monotonic()))
+        if _PRELOADING[0].is_alive():
+            return
+        _PRELOADING.pop(0)
 
 
 def _import_quietly(modules: list[str]) -> None:
@@ -206,6 +225,7 @@ def run_probes(checks: list[Check], resolve: Callable[[str, str], Any], *,
     def spawn() -> None:
         threading.Thread(target=worker, daemon=True, name="diagnose-check").start()
 
+    _preloaded(min(PREPARE_TIMEOUT, ends_at - begun))
     prepare(checks, resolve, min(default_timeout, PREPARE_TIMEOUT, ends_at - begun), now, cancel, shared)
     for _ in range(min(workers, len(checks))):
         spawn()

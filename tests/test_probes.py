@@ -32,6 +32,10 @@ for t in helpers:
 print(len(helpers), "xml.dom.minidom" in sys.modules)
 probes.preload([types.SimpleNamespace(kind="plain")])
 print(sum(t.name == "diagnose-preload" for t in threading.enumerate()))
+kinds["slow"].PRELOAD = ("json.tool",)
+probes.preload([types.SimpleNamespace(kind="slow")])
+probes._preloaded(30)   # what run_probes does before its first probe
+print("json.tool" in sys.modules, probes._PRELOADING == [])
 """
 
 
@@ -40,7 +44,7 @@ def test_preload_imports_each_kind_s_modules_on_one_helper_thread_and_never_rais
     out = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, env=env, timeout=60)
     assert out.returncode == 0, out.stderr
     # one helper for the run; the module imported; a missing module, a non-name, an unknown kind: no error
-    assert out.stdout.split() == ["1", "True", "0"], out.stdout + out.stderr
+    assert out.stdout.split() == ["1", "True", "0", "True", "True"], out.stdout + out.stderr
 
 
 def test_the_built_in_kinds_preload_what_their_runs_import():

@@ -4,8 +4,10 @@ Reading a query with PostgreSQL's own grammar (:func:`.sql_grammar.inspect`) nee
 and parse took about a tenth of a symptom run (35 ms of 340 on the demo world), while a pack's queries
 seldom change. So each verdict (what the query calls, or why it is refused) is kept in the cache folder,
 keyed by the query's exact text, in a file named after everything that could change a verdict: the rules
-(this package's ``sql_grammar.py`` and ``sql_text.py``, by content) and the parser (pglast's files, by
-modification time). Edit either and the old file is no longer read.
+(``sql_grammar.py``, ``sql_text.py``, this module and ``diagnose/pgparse.py``, by content) and the parser
+(pglast's files, by size and modification time). Edit either and the old file is no longer read. A file that
+someone else could have written (another owner, or writable by others: :func:`diagnose.cache.trusted`) is
+not believed: its queries are parsed again.
 
 Only the parse is spared. Every run still asks the target server's catalog whether what the query calls
 only reads (:mod:`.sql_catalog`), and the query still runs in a read-only transaction that is rolled back.
@@ -21,15 +23,15 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from diagnose.cache import cache_dir, write_cache_file
+from diagnose.cache import cache_dir, trusted, write_cache_file
 
 from .sql_grammar import Calls, QualifiedName, Refused
 
 FORMAT = 1
 #: verdicts kept per file; the oldest go first (a file only grows while an author edits queries)
 MOST = 2000
-#: the files whose content decides a verdict
-RULES = ("sql_grammar.py", "sql_text.py")
+#: the files whose content decides a verdict (this package's; and how the parser is called, one level up)
+RULES = ("sql_grammar.py", "sql_text.py", "sql_verdicts.py", "../pgparse.py")
 
 _LOCK = threading.Lock()
 #: the verdicts read or made by this process, per cache file (a test may point the cache folder elsewhere)
@@ -46,7 +48,10 @@ def inspect(query: str) -> Calls:
     if known is not None:
         if "refused" in known:
             raise Refused(known["refused"])
-        return _calls(known["calls"])
+        try:
+            return _calls(known["calls"])
+        except (TypeError, ValueError, KeyError):   # a verdict of another shape: judged again
+            pass
     try:
         calls = sql_grammar.inspect(query)
     except Refused as exc:
@@ -69,7 +74,7 @@ def fingerprint() -> str | None:
         if spec is None or not spec.submodule_search_locations:
             return None
         parser = Path(next(iter(spec.submodule_search_locations)))
-        for path in sorted(parser.glob("parser*")):  # the compiled libpg_query, and its stub
+        for path in sorted([*parser.glob("parser*"), parser / "__init__.py"]):  # libpg_query, its stub, the version
             stat = path.stat()
             h.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     except (OSError, ImportError, ValueError):
@@ -93,7 +98,7 @@ def _verdicts(path: Path | None) -> dict[str, dict[str, Any]]:
     """The verdicts of ``path``, read once per process (called with the lock held)."""
     if path not in _memos:
         memo: dict[str, dict[str, Any]] = {}
-        if path is not None:
+        if path is not None and trusted(path):   # a file someone else could have written is not believed
             try:
                 data = json.loads(path.read_text(encoding="utf-8"))
                 if isinstance(data, dict) and data.get("format") == FORMAT and isinstance(data.get("verdicts"), dict):
@@ -122,7 +127,14 @@ def _valid(verdict: Any) -> bool:
     if "refused" in verdict:
         return isinstance(verdict["refused"], str)
     calls = verdict.get("calls")
-    return isinstance(calls, dict) and isinstance(calls.get("statement"), str)
+    if not isinstance(calls, dict) or not isinstance(calls.get("statement"), str):
+        return False
+    pairs = [calls.get(k) for k in ("functions", "operators", "types", "relations")]
+    names = [calls.get(k) for k in ("attribute_calls", "names")]
+    return (all(isinstance(p, list) and all(isinstance(x, list) and len(x) == 2 and isinstance(x[1], str)
+                                            and (x[0] is None or isinstance(x[0], str)) for x in p) for p in pairs)
+            and all(isinstance(n, list) and all(isinstance(x, str) for x in n) for n in names)
+            and isinstance(calls.get("analyze"), bool))
 
 
 def _plain(calls: Calls) -> dict[str, Any]:

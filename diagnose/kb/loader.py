@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from diagnose.cache import cache_dir, write_cache_file
+from diagnose.cache import cache_dir, trusted, write_cache_file
 from diagnose.kb.model import (Avoid, Cause, Check, Entry, Example, Fill, FixPolicy, Pack, Precondition, Solution,
                                 Source, Step, provenance_of)
 from diagnose.kb.problems import KnowledgeBaseError, Problem  # noqa: F401 (Problem: re-exported for callers)
-from diagnose.i18n import DEFAULT as SOURCE, LANGUAGES
+from diagnose.i18n import DEFAULT as SOURCE, LANGUAGES, is_translation
 
 CACHE_FORMAT = 7
 
@@ -45,19 +45,12 @@ def pack_files(root: Path) -> tuple[list[Path], list[Path]]:
     """The pack's entries, and the translations of its entries and pack.yaml (``<name>.<lang>.yaml``), from
     one walk of its folder."""
     found = _yaml_files(root)
-    return (sorted(p for p in found if not is_overlay(p) and p != root / GLOSSARY),
-            sorted(p for p in found if is_overlay(p)))
+    return (sorted(p for p in found if not is_translation(p) and p != root / GLOSSARY),
+            sorted(p for p in found if is_translation(p)))
 
 
 #: the pack's domain glossary (terms in both languages), beside pack.yaml
 GLOSSARY = "glossary.yaml"
-
-
-def is_overlay(path: Path) -> bool:
-    """Is ``path`` a translation (``<name>.<lang>.yaml`` for a language other than the entries' own), not an
-    entry? (:mod:`diagnose.kb.translations` reads them; this module only tells them apart.)"""
-    stem = Path(path.stem)
-    return stem.suffix[1:] in LANGUAGES and stem.suffix[1:] != SOURCE and path.suffix in (".yaml", ".yml")
 
 
 def _yaml_files(root: Path) -> list[Path]:
@@ -233,8 +226,11 @@ def _cache_file(digest: str) -> Path:
 
 
 def _read_cache(digest: str) -> tuple[dict, list, list[Problem]] | None:
+    path = _cache_file(digest)
+    if not trusted(path):   # another owner's, or writable by others: the pack is validated again
+        return None
     try:
-        data = json.loads(_cache_file(digest).read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if data.get("format") != CACHE_FORMAT:

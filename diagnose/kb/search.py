@@ -138,7 +138,10 @@ def _index(pack: Pack, languages: list[str], translations: Callable[[], Sequence
     # what the index is made from: the packs and languages, this code, the pinyin table, and whether the
     # segmenter is there (an index cut by character pairs alone is not one cut by jieba)
     made_of = [pack.digest.encode() + lang.encode() for lang in (pack.lang, *languages)]  # one digest: every language
-    made_of += [Path(f).read_bytes() for f in (__file__, words_module.__file__ or "", words_module.PINYIN_TABLE)]
+    from diagnose.logscan import literals
+
+    made_of += [Path(f).read_bytes() for f in (__file__, words_module.__file__ or "", words_module.PINYIN_TABLE,
+                                              literals.__file__ or "")]
     made_of += [b"segmented" if segment and words_module.segmenter_of(vocabulary) is not None else b""]
     key = hashlib.sha256(b"\0".join(made_of)).hexdigest()[:24]
     cached = cache_dir() / f"explain-{key}.json"

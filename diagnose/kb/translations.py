@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from diagnose.i18n import DEFAULT
+from diagnose.i18n import DEFAULT, is_translation
 from diagnose.kb.model import MESSAGE_FIELD
 from diagnose.kb.problems import Problem
 
@@ -466,10 +466,9 @@ def stamp_file(overlay: Path) -> int:
     """Record in ``overlay`` that each part it translates is translated from today's English (written
     atomically, through a symbolic link to the file it names, its permissions kept); how many parts it
     stamped. :class:`StampError` names the file and why not."""
-    from diagnose.kb.loader import is_overlay
     from diagnose.kb.yamlsrc import YamlError, load
 
-    if not is_overlay(overlay):
+    if not is_translation(overlay):
         raise StampError(f"{overlay}: not a translation (expected <entry>.<lang>.yaml, e.g. "
                          f"{Path(overlay.stem).stem}.zh.yaml)")
     target = overlay.resolve()

@@ -95,16 +95,23 @@ class _Parallel:
         return self.job()
 
 
+#: at most this many ``.gz`` files of one log at once by default: diagnose runs on the host it diagnoses, and each
+#: scan is an inflating thread and a ripgrep (about 20 MB together)
+MOST_WORKERS = 4
+
+
 def workers() -> int:
     """How many ``.gz`` files of one log are inflated at once: ``$DIAGNOSE_GZ_WORKERS`` when it is a whole number
-    of at least 1 (1 on a busy host, to leave it its processors), else the processors this process may run on."""
+    of at least 1 (1 on a busy host, to leave it its processors), else the processors this process may run on,
+    up to :data:`MOST_WORKERS`."""
     wanted = os.environ.get("DIAGNOSE_GZ_WORKERS", "").strip()
     if wanted.isdigit() and int(wanted) >= 1:
         return int(wanted)
     try:
-        return len(os.sched_getaffinity(0)) or 1
+        cores = len(os.sched_getaffinity(0)) or 1
     except (AttributeError, OSError):
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    return min(cores, MOST_WORKERS)
 
 
 def _run(plan: list, ctx: Context) -> Iterable[tuple[str, datetime | None, list[ScanResult]]]:

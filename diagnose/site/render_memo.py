@@ -142,11 +142,16 @@ class _Warnings(logging.Handler):
 _FILES: dict[int, tuple[Any, str]] = {}
 
 
+#: Markdown extensions that read other files while converting a page (snippets, abbreviations appended from a
+#: file): what they read is not in the key, so a site that uses one is converted whole at every rebuild
+READS_FILES = ("pymdownx.snippets", "abbr", "markdown.extensions.abbr", "markdown_include.include", "mdx_include")
+
+
 def _key(page: Any, config: Any, files: Any) -> str | None:
     """A digest of what the conversion of ``page`` reads; None when it cannot be told (not kept)."""
     import mkdocs
 
-    if page.markdown is None:
+    if page.markdown is None or any(_name(e) in READS_FILES for e in config["markdown_extensions"]):
         return None
     try:
         settings = json.dumps([mkdocs.__version__, config["markdown_extensions"], config["mdx_configs"],
@@ -158,6 +163,11 @@ def _key(page: Any, config: Any, files: Any) -> str | None:
     h = hashlib.sha256(settings.encode())
     h.update(b"\0" + page.markdown.encode("utf-8", "surrogatepass"))
     return h.hexdigest()
+
+
+def _name(extension: Any) -> str:
+    """An extension's name as configured (a name, or an instance: its module)."""
+    return extension if isinstance(extension, str) else type(extension).__module__
 
 
 def _files(files: Any) -> str:

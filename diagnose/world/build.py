@@ -355,6 +355,9 @@ def reference_database(pg: Any, pack: Pack, name: str) -> str | None:
     key = (name, str(schema_file), hashlib.sha256(sql.encode()).hexdigest())
     if key not in cache:
         template = f"ref_{_sql_identifier(name)}_{len(cache)}"
+        for old_key in [k for k in cache if k[:2] == key[:2]]:   # the schema was edited (a kept server): the
+            with psycopg.connect(pg.dsn("postgres"), autocommit=True) as conn:   # old template goes
+                conn.execute(f'DROP DATABASE IF EXISTS "{cache.pop(old_key)}"')
         with psycopg.connect(pg.dsn("postgres"), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{template}"')
             conn.execute(f'CREATE DATABASE "{template}"')

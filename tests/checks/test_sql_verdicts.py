@@ -106,3 +106,51 @@ def test_a_run_of_a_known_query_does_not_import_the_parser(tmp_path, make_db, pg
     second = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60)
     assert first.stdout.split() == ["True", "True"], first.stderr
     assert second.stdout.split() == ["True", "False"], second.stderr
+
+
+FORGED = {"statement": "SELECT", "functions": [], "attribute_calls": [], "operators": [], "types": [],
+          "relations": [], "analyze": False, "names": []}
+TERMINATE = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+
+
+def forge(path: Path, query: str, calls: dict) -> None:
+    import hashlib
+
+    key = hashlib.sha256(query.encode()).hexdigest()
+    path.write_text(json.dumps({"format": sql_verdicts.FORMAT, "verdicts": {key: {"calls": calls}}}))
+
+
+@pytest.mark.parametrize("how", ["writable by others", "another owner"])
+def test_a_verdict_file_someone_else_could_have_written_is_not_believed(parses, how):
+    """A forged "calls nothing" for a query that terminates backends would skip the server's catalog check: a
+    file of another owner, or one others may write, is read as missing."""
+    honest = sql_verdicts.inspect(TERMINATE)
+    assert (None, "pg_terminate_backend") in honest.functions
+    path = next(Path(os.environ["DIAGNOSE_CACHE_DIR"]).glob("sql-verdicts-*.json"))
+    forge(path, TERMINATE, FORGED)
+    if how == "writable by others":
+        path.chmod(0o666)
+    else:
+        if os.geteuid() != 0:
+            pytest.skip("only root can give the file to another owner")
+        os.chown(path, 65534, 65534)
+    sql_verdicts.forget()
+    assert (None, "pg_terminate_backend") in sql_verdicts.inspect(TERMINATE).functions
+    assert parses == [TERMINATE, TERMINATE], "the forged verdict was believed"
+
+
+def test_the_same_file_of_ones_own_is_believed(parses):
+    """(The counterpart: the file diagnose writes, as it writes it, is read.)"""
+    sql_verdicts.inspect(TERMINATE)
+    path = next(Path(os.environ["DIAGNOSE_CACHE_DIR"]).glob("sql-verdicts-*.json"))
+    forge(path, TERMINATE, FORGED)
+    sql_verdicts.forget()
+    assert sql_verdicts.inspect(TERMINATE).functions == frozenset() and parses == [TERMINATE]
+
+
+def test_a_verdict_of_another_shape_is_judged_again(parses):
+    sql_verdicts.inspect(QUERY)
+    path = next(Path(os.environ["DIAGNOSE_CACHE_DIR"]).glob("sql-verdicts-*.json"))
+    forge(path, QUERY, {**FORGED, "functions": [["a", "b", "c"]]})
+    sql_verdicts.forget()
+    assert (None, "upper") in sql_verdicts.inspect(QUERY).functions and parses == [QUERY, QUERY]

@@ -144,6 +144,6 @@ def test_a_key_written_twice_in_an_overlay_is_a_problem(pack_copy):
 
 
 def test_an_english_file_named_like_a_translation_is_an_entry(pack_copy):
-    from diagnose.kb.loader import is_overlay
+    from diagnose.i18n import is_translation
 
-    assert is_overlay(Path("x/a.zh.yaml")) and not is_overlay(Path("x/a.en.yaml"))
+    assert is_translation(Path("x/a.zh.yaml")) and not is_translation(Path("x/a.en.yaml"))

@@ -406,4 +406,4 @@ def test_a_damaged_gz_through_ripgrep_is_the_plain_error(tmp_path, monkeypatch, 
 @pytest.mark.parametrize("value, expected", [("1", 1), ("3", 3), ("0", None), ("many", None), ("", None)])
 def test_gz_workers_from_the_environment(monkeypatch, value, expected):
     monkeypatch.setenv("DIAGNOSE_GZ_WORKERS", value)
-    assert engine.workers() == (expected or len(os.sched_getaffinity(0)))
+    assert engine.workers() == (expected or min(len(os.sched_getaffinity(0)), engine.MOST_WORKERS))
