@@ -136,7 +136,7 @@ class Vocabulary:
                 self.key.setdefault(word.lower(), f"g:{term.zh}")
         chinese = sorted((w for w in self.key if cjk(w)), key=len, reverse=True)
         latin = sorted((w for w in self.key if not cjk(w)), key=len, reverse=True)
-        self._chinese = re.compile("|".join(map(re.escape, chinese))) if chinese else None
+        self._chinese: re.Pattern | None = None   # compiled for the first text with Chinese in it
         # an English word also with its endings: "rolled" is "roll", "notifications" "notification"
         self._latin = re.compile(r"(?<![a-z0-9_])(?:" + "|".join(map(re.escape, latin)) +
                                  rf")(?:{_ENDINGS})?(?![a-z0-9_])") if latin else None
@@ -155,7 +155,9 @@ class Vocabulary:
         """The term keys whose words appear in ``lowered`` (a Chinese word anywhere, an English one as
         whole words)."""
         found = []
-        for pattern in (self._chinese, self._latin):
+        if self._chinese is None and self.chinese_words and cjk(lowered):
+            self._chinese = re.compile("|".join(map(re.escape, self.chinese_words)))
+        for pattern in (self._chinese if cjk(lowered) else None, self._latin):
             if pattern is not None:
                 found += [self._term(m.group(0)) for m in pattern.finditer(lowered)]
         return found
