@@ -157,13 +157,36 @@ def test_symptom_page_shows_the_entry(browser, page, site_url, pack):
     assert_offline_and_clean(browser)
 
 
+#: true when the results' line still reads "type to start searching" (in the page's language) though the box
+#: holds a query: Material's search worker was still loading the index while it was typed, and a query typed
+#: then is not searched when the worker is ready (seen on a busy CI machine)
+QUERY_LOST = ("() => { const config = JSON.parse(document.getElementById('__config').textContent);"
+              " const meta = document.querySelector('.md-search-result__meta');"
+              " const box = document.querySelector('[data-md-component=\"search-query\"]');"
+              " return !!(meta && box && box.value"
+              " && meta.textContent.trim() === config.translations['search.result.placeholder']); }")
+
+
+def search_for(page, text: str) -> None:
+    """Open the search box and type ``text``; typed again while the search was not ready for it (bounded)."""
+    box = page.locator('[data-md-component="search-query"]')
+    if not box.is_visible():  # narrow layouts hide the box behind the magnifier button
+        page.locator('label[for="__search"]:visible').first.click()
+    box.click()
+    box.press_sequentially(text)
+    results = page.locator(".md-search-result__list a").first
+    for attempt in range(40):   # up to 20 s; typed again at most every 2 s while the query stays unsearched
+        if results.is_visible():
+            return
+        if attempt % 4 == 3 and page.evaluate(QUERY_LOST):
+            box.fill("")
+            box.press_sequentially(text)
+        page.wait_for_timeout(500)
+
+
 def test_search_for_an_error_text_finds_the_symptom(browser, page, site_url, pack):
     page.goto(site_url, wait_until="networkidle")
-    query = page.locator('[data-md-component="search-query"]')
-    if not query.is_visible():  # narrow layouts hide the box behind the magnifier button
-        page.locator('label[for="__search"]:visible').first.click()
-    query.click()
-    query.press_sequentially(SEARCH_TEXT)
+    search_for(page, SEARCH_TEXT)
     hit = page.locator(f'.md-search-result__list a[href*="faq/{SYMPTOM}/"]').first
     try:
         hit.wait_for(state="visible")
@@ -178,11 +201,7 @@ def test_chinese_search_finds_the_symptom_and_opens_it(browser, page, site_url, 
     from diagnose.kb.loader import load_pack
 
     page.goto(f"{site_url}zh/", wait_until="networkidle")
-    box = page.locator('[data-md-component="search-query"]')
-    if not box.is_visible():
-        page.locator('label[for="__search"]:visible').first.click()
-    box.click()
-    box.press_sequentially(query)
+    search_for(page, query)
     first = page.locator(".md-search-result__list a").first
     try:
         first.wait_for(state="visible")
