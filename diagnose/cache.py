@@ -42,6 +42,18 @@ def trusted(path: Path) -> bool:
     return True
 
 
+def read_cache_file(path: Path) -> Any | None:
+    """What :func:`write_cache_file` wrote at ``path``; None when there is nothing to believe there: no file, a
+    file that is not JSON, or one someone else could have written (:func:`trusted`). Every reader of the cache
+    goes through here, so none of them takes a forged file for its own work."""
+    if not trusted(path):
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
 def write_cache_file(target: Path, data: Any) -> None:
     """``data`` as JSON at ``target`` in the cache folder, atomically (a reader never sees half a file). Best
     effort: a read-only home or a full disk only costs the next run some speed, never a failure."""

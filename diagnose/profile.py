@@ -181,19 +181,20 @@ def _marker(data: Any) -> Path | None:
 
 
 def _validated_before(data: Any) -> bool:
-    """A profile whose exact content passed validation before skips jsonschema (~80 ms to import)."""
+    """A profile whose exact content passed validation before skips jsonschema (~80 ms to import); a marker
+    someone else could have written does not count (:func:`diagnose.cache.read_cache_file`)."""
+    from diagnose.cache import read_cache_file
+
     marker = _marker(data)
-    return marker is not None and marker.is_file()
+    return marker is not None and read_cache_file(marker) is True
 
 
 def _remember_valid(data: Any) -> None:
-    try:
-        marker = _marker(data)
-        if marker is not None:
-            marker.parent.mkdir(parents=True, exist_ok=True)
-            marker.touch()
-    except OSError:  # a read-only cache only costs speed
-        pass
+    from diagnose.cache import write_cache_file   # best effort: a read-only cache only costs speed
+
+    marker = _marker(data)
+    if marker is not None:
+        write_cache_file(marker, True)
 
 
 def apply_overrides(profile: Profile, kind: str, pairs: tuple[str, ...], option: str) -> None:

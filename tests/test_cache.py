@@ -53,3 +53,41 @@ def test_a_pack_cache_someone_else_could_have_written_is_validated_again(tmp_pat
     cached.chmod(0o666)
     loader.load_pack()
     assert validations == [1]
+
+
+def test_every_reader_of_the_cache_goes_through_the_trusted_read(tmp_path, monkeypatch):
+    """The example reports (published as they are), the search entries, the explain index, the profile markers,
+    the query verdicts and the packs: a file of theirs that others may write is read as missing."""
+    from diagnose.cache import read_cache_file
+    from diagnose.site import examples, search_memo
+
+    monkeypatch.setenv("DIAGNOSE_CACHE_DIR", str(tmp_path / "cache"))
+    report = tmp_path / "cache" / "site-example-x.json"
+    write_cache_file(report, {"format": examples.CACHE_FORMAT, "report": {"entry": "x", "markdown": "<script>"}})
+    assert examples._read_cache(report).markdown == "<script>"
+    report.chmod(0o666)
+    assert examples._read_cache(report) is None and read_cache_file(report) is None
+
+    pages = tmp_path / "cache" / "site-search-x.json"
+    write_cache_file(pages, {"format": search_memo.FORMAT, "pages": {"k": [{"location": "", "text": "x"}]}})
+    pages.chmod(0o666)
+    assert search_memo._known(pages) == {}
+
+    from diagnose import profile
+
+    data = {"databases": {"trading": "postgresql://127.0.0.1/t"}}
+    profile._remember_valid(data)
+    assert profile._validated_before(data)
+    profile._marker(data).chmod(0o666)
+    assert not profile._validated_before(data)
+
+
+def test_a_file_that_is_not_json_reads_as_missing(tmp_path):
+    from diagnose.cache import read_cache_file
+
+    write_cache_file(tmp_path / "c" / "ok.json", {"a": [1]})
+    (tmp_path / "c" / "bad.json").write_text("{half")
+    (tmp_path / "c" / "bad.json").chmod(0o644)
+    assert read_cache_file(tmp_path / "c" / "ok.json") == {"a": [1]}
+    assert read_cache_file(tmp_path / "c" / "bad.json") is None
+    assert read_cache_file(tmp_path / "c" / "none.json") is None

@@ -18,12 +18,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.util
-import json
 import threading
 from pathlib import Path
 from typing import Any
 
-from diagnose.cache import cache_dir, trusted, write_cache_file
+from diagnose.cache import cache_dir, read_cache_file, write_cache_file
 
 from .sql_grammar import Calls, QualifiedName, Refused
 
@@ -98,13 +97,9 @@ def _verdicts(path: Path | None) -> dict[str, dict[str, Any]]:
     """The verdicts of ``path``, read once per process (called with the lock held)."""
     if path not in _memos:
         memo: dict[str, dict[str, Any]] = {}
-        if path is not None and trusted(path):   # a file someone else could have written is not believed
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-                if isinstance(data, dict) and data.get("format") == FORMAT and isinstance(data.get("verdicts"), dict):
-                    memo = {k: v for k, v in data["verdicts"].items() if _valid(v)}
-            except (OSError, ValueError):
-                pass
+        data = read_cache_file(path) if path is not None else None   # not believed when someone else could
+        if isinstance(data, dict) and data.get("format") == FORMAT and isinstance(data.get("verdicts"), dict):
+            memo = {k: v for k, v in data["verdicts"].items() if _valid(v)}
         _memos[path] = memo
     return _memos[path]
 

@@ -12,12 +12,11 @@ usual run skips YAML parsing and schema validation (jsonschema alone costs ~200 
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from diagnose.cache import cache_dir, trusted, write_cache_file
+from diagnose.cache import cache_dir, read_cache_file, write_cache_file
 from diagnose.kb.model import (Avoid, Cause, Check, Entry, Example, Fill, FixPolicy, Pack, Precondition, Solution,
                                 Source, Step, provenance_of)
 from diagnose.kb.problems import KnowledgeBaseError, Problem  # noqa: F401 (Problem: re-exported for callers)
@@ -226,14 +225,8 @@ def _cache_file(digest: str) -> Path:
 
 
 def _read_cache(digest: str) -> tuple[dict, list, list[Problem]] | None:
-    path = _cache_file(digest)
-    if not trusted(path):   # another owner's, or writable by others: the pack is validated again
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if data.get("format") != CACHE_FORMAT:
+    data = read_cache_file(_cache_file(digest))   # another owner's, or writable by others: validated again
+    if not isinstance(data, dict) or data.get("format") != CACHE_FORMAT:
         return None
     return data["manifest"], data["entries"], [Problem(file, line, path, message, unfinished=not translation,
                                                        translation=translation)

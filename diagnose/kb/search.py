@@ -130,10 +130,9 @@ def _index(pack: Pack, languages: list[str], translations: Callable[[], Sequence
     ones it was made from (making it loads the pack in its other ``languages``, segments every Chinese text
     and parses every error pattern: tens of milliseconds a run saves)."""
     import hashlib
-    import json
 
     from diagnose.kb import words as words_module
-    from diagnose.cache import cache_dir, write_cache_file
+    from diagnose.cache import cache_dir, read_cache_file, write_cache_file
 
     # what the index is made from: the packs and languages, this code, the pinyin table, and whether the
     # segmenter is there (an index cut by character pairs alone is not one cut by jieba)
@@ -145,13 +144,9 @@ def _index(pack: Pack, languages: list[str], translations: Callable[[], Sequence
     made_of += [b"segmented" if segment and words_module.segmenter_of(vocabulary) is not None else b""]
     key = hashlib.sha256(b"\0".join(made_of)).hexdigest()[:24]
     cached = cache_dir() / f"explain-{key}.json"
-    try:
-        index = json.loads(cached.read_text(encoding="utf-8"))
-        if isinstance(index, dict) and isinstance(index.get("documents"), dict) \
-                and isinstance(index.get("literals"), dict):
-            return cast(_Index, index)
-    except (OSError, ValueError):
-        pass
+    index = read_cache_file(cached)
+    if isinstance(index, dict) and isinstance(index.get("documents"), dict) and isinstance(index.get("literals"), dict):
+        return cast(_Index, index)
     others = [{e.id: e for e in other.entries} for other in translations()]
     documents: dict[str, dict[str, float]] = {}
     for entry in pack.entries:

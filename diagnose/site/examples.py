@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
 import tempfile
 from collections.abc import Iterator
@@ -235,10 +234,14 @@ def _replace_strings(value: Any, replacements: dict[str, str]) -> Any:
 
 
 def _read_cache(path: Path) -> ExampleReport | None:
+    from diagnose.cache import read_cache_file
+
+    data = read_cache_file(path)   # a report someone else could have written would be published as is: not read
+    if not isinstance(data, dict) or data.get("format") != CACHE_FORMAT:
+        return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return ExampleReport(**data["report"]) if data.get("format") == CACHE_FORMAT else None
-    except (OSError, ValueError, KeyError, TypeError):
+        return ExampleReport(**data["report"])
+    except (KeyError, TypeError):
         return None
 
 

@@ -5,7 +5,7 @@ jieba: half of a build of this site (16 of 33 s under a profiler; an example rep
 thousands of tags). What it makes of a page depends only on the page (its HTML, address, title, metadata and
 table of contents) and on the plugin (its version and settings), so each page's entries are kept in the cache
 folder under a digest of those: a rebuild after an entry's edit (``diagnose docs serve``) reads only the pages
-that changed, and the index it writes is the one a full read gives (``tests/site/test_search_memo.py``).
+that changed, and the index it writes is the one a full read gives (``tests/site/test_rebuilds.py``).
 
 Only Material's own plugin is helped (its index keeps its entries in a list, which is what is remembered);
 any other search plugin is left as it is.
@@ -109,14 +109,12 @@ def _file(index: Any, config: Any) -> Path:
 def _known(path: Path) -> dict[str, list[dict]]:
     """The pages of ``path``, read once per process (called with the lock held)."""
     if path not in _KNOWN:
+        from diagnose.cache import read_cache_file
+
         pages: dict[str, list[dict]] = {}
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if isinstance(data, dict) and data.get("format") == FORMAT and isinstance(data.get("pages"), dict):
-                pages = {k: v for k, v in data["pages"].items()
-                         if isinstance(v, list) and all(isinstance(e, dict) for e in v)}
-        except (OSError, ValueError):
-            pass
+        data = read_cache_file(path)   # entries someone else could have written would be published: not read
+        if isinstance(data, dict) and data.get("format") == FORMAT and isinstance(data.get("pages"), dict):
+            pages = {k: v for k, v in data["pages"].items() if isinstance(v, list) and all(isinstance(e, dict) for e in v)}
         while len(_KNOWN) >= KEEP_FILES:   # a process builds one or two sites (a language each)
             del _KNOWN[next(iter(_KNOWN))]
         _KNOWN[path] = pages
