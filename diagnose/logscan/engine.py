@@ -21,7 +21,7 @@ import functools
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
-from typing import Callable, Iterable
+from typing import Callable, Iterable, NamedTuple
 
 from diagnose.checks.base import CheckError, Context
 
@@ -56,7 +56,7 @@ def scan_log(name: str, spec, wants: list[Want], stamps: TimestampParser, ctx: C
     rg = ripgrep.rg_binary() if earliest is None else None
     literals = [prefilter_literals(w.pattern) for w in wants] if rg else []
     fast = bool(rg and literals and all(literals))
-    plan: list[tuple[str, datetime | None, Callable[[], list[ScanResult]] | list[ScanResult]]] = []
+    plan: list[_Step] = []
     for log_file in logfiles.log_files(spec):
         path = log_file.path
         modified = _modified(name, path) if earliest is not None else None
@@ -64,19 +64,18 @@ def scan_log(name: str, spec, wants: list[Want], stamps: TimestampParser, ctx: C
             # last written before the window opened: nothing in it can count, whatever its lines say
             # (with a time or without); a rotated sibling is not even mentioned, the file itself is
             if not log_file.rotated:
-                plan.append((path, modified, [ScanResult(modified=modified, before_window=True) for _ in wants]))
+                plan.append(_Step(path, modified, [ScanResult(modified=modified, before_window=True) for _ in wants]))
             continue
+        parallel = False
         if earliest is not None and not log_file.compressed and not ripgrep.plain_only():
             job = functools.partial(_windowed, name, path, wants, stamps, earliest, ctx)
         elif fast and rg is not None and log_file.compressed:
-            job = functools.partial(_ripgrep_gz, name, rg, path, wants, literals, stamps, ctx)
-            plan.append((path, modified, _Parallel(job)))
-            continue
+            job, parallel = functools.partial(_ripgrep_gz, name, rg, path, wants, literals, stamps, ctx), True
         elif fast and rg is not None:
             job = functools.partial(_ripgrep, name, rg, path, wants, literals, stamps, ctx)
         else:
             job = functools.partial(_python, logfiles.file_chunks(name, path), wants, stamps, ctx)
-        plan.append((path, modified, job))
+        plan.append(_Step(path, modified, job, parallel))
     for path, modified, found in _run(plan, ctx):
         for result in found:
             result.modified = modified
@@ -84,15 +83,15 @@ def scan_log(name: str, spec, wants: list[Want], stamps: TimestampParser, ctx: C
     return results
 
 
-class _Parallel:
-    """A file's scan that may run at the same time as other files' (a ``.gz`` through ripgrep: its inflater
-    and its ripgrep are two processors' work, and hardly any of Python's)."""
+class _Step(NamedTuple):
+    """One file of a scan: its results already known (a list), or the job that scans it; ``parallel`` when it may
+    run at the same time as other files' (a ``.gz`` through ripgrep: its inflater and its ripgrep are two
+    processors' work, and hardly any of Python's)."""
 
-    def __init__(self, job: Callable[[], list[ScanResult]]):
-        self.job = job
-
-    def __call__(self) -> list[ScanResult]:
-        return self.job()
+    path: str
+    modified: datetime | None
+    job: Callable[[], list[ScanResult]] | list[ScanResult]
+    parallel: bool = False
 
 
 #: at most this many ``.gz`` files of one log at once by default: diagnose runs on the host it diagnoses, and each
@@ -114,23 +113,22 @@ def workers() -> int:
     return min(cores, MOST_WORKERS)
 
 
-def _run(plan: list, ctx: Context) -> Iterable[tuple[str, datetime | None, list[ScanResult]]]:
+def _run(plan: list[_Step], ctx: Context) -> Iterable[tuple[str, datetime | None, list[ScanResult]]]:
     """Each file's results in the plan's order; the parallel scans (several rotated ``.gz`` files) run up to
     :func:`workers` at a time, from the start, while the others run one after another in this thread."""
-    parallel = [job for _, _, job in plan if isinstance(job, _Parallel)]
+    parallel = [i for i, step in enumerate(plan) if step.parallel]
     pool = None
     futures: dict[int, Future] = {}
     if len(parallel) > 1 and workers() > 1:
         pool = ThreadPoolExecutor(max_workers=min(workers(), len(parallel)), thread_name_prefix="diagnose-gz")
-        futures = {id(job): pool.submit(job) for job in parallel}
+        futures = {i: pool.submit(job) for i in parallel if callable(job := plan[i].job)}
     try:
-        for path, modified, job in plan:
+        for i, (path, modified, job, _) in enumerate(plan):
             if isinstance(job, list):
                 yield path, modified, job
                 continue
             ctx.check_time()
-            future = futures.get(id(job))
-            yield path, modified, future.result() if future is not None else job()
+            yield path, modified, futures[i].result() if i in futures else job()
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)

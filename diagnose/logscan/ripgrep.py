@@ -224,17 +224,18 @@ class _Collector:
     def add(self, number: int, offset: int, text: bytes) -> None:
         self.count += 1
         entry = (number, offset, text[:HEAD_LIMIT])
-        if self.first_time is None and self.stamps is not None:
-            self.first_time = self.time_of(entry)
-            if self.first_time is None:   # later matches need not look back past this one
-                self.untimed_to = offset
         if len(self.last) == self.last.maxlen:
             self.times.pop(self.last[0][1], None)
         self.last.append(entry)
+        if self.stamps is None or not (self.eager or self.first_time is None):
+            return
+        time = self.time_of(entry)   # once a match, and only while it is needed
         if self.eager:
-            self.times[offset] = time = self.time_of(entry)
-            if time is None:   # no timed line before this one: the next look back stops here
-                self.untimed_to = offset
+            self.times[offset] = time
+        if self.first_time is None:
+            self.first_time = time
+        if time is None:   # no timed line before this one: later matches need not look back past it
+            self.untimed_to = offset
 
     def time_of(self, entry):
         if self.stamps is None:
