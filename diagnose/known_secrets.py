@@ -33,11 +33,8 @@ never hides a shorter one at the same place that is.
 
 from __future__ import annotations
 
-import base64
-import html
 import json
 import re
-import string
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -94,6 +91,8 @@ def _base64(data: bytes) -> dict[str, set[tuple[int, int, int, int]]]:
     both (2 to 4 bits of the secret) depends on the neighbour, so it is not in the word: where a
     match is masked, the character next to it is masked too if its bits fit (``edges``). Nothing
     of the secret is then left in the stream."""
+    import base64   # here, not at the top: a command that learns no secret (`show`) need not import it
+
     out: dict[str, set[tuple[int, int, int, int]]] = {}
     first, last = data[0], data[-1]
     for encode in (base64.b64encode, base64.urlsafe_b64encode):
@@ -150,6 +149,8 @@ def _html(secret: str) -> set[str]:
     Go's ``html/template`` (``&#34;`` ``&#39;``), and numeric character references, decimal
     (``&#38;``: .NET, XML serializers) or hex (``&#x26;``, ``&#x3C;``, ``&#X3C;``: OWASP encoders,
     hand-written escapers), for the five special characters or for ``&<>`` only."""
+    import html
+
     forms = {html.escape(secret), html.escape(secret, quote=False), secret.translate(_MARKUPSAFE)}
     for chars in ("&<>\"'", "&<>"):
         for entity in ("&#%d;", "&#x%x;", "&#x%X;", "&#X%X;"):
@@ -433,5 +434,5 @@ def _alnum_at(text: str, index: int) -> bool:
 
 
 _ESCAPE_BEFORE = re.compile(r"(?:%(?:25)*[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2})\Z")
-_BASE64_VALUE = {char: value for value, char in enumerate(string.ascii_uppercase + string.ascii_lowercase
-                                                           + string.digits + "+/")} | {"-": 62, "_": 63}
+_BASE64_VALUE = {char: value for value, char in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                                           "0123456789+/")} | {"-": 62, "_": 63}

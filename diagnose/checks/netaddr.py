@@ -16,11 +16,13 @@ and a dead DNS server must not outlive the check's budget.
 from __future__ import annotations
 
 import re
-import socket
 import threading
 from dataclasses import dataclass
-from typing import cast
+from typing import TYPE_CHECKING, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+if TYPE_CHECKING:  # imported where a connection is opened: `show` and lint only write commands by hand
+    import socket
 
 #: Port used when the endpoint value names a scheme but no port.
 DEFAULT_PORTS: dict[str, int] = {
@@ -140,6 +142,8 @@ def display_url(url: str) -> str:
 
 def _resolve(host: str, port: int, timeout: float) -> list[tuple]:
     """``getaddrinfo`` bounded by ``timeout`` (it has no timeout of its own)."""
+    import socket
+
     result: dict[str, object] = {}
 
     # an ASCII name as bytes: the same lookup, without importing the IDNA codec (and stringprep) for it
@@ -168,6 +172,7 @@ def open_socket(host: str, port: int, timeout: float) -> socket.socket:
     there) or ``TimeoutError`` (no answer in time: we cannot tell). The returned socket
     keeps ``timeout`` as its timeout; callers lower it as their budget shrinks.
     """
+    import socket
     import time
 
     deadline = time.monotonic() + timeout

@@ -137,9 +137,7 @@ class Vocabulary:
         chinese = sorted((w for w in self.key if cjk(w)), key=len, reverse=True)
         latin = sorted((w for w in self.key if not cjk(w)), key=len, reverse=True)
         self._chinese: re.Pattern | None = None   # compiled for the first text with Chinese in it
-        # an English word also with its endings: "rolled" is "roll", "notifications" "notification"
-        self._latin = re.compile(r"(?<![a-z0-9_])(?:" + "|".join(map(re.escape, latin)) +
-                                 rf")(?:{_ENDINGS})?(?![a-z0-9_])") if latin else None
+        self.latin_words = tuple(latin)
         self.chinese_words = tuple(chinese)
         self._pinyin_keys: dict[str, str] | None = None
 
@@ -157,10 +155,21 @@ class Vocabulary:
         found = []
         if self._chinese is None and self.chinese_words and cjk(lowered):
             self._chinese = re.compile("|".join(map(re.escape, self.chinese_words)))
-        for pattern in (self._chinese if cjk(lowered) else None, self._latin):
+        for pattern in (self._chinese if cjk(lowered) else None, self._latin_in(lowered)):
             if pattern is not None:
                 found += [self._term(m.group(0)) for m in pattern.finditer(lowered)]
         return found
+
+    def _latin_in(self, lowered: str) -> re.Pattern | None:
+        """The English words of the glossary, each also with its endings ("rolled" is "roll", "notifications"
+        "notification"), as whole words: only those that occur in ``lowered`` at all. The same matches as
+        the pattern of every word, longest first (a word absent from the text matches nowhere), and a
+        message's pattern of two or three words compiles in a fraction of the whole glossary's."""
+        present = [word for word in self.latin_words if word in lowered]
+        if not present:
+            return None
+        return re.compile(r"(?<![a-z0-9_])(?:" + "|".join(map(re.escape, present)) +
+                          rf")(?:{_ENDINGS})?(?![a-z0-9_])")
 
     def _term(self, matched: str) -> str:
         """The term key of a word the English pattern matched, with or without its ending."""

@@ -113,9 +113,11 @@ def test_demo_builds_an_entry_example(diagnose, tmp_path):
 
 
 #: what reading an entry never needs: a run's drivers, parser, scanner and report builder, the explain index,
-#: the translations of an English page (each costs `diagnose show` time: bench/cli_speed.py)
+#: the translations of an English page, sockets (a check's command by hand is text), the encoders that spell a
+#: learned secret (none is learned without a profile) (each costs `diagnose show` time: bench/cli_speed.py)
 NOT_FOR_READING = ("psycopg", "pglast", "diagnose.logscan", "diagnose.runner", "diagnose.probes",
-                   "diagnose.reports.document", "diagnose.kb.search", "diagnose.kb.translations")
+                   "diagnose.reports.document", "diagnose.kb.search", "diagnose.kb.translations", "socket", "base64",
+                   "html")
 
 
 def test_show_and_list_import_nothing_a_run_needs(tmp_path):
