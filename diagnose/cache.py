@@ -17,6 +17,8 @@ home or a project loses nothing.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import os
 import re
@@ -51,6 +53,35 @@ def cache_dir() -> Path:
         return Path(os.environ["DIAGNOSE_CACHE_DIR"])
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "diagnose"
+
+
+#: diagnose's own package folder (:func:`code_stamp`)
+PACKAGE = Path(__file__).resolve().parent
+
+
+@functools.cache
+def code_stamp(package: Path = PACKAGE) -> str:
+    """What the running code is, as 12 hex digits: the name, size and modification time of every module of
+    ``package`` and of its subpackages (one level down). A cache file whose worth depends on the code (a pack
+    validated by it) carries this in its name, so an upgrade, or an edit of a checkout, makes it new rather
+    than trusting what older code decided. Sizes and times, not contents: about half a millisecond a run."""
+    h = hashlib.sha256()
+    folders = [package]
+    try:
+        with os.scandir(package) as entries:
+            folders += sorted(Path(e.path) for e in entries if e.is_dir() and not e.name.startswith(("_", ".")))
+    except OSError:
+        pass
+    for folder in folders:
+        try:
+            with os.scandir(folder) as entries:
+                for entry in sorted(entries, key=lambda e: e.name):
+                    if entry.name.endswith(".py") and entry.is_file():
+                        info = entry.stat()
+                        h.update(f"{folder.name}/{entry.name}:{info.st_size}:{info.st_mtime_ns}\0".encode())
+        except OSError:
+            continue
+    return h.hexdigest()[:12]
 
 
 def trusted(path: Path) -> bool:

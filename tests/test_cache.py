@@ -58,6 +58,43 @@ def test_a_pack_cache_someone_else_could_have_written_is_validated_again(tmp_pat
     assert validations == [1]
 
 
+def test_a_pack_validated_by_other_code_is_validated_again(tmp_path, monkeypatch):
+    """An upgrade of diagnose (or an edit of a checkout) may validate differently: a pack it validated before is
+    not taken on trust."""
+    from diagnose.kb import loader
+
+    monkeypatch.setenv("DIAGNOSE_CACHE_DIR", str(tmp_path / "cache"))
+    loader.load_pack()
+    validations: list[int] = []
+    real = loader._validate
+    monkeypatch.setattr(loader, "_validate", lambda *a: validations.append(1) or real(*a))
+    loader.load_pack()
+    assert validations == []
+    monkeypatch.setattr(loader, "code_stamp", lambda: "0123456789ab")
+    loader.load_pack()
+    assert validations == [1]
+
+
+def test_the_code_stamp_changes_with_any_module_of_the_package(tmp_path):
+    from diagnose.cache import code_stamp
+
+    package = tmp_path / "pkg"
+    (package / "kb").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    module = package / "kb" / "schema.py"
+    module.write_text("A = 1\n")
+    (package / "kb" / "notes.txt").write_text("not code")
+    first = code_stamp(package)
+    assert code_stamp.__wrapped__(package) == first, "the same code, the same stamp"
+    (package / "kb" / "notes.txt").write_text("still not code")
+    assert code_stamp.__wrapped__(package) == first
+    module.write_text("A = 22\n")
+    assert code_stamp.__wrapped__(package) != first
+    second = code_stamp.__wrapped__(package)
+    (package / "kb" / "lint.py").write_text("")
+    assert code_stamp.__wrapped__(package) != second
+
+
 def test_every_reader_of_the_cache_goes_through_the_trusted_read(tmp_path, monkeypatch):
     """The example reports (published as they are), the search entries, the explain index, the profile markers,
     the query verdicts and the packs: a file of theirs that others may write is read as missing."""

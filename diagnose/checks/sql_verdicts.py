@@ -44,7 +44,7 @@ def inspect(query: str) -> Calls:
     key = hashlib.sha256(query.encode("utf-8", "surrogatepass")).hexdigest()
     with _LOCK:
         known = _verdicts(_file()).get(key)
-    if known is not None:
+    if known is not None and _valid(known):
         if "refused" in known:
             raise Refused(known["refused"])
         try:
@@ -99,7 +99,8 @@ def _verdicts(path: Path | None) -> dict[str, dict[str, Any]]:
         memo: dict[str, dict[str, Any]] = {}
         data = read_cache_file(path) if path is not None else None   # not believed when someone else could
         if isinstance(data, dict) and data.get("format") == FORMAT and isinstance(data.get("verdicts"), dict):
-            memo = {k: v for k, v in data["verdicts"].items() if _valid(v)}
+            memo = data["verdicts"]   # each verdict is checked when it is looked up (:func:`inspect`): a run
+            # reads a handful of an author's hundreds
         _memos[path] = memo
     return _memos[path]
 
@@ -112,7 +113,7 @@ def _remember(key: str, verdict: dict[str, Any]) -> None:
         while len(memo) > MOST:
             del memo[next(iter(memo))]
         if path is not None:
-            write_cache_file(path, {"format": FORMAT, "verdicts": memo})
+            write_cache_file(path, {"format": FORMAT, "verdicts": {k: v for k, v in memo.items() if _valid(v)}})
 
 
 def _valid(verdict: Any) -> bool:

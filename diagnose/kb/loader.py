@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from diagnose.cache import cache_dir, read_cache_file, write_cache_file
+from diagnose.cache import cache_dir, code_stamp, read_cache_file, write_cache_file
 from diagnose.kb.model import (Avoid, Cause, Check, Entry, Example, Fill, FixPolicy, Pack, Precondition, Solution,
                                 Source, Step, provenance_of)
 from diagnose.kb.problems import KnowledgeBaseError, Problem  # noqa: F401 (Problem: re-exported for callers)
@@ -216,12 +216,13 @@ def _note_statement_kinds(entry: dict[str, Any]) -> None:
 
 
 def _cache_file(digest: str) -> Path:
-    """The cache of a validated pack: its files' digest and the plugins installed (a kind or source type
-    added, removed, upgraded or edited changes what validates)."""
+    """The cache of a validated pack: its files' digest, the plugins installed (a kind or source type
+    added, removed, upgraded or edited changes what validates) and diagnose's own code (an upgrade may
+    validate differently: :func:`diagnose.cache.code_stamp`)."""
     from diagnose.plugins import signature
 
     plugins = hashlib.sha256(signature().encode()).hexdigest()[:12]
-    return cache_dir() / f"kb-{digest}-{plugins}.json"
+    return cache_dir() / f"kb-{digest}-{plugins}-{code_stamp()}.json"
 
 
 def _read_cache(digest: str) -> tuple[dict, list, list[Problem]] | None:
