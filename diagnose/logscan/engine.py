@@ -23,10 +23,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Callable, Iterable, NamedTuple
 
-from diagnose.checks.base import CheckError, Context
+from diagnose.failures import CheckError
 
 from . import files as logfiles
 from . import ripgrep
+from .budget import Budget
 from .commands import with_window
 from .literals import prefilter_literals
 from .scan import ScanResult, Want, scan_many
@@ -37,7 +38,7 @@ from .window import window_start
 Results = list[list[tuple[str, ScanResult]]]
 
 
-def scan_log(name: str, spec, wants: list[Want], stamps: TimestampParser, ctx: Context) -> Results:
+def scan_log(name: str, spec, wants: list[Want], stamps: TimestampParser, ctx: Budget) -> Results:
     """Scan the log ``spec`` (named ``name``) once for all ``wants``; ``since`` is either set
     on all of them or on none (a pass is for windowed or for whole-file patterns)."""
     results: Results = [[] for _ in wants]
@@ -113,7 +114,7 @@ def workers() -> int:
     return min(cores, MOST_WORKERS)
 
 
-def _run(plan: list[_Step], ctx: Context) -> Iterable[tuple[str, datetime | None, list[ScanResult]]]:
+def _run(plan: list[_Step], ctx: Budget) -> Iterable[tuple[str, datetime | None, list[ScanResult]]]:
     """Each file's results in the plan's order; the parallel scans (several rotated ``.gz`` files) run up to
     :func:`workers` at a time, from the start, while the others run one after another in this thread."""
     parallel = [i for i, step in enumerate(plan) if step.parallel]
@@ -135,7 +136,7 @@ def _run(plan: list[_Step], ctx: Context) -> Iterable[tuple[str, datetime | None
 
 
 def _command(name: str, spec, wants: list[Want], stamps: TimestampParser, since: datetime | None,
-             ctx: Context) -> tuple[str, list[ScanResult]]:
+             ctx: Budget) -> tuple[str, list[ScanResult]]:
     """A command source: with a window, a known log command is given it (:mod:`.commands`); then
     its lines are in the window by construction, with a time or without."""
     argv, applied = list(spec.command), False
@@ -158,13 +159,13 @@ def _command(name: str, spec, wants: list[Want], stamps: TimestampParser, since:
     return logfiles.command_label(argv), found
 
 
-def _python(chunks, wants: list[Want], stamps: TimestampParser, ctx: Context, **kw) -> list[ScanResult]:
+def _python(chunks, wants: list[Want], stamps: TimestampParser, ctx: Budget, **kw) -> list[ScanResult]:
     with contextlib.closing(chunks):
         return scan_many(chunks, wants, stamps=stamps, on_chunk=ctx.check_time, **kw)
 
 
 def _windowed(name: str, path: str, wants: list[Want], stamps: TimestampParser, since: datetime,
-              ctx: Context) -> list[ScanResult]:
+              ctx: Budget) -> list[ScanResult]:
     with logfiles.open_log(name, path) as f:   # opened once: searched and read as one file
         try:
             start = window_start(f, since, stamps)
@@ -177,7 +178,7 @@ def _windowed(name: str, path: str, wants: list[Want], stamps: TimestampParser, 
 
 
 def _ripgrep_gz(name: str, rg: str, path: str, wants: list[Want], literals, stamps: TimestampParser,
-                ctx: Context) -> list[ScanResult]:
+                ctx: Budget) -> list[ScanResult]:
     def read(argv, **kw):
         return logfiles.command_chunks(name, argv, ctx, **kw)
 
@@ -188,7 +189,7 @@ def _ripgrep_gz(name: str, rg: str, path: str, wants: list[Want], literals, stam
 
 
 def _ripgrep(name: str, rg: str, path: str, wants: list[Want], literals, stamps: TimestampParser,
-             ctx: Context) -> list[ScanResult]:
+             ctx: Budget) -> list[ScanResult]:
     with logfiles.open_log(name, path) as f:   # ripgrep reads it as its stdin; so would the fallback
         def read(argv, **kw):
             return logfiles.command_chunks(name, argv, ctx, stdin=f, **kw)

@@ -31,7 +31,9 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable, Generator, Iterator, Sequence
 
-from diagnose.checks.base import CheckError, Context
+from diagnose.failures import CheckError
+
+from .budget import Budget
 
 CHUNK = 1 << 20          # bytes read at a time
 STDERR_CAP = 64 * 1024   # bytes of a command's stderr kept for the error message
@@ -337,7 +339,7 @@ def command_label(argv: Sequence[str]) -> str:
     return shlex.join(argv)
 
 
-def command_chunks(log: str, argv: Sequence[str], ctx: Context, chunk_size: int = CHUNK,
+def command_chunks(log: str, argv: Sequence[str], ctx: Budget, chunk_size: int = CHUNK,
                    exit: dict | None = None, started: Callable[[subprocess.Popen], None] | None = None,
                    stdin=None) -> Generator[bytes, None, None]:
     """Standard output of ``argv`` (no shell) as it arrives; the command (and its process

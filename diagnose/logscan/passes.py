@@ -18,10 +18,11 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from diagnose.checks.base import CheckError, CheckTimeout, Context
+from diagnose.failures import CheckError, CheckTimeout
 
+from .budget import Budget
 from .engine import scan_log
 from .scan import LinePattern, ScanResult, Want, compile_pattern
 from .timestamps import TimestampParser
@@ -43,11 +44,15 @@ class Request:
     compiled: LinePattern | None = field(default=None, compare=False, hash=False)
 
 
-class LogPasses:
+#: the checks' own context: a :class:`Budget` to the scan, handed back whole to the log kind's ``plan``
+C = TypeVar("C", bound=Budget)
+
+
+class LogPasses(Generic[C]):
     """The run's passes over its logs (a :class:`~diagnose.checks.base.RunResources` item)."""
 
     def __init__(self, planned: list[dict[str, Any]],
-                 plan: Callable[[Mapping[str, Any], Context], list[Request]]):
+                 plan: Callable[[Mapping[str, Any], C], list[Request]]):
         """``planned``: the run's check dicts; ``plan``: the requests one of them makes of its log (the
         log kind says how a check reads: its pattern, window, and the line it counts from)."""
         self.planned = planned
@@ -56,7 +61,7 @@ class LogPasses:
         self._passes: dict[tuple[str, bool], _Pass] = {}
 
     def results(self, name: str, spec, request: Request, stamps: TimestampParser,
-                ctx: Context) -> list[tuple[str, ScanResult]]:
+                ctx: C) -> list[tuple[str, ScanResult]]:
         """The (source, result) pairs of ``request`` on log ``name``, from the shared pass."""
         key = (name, request.window is not None)
         with self._lock:
@@ -76,7 +81,7 @@ class LogPasses:
             shared = own
         return shared.result(request)
 
-    def _planned(self, name: str, windowed: bool, ctx: Context) -> list[Request]:
+    def _planned(self, name: str, windowed: bool, ctx: C) -> list[Request]:
         found: list[Request] = []
         for check in self.planned:
             if check.get("kind") != "log" or check.get("log") != name:
@@ -97,7 +102,7 @@ class _Pass:
         self._results: dict[Request, list[tuple[str, ScanResult]]] = {}
         self._error: BaseException | None = None
 
-    def run(self, name: str, spec, stamps: TimestampParser, ctx: Context) -> None:
+    def run(self, name: str, spec, stamps: TimestampParser, ctx: Budget) -> None:
         try:
             wants = [_want(r, ctx.now) for r in self.requests]
             found = scan_log(name, spec, wants, stamps, ctx)
@@ -109,7 +114,7 @@ class _Pass:
         if self._error is not None:
             raise self._error
 
-    def wait(self, ctx: Context) -> None:
+    def wait(self, ctx: Budget) -> None:
         while not self.done.wait(POLL):
             ctx.check_time()
 
