@@ -52,11 +52,11 @@ def timed(argv: list[str], runs: int, env: dict, expect_code: int = 0) -> float:
     """Median wall time of ``argv`` after one run that is not timed (it fills the cache, as any first run
     does); a run that exits with another code aborts the benchmark."""
     samples = []
-    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=env["_CWD"])
-    for _ in range(runs):
+    for run in range(runs + 1):
         started = time.perf_counter()
         proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=env["_CWD"])
-        samples.append(time.perf_counter() - started)
+        if run:
+            samples.append(time.perf_counter() - started)
         if proc.returncode != expect_code:
             sys.exit(f"bench: {' '.join(argv)} exited {proc.returncode}, expected {expect_code}: {proc.stderr[-500:]!r}")
     return statistics.median(samples)
