@@ -59,28 +59,36 @@ def cache_dir() -> Path:
 PACKAGE = Path(__file__).resolve().parent
 
 
+#: the libraries whose version can change what validates (a kind's JSON Schema, PostgreSQL's grammar)
+VALIDATING_LIBRARIES = ("jsonschema", "pglast")
+
+
 @functools.cache
 def code_stamp(package: Path = PACKAGE) -> str:
-    """What the running code is, as 12 hex digits: the name, size and modification time of every module of
-    ``package`` and of its subpackages (one level down). A cache file whose worth depends on the code (a pack
+    """What the running code is, as 12 hex digits: the path, size and modification time of every file of
+    ``package`` (modules and the data they read, such as the list of volatile PostgreSQL functions), and of the
+    top module of each of :data:`VALIDATING_LIBRARIES`. A cache file whose worth depends on the code (a pack
     validated by it) carries this in its name, so an upgrade, or an edit of a checkout, makes it new rather
-    than trusting what older code decided. Sizes and times, not contents: about half a millisecond a run."""
+    than trusting what older code decided. Sizes and times, not contents: about a millisecond a run."""
+    import importlib.util
+
     h = hashlib.sha256()
-    folders = [package]
-    try:
-        with os.scandir(package) as entries:
-            folders += sorted(Path(e.path) for e in entries if e.is_dir() and not e.name.startswith(("_", ".")))
-    except OSError:
-        pass
-    for folder in folders:
+    files: list[str] = []
+    for folder, subfolders, names in os.walk(package):
+        subfolders[:] = sorted(d for d in subfolders if d != "__pycache__" and not d.startswith("."))
+        files += [os.path.join(folder, name) for name in sorted(names)]
+    for library in VALIDATING_LIBRARIES:
         try:
-            with os.scandir(folder) as entries:
-                for entry in sorted(entries, key=lambda e: e.name):
-                    if entry.name.endswith(".py") and entry.is_file():
-                        info = entry.stat()
-                        h.update(f"{folder.name}/{entry.name}:{info.st_size}:{info.st_mtime_ns}\0".encode())
+            spec = importlib.util.find_spec(library)
+        except (ImportError, ValueError):
+            spec = None
+        files.append(spec.origin if spec is not None and spec.origin else f"<no {library}>")
+    for path in files:
+        try:
+            info = os.stat(path)
+            h.update(f"{path}:{info.st_size}:{info.st_mtime_ns}\0".encode())
         except OSError:
-            continue
+            h.update(f"{path}:?\0".encode())
     return h.hexdigest()[:12]
 
 

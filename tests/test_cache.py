@@ -75,7 +75,7 @@ def test_a_pack_validated_by_other_code_is_validated_again(tmp_path, monkeypatch
     assert validations == [1]
 
 
-def test_the_code_stamp_changes_with_any_module_of_the_package(tmp_path):
+def test_the_code_stamp_changes_with_any_file_of_the_package(tmp_path):
     from diagnose.cache import code_stamp
 
     package = tmp_path / "pkg"
@@ -83,16 +83,24 @@ def test_the_code_stamp_changes_with_any_module_of_the_package(tmp_path):
     (package / "__init__.py").write_text("")
     module = package / "kb" / "schema.py"
     module.write_text("A = 1\n")
-    (package / "kb" / "notes.txt").write_text("not code")
     first = code_stamp(package)
     assert code_stamp.__wrapped__(package) == first, "the same code, the same stamp"
-    (package / "kb" / "notes.txt").write_text("still not code")
-    assert code_stamp.__wrapped__(package) == first
     module.write_text("A = 22\n")
     assert code_stamp.__wrapped__(package) != first
     second = code_stamp.__wrapped__(package)
     (package / "kb" / "lint.py").write_text("")
     assert code_stamp.__wrapped__(package) != second
+    third = code_stamp.__wrapped__(package)
+    (package / "kb" / "notes.txt").write_text("data a module reads (the volatile functions' list)")
+    assert code_stamp.__wrapped__(package) != third, "a data file of the package counts too"
+    fourth = code_stamp.__wrapped__(package)
+    (package / "kb" / "deep" / "deeper").mkdir(parents=True)
+    (package / "kb" / "deep" / "deeper" / "rules.py").write_text("")
+    assert code_stamp.__wrapped__(package) != fourth, "however deep"
+    fifth = code_stamp.__wrapped__(package)
+    (package / "kb" / "__pycache__").mkdir()
+    (package / "kb" / "__pycache__" / "schema.cpython-311.pyc").write_bytes(b"\0")
+    assert code_stamp.__wrapped__(package) == fifth, "byte-code is not code"
 
 
 def test_every_reader_of_the_cache_goes_through_the_trusted_read(tmp_path, monkeypatch):

@@ -207,8 +207,8 @@ def run(check: LogCheck, ctx: Context) -> Outcome:
         stamps = TimestampParser(zone(spec.timezone), ctx.now)
     except UnknownTimezone as exc:
         raise CheckError(f"log '{name}': {exc}") from exc
-    passes = ctx.shared.get("log-passes", lambda: LogPasses(
-        ctx.shared.planned, lambda planned, c: planned_requests(cast(LogCheck, planned), c)))  # validated: a LogCheck
+    passes = cast("LogPasses[Context]", ctx.shared.get("log-passes", lambda: LogPasses(
+        ctx.shared.planned, lambda planned, c: planned_requests(cast(LogCheck, planned), c))))  # validated: a LogCheck
     after_time, marker_lines = None, 0
     if check.get("after"):   # count from the last line matching `after` on
         marker = request(marker_check(check), ctx)

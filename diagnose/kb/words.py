@@ -138,6 +138,8 @@ class Vocabulary:
         latin = sorted((w for w in self.key if not cjk(w)), key=len, reverse=True)
         self._chinese: re.Pattern | None = None   # compiled for the first text with Chinese in it
         self.latin_words = tuple(latin)
+        self._latin_all: re.Pattern | None = None  # compiled once the vocabulary reads many texts (an index)
+        self._texts = 0
         self.chinese_words = tuple(chinese)
         self._pinyin_keys: dict[str, str] | None = None
 
@@ -162,14 +164,17 @@ class Vocabulary:
 
     def _latin_in(self, lowered: str) -> re.Pattern | None:
         """The English words of the glossary, each also with its endings ("rolled" is "roll", "notifications"
-        "notification"), as whole words: only those that occur in ``lowered`` at all. The same matches as
-        the pattern of every word, longest first (a word absent from the text matches nowhere), and a
-        message's pattern of two or three words compiles in a fraction of the whole glossary's."""
+        "notification"), as whole words: for a message, only those that occur in ``lowered`` at all. The same
+        matches as the pattern of every word, longest first (a word absent from the text matches nowhere), and a
+        message's pattern of two or three words compiles in a fraction of the whole glossary's. A vocabulary
+        that reads many texts (building the explain index) compiles the whole pattern once instead."""
+        self._texts += 1
+        if self._texts > MANY_TEXTS:
+            if self._latin_all is None:
+                self._latin_all = _whole_words(self.latin_words)
+            return self._latin_all
         present = [word for word in self.latin_words if word in lowered]
-        if not present:
-            return None
-        return re.compile(r"(?<![a-z0-9_])(?:" + "|".join(map(re.escape, present)) +
-                          rf")(?:{_ENDINGS})?(?![a-z0-9_])")
+        return _whole_words(present) if present else None
 
     def _term(self, matched: str) -> str:
         """The term key of a word the English pattern matched, with or without its ending."""
@@ -177,6 +182,16 @@ class Vocabulary:
             return self.key[matched]
         stem = re.sub(rf"({_ENDINGS})$", "", matched)
         return self.key.get(stem) or next(self.key[w] for w in self.key if matched.startswith(w))
+
+
+#: texts a vocabulary reads with a pattern of their own words before it compiles one of every word
+MANY_TEXTS = 8
+
+
+def _whole_words(words: Iterable[str]) -> re.Pattern | None:
+    """``words`` (longest first) as whole words, each also with its English endings; None when there are none."""
+    alternatives = "|".join(map(re.escape, words))
+    return re.compile(rf"(?<![a-z0-9_])(?:{alternatives})(?:{_ENDINGS})?(?![a-z0-9_])") if alternatives else None
 
 
 def _english(word: str) -> str:

@@ -131,7 +131,7 @@ def scan_gz(rg: str, log: str, path: str, wants: list[Want], literals: list[Lite
     """Scan the ``.gz`` file ``path`` for ``wants`` (none with a time window): a thread of diagnose's inflates
     it (ISA-L when installed) into ripgrep's standard input, so inflating and searching run on two cores and
     Python sees only the candidate lines (``zcat | rg``, without a shell or zcat's zlib). A damaged file is the
-    :class:`~diagnose.checks.base.CheckError` the plain scan gives; :class:`Unavailable` when the Python engine
+    :class:`~diagnose.failures.CheckError` the plain scan gives; :class:`Unavailable` when the Python engine
     must do it (ripgrep failed, or a line's time lay further back than the tail kept)."""
     import subprocess
     import threading

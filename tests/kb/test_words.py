@@ -84,3 +84,18 @@ def test_a_message_typed_in_pinyin_finds_its_symptom(typed, symptom):
     assert w.could_be_pinyin(typed.split()[0]) and not w.could_be_pinyin("rollover")
     en, zh = load_pack(), load_pack(lang="zh")
     assert explain(en, typed, translations=[zh])[0].entry.id == symptom
+
+
+def test_a_messages_own_glossary_pattern_finds_what_the_whole_glossarys_finds():
+    """explain compiles, for a message, the pattern of the glossary's English words that occur in it; a vocabulary
+    that reads many texts (the index) compiles all of them once. Both find the same terms in every text of the
+    pack and in texts made to trip them (words inside words, endings, neighbours that join a word)."""
+    pack = load_pack()
+    latin = [word for word in w.Vocabulary(pack.glossary).latin_words]
+    texts = [part.lower() for entry in pack.entries for part in (entry.title, entry.summary, *entry.seen)]
+    texts += [f"x{a}{b}s {a}ing_{b} {b}{a}ed {a}-{b}. ({a}es) {a.upper()}d" for a, b in zip(latin, reversed(latin))]
+    for text in texts:
+        own = w.Vocabulary(pack.glossary)
+        whole = w.Vocabulary(pack.glossary)
+        whole._texts = w.MANY_TEXTS   # reads with the whole glossary's pattern from now on
+        assert own.terms_in(text) == whole.terms_in(text), text
