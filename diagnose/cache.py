@@ -97,9 +97,8 @@ def trusted(path: Path) -> bool:
     (as ssh judges its own files)? A cache shared with others (``$DIAGNOSE_CACHE_DIR`` on a group folder), or a
     root run reading a user's cache (``sudo`` keeps ``$HOME``), is then read as missing: whatever it says is
     worked out again, never taken from someone who could have forged it."""
-    try:
-        uid = os.geteuid()
-    except AttributeError:   # not POSIX: no owners to compare
+    uid = _uid()
+    if uid is None:   # not POSIX: no owners to compare
         return path.is_file()
     try:
         for item in (path, path.parent):
@@ -194,7 +193,7 @@ def prune(folder: Path, limit: int, *, keep: Path | None = None, now: float | No
     home = Path.home().absolute()
     if not (folder / TAG).is_file() or folder == home or folder in home.parents:
         return Pruned(0, 0, 0)
-    uid = os.geteuid() if hasattr(os, "geteuid") else None
+    uid = _uid()
     files: list[tuple[float, int, Path]] = []
     deleted = freed = 0
     for item in _files(folder):
@@ -220,6 +219,11 @@ def prune(folder: Path, limit: int, *, keep: Path | None = None, now: float | No
             if _unlink(item):
                 deleted, freed, total = deleted + 1, freed + size, total - size
     return Pruned(deleted, freed, total)
+
+
+def _uid() -> int | None:
+    """The user this process acts as; None where files have no owners (not POSIX)."""
+    return os.geteuid() if hasattr(os, "geteuid") else None
 
 
 def _files(folder: Path) -> list[Path]:
@@ -259,7 +263,7 @@ def _prune_now_and_then(written: Path) -> None:
     folder = cache_dir().absolute()
     if limit is None or folder not in written.absolute().parents:
         return
-    stamp = folder / f".pruned-{os.geteuid() if hasattr(os, 'geteuid') else 0}"
+    stamp = folder / f".pruned-{_uid() or 0}"
     try:
         if 0 <= time.time() - stamp.stat().st_mtime < PRUNE_EVERY:
             return

@@ -44,13 +44,10 @@ def inspect(query: str) -> Calls:
     key = hashlib.sha256(query.encode("utf-8", "surrogatepass")).hexdigest()
     with _LOCK:
         known = _verdicts(_file()).get(key)
-    if known is not None and _valid(known):
+    if known is not None and _valid(known):   # a verdict of another shape is judged again
         if "refused" in known:
             raise Refused(known["refused"])
-        try:
-            return _calls(known["calls"])
-        except (TypeError, ValueError, KeyError):   # a verdict of another shape: judged again
-            pass
+        return _calls(known["calls"])
     try:
         calls = sql_grammar.inspect(query)
     except Refused as exc:
