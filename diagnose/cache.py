@@ -230,6 +230,8 @@ def _files(folder: Path) -> list[Path]:
     """The files of ``folder`` and of its ``profiles/``; no symbolic link followed."""
     out: list[Path] = []
     for where in (folder, folder / "profiles"):
+        if where.is_symlink():   # a profiles/ that leads elsewhere: what is there is not the cache's
+            continue
         try:
             with os.scandir(where) as entries:
                 out += [Path(e.path) for e in entries if e.is_file(follow_symlinks=False)]

@@ -233,6 +233,20 @@ def test_prune_deletes_only_what_the_cache_writes_and_only_in_a_folder_it_made(t
     assert prune(own, 1).files == 0, "never the home folder"
 
 
+def test_prune_follows_no_symbolic_link_out_of_the_cache_folder(tmp_path):
+    """A cache file that is a link, or a profiles/ that is one, leads elsewhere: nothing there is deleted."""
+    from diagnose.cache import prune
+
+    folder = _cache_folder(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    named_like = [_aged(elsewhere / ("cd" * 32), 400), _aged(elsewhere / "kb-0a.json", 400)]
+    (folder / "profiles").symlink_to(elsewhere, target_is_directory=True)
+    (folder / "kb-0b.json").symlink_to(named_like[1])
+    own = _aged(folder / "kb-0c.json", 300)
+    assert prune(folder, 1).files == 1 and not own.exists()
+    assert all(f.exists() for f in named_like) and (folder / "kb-0b.json").is_symlink()
+
+
 def test_the_cache_tags_a_folder_it_makes_and_leaves_an_existing_one_of_the_users_untagged(tmp_path, monkeypatch):
     from diagnose.cache import TAG
 
